@@ -1,0 +1,81 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { normalizeScope, type Scope } from '../core/oneroster/scopes.js';
+
+// Access tokens are compact JWS (RFC 7515) with HS256 over the shared auth.tokenSecret, so
+// any replica verifies a token another replica issued without shared state.
+
+export interface TokenClaims {
+  clientId: string;
+  scopes: Scope[];
+  issuedAt: number;
+  expiresAt: number;
+  tokenId: string;
+}
+
+export interface TokenServiceOptions {
+  secret: string;
+  ttlSeconds: number;
+  now?: () => number;
+}
+
+export interface TokenService {
+  issue(clientId: string, scopes: readonly Scope[]): { token: string; expiresIn: number; claims: TokenClaims };
+  /** Claims of a valid, unexpired token; undefined otherwise (never throws on bad input). */
+  verify(token: string): TokenClaims | undefined;
+}
+
+const ISSUER = 'oneroster-gateway';
+const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+const MAX_TOKEN_LENGTH = 4096;
+
+function b64url(s: string | Buffer): string {
+  return Buffer.from(s).toString('base64url');
+}
+
+export function createTokenService(options: TokenServiceOptions): TokenService {
+  if (!options.secret || options.secret.length < 32) throw new Error('auth.tokenSecret: must be at least 32 characters');
+  if (!(options.ttlSeconds > 0)) throw new Error('auth.tokenTtlSeconds: must be positive');
+  const key = Buffer.from(options.secret, 'utf8');
+  const now = options.now ?? Date.now;
+  const sign = (input: string) => createHmac('sha256', key).update(input).digest();
+
+  return {
+    issue(clientId, scopes) {
+      const iat = Math.floor(now() / 1000);
+      const claims: TokenClaims = {
+        clientId,
+        scopes: [...scopes],
+        issuedAt: iat,
+        expiresAt: iat + options.ttlSeconds,
+        tokenId: randomBytes(12).toString('base64url'),
+      };
+      const payload = b64url(
+        JSON.stringify({ iss: ISSUER, sub: clientId, scope: scopes.join(' '), iat, exp: claims.expiresAt, jti: claims.tokenId }),
+      );
+      const input = `${HEADER}.${payload}`;
+      return { token: `${input}.${b64url(sign(input))}`, expiresIn: options.ttlSeconds, claims };
+    },
+
+    verify(token) {
+      if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
+      const parts = token.split('.');
+      if (parts.length !== 3 || parts[0] !== HEADER) return undefined;
+      const given = Buffer.from(parts[2]!, 'base64url');
+      const expected = sign(`${parts[0]}.${parts[1]}`);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+      const { iss, sub, scope, iat, exp, jti } = body;
+      if (iss !== ISSUER || typeof sub !== 'string' || typeof scope !== 'string') return undefined;
+      if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string') return undefined;
+      if (Math.floor(now() / 1000) >= exp) return undefined;
+      const scopes = scope.split(' ').filter(Boolean).map(normalizeScope);
+      if (scopes.some((s) => s === undefined)) return undefined;
+      return { clientId: sub, scopes: scopes as Scope[], issuedAt: iat, expiresAt: exp, tokenId: jti };
+    },
+  };
+}

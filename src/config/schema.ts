@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { normalizeScope, SCOPES } from '../core/oneroster/scopes.js';
+
+// Values substituted from ${VAR} arrive as strings; numbers and booleans written
+// that way must still validate, so numeric and boolean fields accept their string form.
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+const bool = () =>
+  z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
+const nonEmpty = () => z.string().trim().min(1, 'required');
+const httpUrl = () =>
+  z.string().refine((v) => /^(https?|sandbox):\/\/[^\s/]+/i.test(v) && URL.canParse(v), {
+    message: 'must be an absolute http(s):// URL',
+  });
+const idPattern = /^[a-z0-9-]+$/;
+const districtId = () => z.string().regex(idPattern, 'must match [a-z0-9-]+');
+
+const scope = () =>
+  z.string().transform((v, ctx) => {
+    const s = normalizeScope(v);
+    if (!s) {
+      ctx.addIssue({ code: 'custom', message: `unknown scope; expected one of ${SCOPES.join(', ')}` });
+      return z.NEVER;
+    }
+    return s;
+  });
+
+export const serverSchema = z.strictObject({
+  port: int(0, 65535).default(8080),
+  host: nonEmpty().default('0.0.0.0'),
+  // Where clients reach the gateway; used for Link headers. Empty: the request's own host.
+  publicUrl: z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() ? v.trim().replace(/\/+$/, '') : undefined))
+    .refine((v) => v === undefined || (/^https?:\/\//i.test(v) && URL.canParse(v)), {
+      message: 'must be an absolute http(s):// URL',
+    }),
+  // Bound on how long in-flight requests may take to finish at shutdown.
+  shutdownGraceMs: int(0, 600_000).default(10_000),
+});
+
+const clientSchema = z
+  .strictObject({
+    clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ ~ -'),
+    clientSecret: z.string().min(12, 'must be at least 12 characters').optional(),
+    clientSecretSha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (sha256 of the secret)')
+      .transform((v) => v.toLowerCase())
+      .optional(),
+    districts: z.array(z.string().min(1)).min(1, 'must name at least one district, or "*"'),
+    scopes: z.array(scope()).min(1, 'must grant at least one scope'),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.clientSecret === !c.clientSecretSha256) {
+      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'exactly one of clientSecret or clientSecretSha256 is required' });
+    }
+  });
+
+export const authSchema = z.strictObject({
+  tokenSecret: z.string().min(32, 'must be at least 32 characters'),
+  tokenTtlSeconds: int(60, 86_400).default(3600),
+  clients: z.array(clientSchema).default([]),
+});
+
+export const cacheSchema = z.strictObject({
+  store: z
+    .string()
+    .default('memory')
+    .refine((v) => v === 'memory' || /^rediss?:\/\//.test(v), { message: 'must be "memory" or a redis:// URL' }),
+  ttlSeconds: int(0).default(300),
+  staleSeconds: int(0).default(86_400),
+  maxMemoryBytes: int(1_048_576).default(268_435_456),
+  deltaSync: z
+    .strictObject({ enabled: bool().default(true), intervalSeconds: int(5).default(300) })
+    .prefault({}),
+});
+
+const oauth1Schema = z.strictObject({
+  type: z.literal('oauth1'),
+  consumerKey: nonEmpty(),
+  consumerSecret: nonEmpty(),
+  signatureMethod: z.enum(['HMAC-SHA256', 'HMAC-SHA1']).default('HMAC-SHA256'),
+});
+const oauth2Schema = z.strictObject({
+  type: z.literal('oauth2'),
+  tokenUrl: httpUrl(),
+  clientId: nonEmpty(),
+  clientSecret: nonEmpty(),
+  // Space-separated, sent as is; empty sends no scope (some SIS servers reject any scope).
+  scope: z.string().default(''),
+  // RFC 6749 §2.3.1: HTTP Basic is preferred; some servers only read the form body.
+  clientAuth: z.enum(['basic', 'body']).default('basic'),
+});
+const bearerSchema = z.strictObject({ type: z.literal('bearer'), token: nonEmpty() });
+
+export const upstreamAuthSchema = z.discriminatedUnion('type', [oauth1Schema, oauth2Schema, bearerSchema], {
+  error: 'type must be one of oauth1, oauth2, bearer',
+});
+
+export const upstreamOptionsSchema = z.strictObject({
+  connectTimeoutMs: int(100, 600_000).default(5_000),
+  timeoutMs: int(100, 3_600_000).default(60_000),
+  // SIS servers fall over under parallel load: requests beyond this wait in a queue.
+  maxConcurrency: int(1, 1_000).default(4),
+  maxQueue: int(0, 100_000).default(1_000),
+  // A request that waits longer than this for a slot is answered 503.
+  queueTimeoutMs: int(0, 3_600_000).default(30_000),
+  // Upper bound of upstream pages fetched to fill one client page.
+  maxStitchPages: int(1, 10_000).default(100),
+});
+
+export const districtSchema = z.strictObject({
+  id: districtId(),
+  name: z.string().optional(),
+  version: z.enum(['v1p1', 'v1p2'], { error: 'must be v1p1 or v1p2' }),
+  baseUrl: httpUrl().transform((v) => v.replace(/\/+$/, '')),
+  auth: upstreamAuthSchema,
+  upstream: upstreamOptionsSchema.prefault({}),
+});
+
+const sandboxAuthSchema = z.discriminatedUnion(
+  'type',
+  [
+    oauth1Schema.omit({ signatureMethod: true }),
+    z.strictObject({
+      type: z.literal('oauth2'),
+      clientId: nonEmpty(),
+      clientSecret: nonEmpty(),
+      tokenTtlSeconds: int(1).default(3600),
+    }),
+    bearerSchema,
+  ],
+  { error: 'type must be one of oauth1, oauth2, bearer' },
+);
+
+// An in-process OneRoster server with generated data, for demos and trials.
+// Districts reach it with baseUrl sandbox://<id>/ims/oneroster.
+export const sandboxSchema = z.strictObject({
+  id: districtId(),
+  version: z.enum(['v1p1', 'v1p2'], { error: 'must be v1p1 or v1p2' }),
+  auth: sandboxAuthSchema,
+  host: nonEmpty().default('127.0.0.1'),
+  port: int(0, 65535).default(0),
+  seed: int(0).default(1),
+  users: int(10, 200_000).default(500),
+  latencyMs: int(0, 60_000).default(0),
+  maxPageSize: int(1).optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    auth: authSchema,
+    cache: cacheSchema.prefault({}),
+    districts: z.array(districtSchema).default([]),
+    sandboxes: z.array(sandboxSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Set<string>();
+    cfg.districts.forEach((d, i) => {
+      if (ids.has(d.id)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'id'], message: `duplicate district id "${d.id}"` });
+      ids.add(d.id);
+    });
+    const sandboxIds = new Set(cfg.sandboxes.map((s) => s.id));
+    cfg.districts.forEach((d, i) => {
+      const urls: Array<[string, string]> = [['baseUrl', d.baseUrl]];
+      if (d.auth.type === 'oauth2') urls.push(['auth.tokenUrl', d.auth.tokenUrl]);
+      for (const [field, url] of urls) {
+        const m = /^sandbox:\/\/([^/]+)/i.exec(url);
+        if (m && !sandboxIds.has(m[1]!)) {
+          ctx.addIssue({ code: 'custom', path: ['districts', i, ...field.split('.')], message: `no sandbox with id "${m[1]}"` });
+        }
+      }
+    });
+    const clientIds = new Set<string>();
+    cfg.auth.clients.forEach((c, i) => {
+      if (clientIds.has(c.clientId)) ctx.addIssue({ code: 'custom', path: ['auth', 'clients', i, 'clientId'], message: `duplicate clientId "${c.clientId}"` });
+      clientIds.add(c.clientId);
+      c.districts.forEach((d, j) => {
+        if (d !== '*' && !ids.has(d)) {
+          ctx.addIssue({ code: 'custom', path: ['auth', 'clients', i, 'districts', j], message: `unknown district "${d}"` });
+        }
+      });
+    });
+  });
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+export type DistrictConfig = z.infer<typeof districtSchema>;
+export type UpstreamAuthConfig = z.infer<typeof upstreamAuthSchema>;
+export type UpstreamOptions = z.infer<typeof upstreamOptionsSchema>;
+export type ClientConfig = z.infer<typeof clientSchema>;
+export type SandboxConfig = z.infer<typeof sandboxSchema>;
+export type CacheConfig = z.infer<typeof cacheSchema>;

@@ -1,0 +1,81 @@
+import { GatewayError } from '../errors.js';
+import type { EndpointKind } from './endpoints.js';
+
+// The OneRoster query parameters (1.2 OpenAPI); anything else is not forwarded.
+export const COLLECTION_PARAMS = ['limit', 'offset', 'sort', 'orderBy', 'filter', 'fields'] as const;
+export const SINGLE_PARAMS = ['fields'] as const;
+
+/** OneRoster's default page size (1.2 OpenAPI `limit` default). */
+export const DEFAULT_LIMIT = 100;
+/** Largest page the gateway assembles for one request. */
+export const MAX_LIMIT = 10_000;
+const MAX_PARAM_LENGTH = 4096;
+
+export type QueryPairs = Array<[string, string]>;
+
+/** Decodes a raw query string as application/x-www-form-urlencoded ('+' is a space). */
+export function parseRawQuery(raw: string): QueryPairs {
+  const q = raw.startsWith('?') ? raw.slice(1) : raw;
+  if (!q) return [];
+  const out: QueryPairs = [];
+  for (const part of q.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? '' : part.slice(eq + 1);
+    try {
+      out.push([decodeURIComponent(k.replace(/\+/g, ' ')), decodeURIComponent(v.replace(/\+/g, ' '))]);
+    } catch {
+      throw new GatewayError('invalid_query', 'The query string has malformed percent-encoding.');
+    }
+  }
+  return out;
+}
+
+export interface PageQuery {
+  /** The OneRoster parameters to forward, in the client's order. */
+  params: QueryPairs;
+  /** The page the client asked for (defaults applied). */
+  limit: number;
+  offset: number;
+  limitGiven: boolean;
+}
+
+function nonNegativeInt(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) throw new GatewayError('invalid_query', `${name} must be an integer from ${min} to ${max}.`);
+  const n = Number(value);
+  if (n < min || n > max) throw new GatewayError('invalid_query', `${name} must be an integer from ${min} to ${max}.`);
+  return n;
+}
+
+/** Keeps the OneRoster parameters an endpoint accepts and checks their values. */
+export function readPageQuery(kind: EndpointKind, pairs: QueryPairs): PageQuery {
+  const allowed: readonly string[] = kind === 'collection' ? COLLECTION_PARAMS : kind === 'single' ? SINGLE_PARAMS : [];
+  const seen = new Set<string>();
+  const params: QueryPairs = [];
+  for (const [k, v] of pairs) {
+    if (!allowed.includes(k)) continue;
+    if (seen.has(k)) throw new GatewayError('invalid_query', `Query parameter ${k} may be given only once.`);
+    if (v.length > MAX_PARAM_LENGTH) throw new GatewayError('invalid_query', `Query parameter ${k} is longer than ${MAX_PARAM_LENGTH} characters.`);
+    seen.add(k);
+    params.push([k, v]);
+  }
+  const get = (k: string) => params.find(([name]) => name === k)?.[1];
+  const limitRaw = get('limit');
+  const offsetRaw = get('offset');
+  const orderBy = get('orderBy');
+  if (orderBy !== undefined && orderBy !== 'asc' && orderBy !== 'desc') {
+    throw new GatewayError('invalid_query', 'orderBy must be asc or desc.');
+  }
+  for (const k of ['filter', 'fields', 'sort'] as const) {
+    if (get(k) === '') {
+      throw new GatewayError(k === 'filter' ? 'invalid_filter' : 'invalid_selection', `Query parameter ${k} may not be empty.`);
+    }
+  }
+  return {
+    params,
+    limit: limitRaw === undefined ? DEFAULT_LIMIT : nonNegativeInt('limit', limitRaw, 1, MAX_LIMIT),
+    offset: offsetRaw === undefined ? 0 : nonNegativeInt('offset', offsetRaw, 0, 2_000_000_000),
+    limitGiven: limitRaw !== undefined,
+  };
+}

@@ -1,0 +1,63 @@
+import { codeMinorForStatus, type CodeMinor } from '../errors.js';
+
+// Upstream error payloads come in many shapes (reference §4): statusInfoSet array or
+// object, a bare status object, imsx_codeMinor or imsx_CodeMinor, string or structure,
+// 1.1 spaced values. Read them leniently.
+
+const ALIASES: Record<string, CodeMinor> = {
+  'full success': 'fullsuccess',
+  'unknown object': 'unknownobject',
+  'invalid data': 'invaliddata',
+  invalid_data: 'invaliddata',
+  unauthorized: 'unauthorisedrequest',
+  unauthorised: 'unauthorisedrequest',
+  unauthorizedrequest: 'unauthorisedrequest',
+  invalid_sort_field: 'invalid_selection_field',
+  invalid_blank_selection_field: 'invalid_selection_field',
+};
+const KNOWN: ReadonlySet<string> = new Set([
+  'fullsuccess', 'invalid_filter_field', 'invalid_selection_field', 'invaliddata', 'unauthorisedrequest',
+  'forbidden', 'server_busy', 'unknownobject', 'internal_server_error', 'deletefailure',
+]);
+
+function normalizeCodeMinor(value: unknown): CodeMinor | undefined {
+  if (typeof value !== 'string') return undefined;
+  const v = value.trim().toLowerCase();
+  if (KNOWN.has(v)) return v as CodeMinor;
+  return ALIASES[v];
+}
+
+function codeMinorOf(node: unknown): CodeMinor | undefined {
+  if (typeof node === 'string') return normalizeCodeMinor(node);
+  if (Array.isArray(node)) return node.map(codeMinorOf).find(Boolean);
+  if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    return normalizeCodeMinor(o.imsx_codeMinorFieldValue) ?? codeMinorOf(o.imsx_codeMinorField);
+  }
+  return undefined;
+}
+
+export interface UpstreamStatusInfo {
+  codeMinor: CodeMinor;
+  description?: string;
+}
+
+const MAX_DESCRIPTION = 300;
+
+/** Reads an upstream error body; falls back to the HTTP status when the body says nothing. */
+export function readUpstreamStatusInfo(status: number, body: unknown): UpstreamStatusInfo {
+  let node: unknown = body;
+  if (node && typeof node === 'object' && 'statusInfoSet' in node) {
+    const set = (node as { statusInfoSet: unknown }).statusInfoSet;
+    node = Array.isArray(set) ? set[0] : set;
+  }
+  const o = node && typeof node === 'object' ? (node as Record<string, unknown>) : {};
+  const codeMinor = codeMinorOf(o.imsx_CodeMinor ?? o.imsx_codeMinor) ?? codeMinorForStatus(status);
+  const raw = o.imsx_description;
+  const description =
+    typeof raw === 'string' && raw.trim()
+      ? // Upstream texts may quote their own URLs; they must not reach clients.
+        raw.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, MAX_DESCRIPTION)
+      : undefined;
+  return description ? { codeMinor, description } : { codeMinor };
+}

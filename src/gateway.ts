@@ -1,0 +1,120 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createClientRegistry } from './auth/clients.js';
+import { createTokenService } from './auth/tokens.js';
+import type { DistrictConfig, GatewayConfig } from './config/schema.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './observability/logger.js';
+import { createStaticDistrictRegistry, type District } from './routing/districts.js';
+import { startSandbox, type Sandbox } from './sandbox/index.js';
+import { createProxyService } from './service/proxy-service.js';
+import { createUpstreamClient } from './upstream/client.js';
+
+export interface RunningGateway {
+  /** http://host:port the gateway listens on (loopback form when bound to all interfaces). */
+  readonly url: string;
+  readonly port: number;
+  readonly sandboxes: ReadonlyMap<string, Sandbox>;
+  /** Stops accepting, lets in-flight requests finish within the grace period, closes upstreams. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** Clock for tokens and upstream token expiry (tests). */
+  now?: () => number;
+}
+
+/** sandbox://<id>/rest → the started sandbox's origin + /rest. */
+function resolveSandboxUrl(url: string, sandboxes: ReadonlyMap<string, Sandbox>): string {
+  const m = /^sandbox:\/\/([^/]+)(.*)$/i.exec(url);
+  if (!m) return url;
+  return sandboxes.get(m[1]!)!.url + m[2];
+}
+
+function resolveDistrict(d: DistrictConfig, sandboxes: ReadonlyMap<string, Sandbox>): DistrictConfig {
+  const auth = d.auth.type === 'oauth2' ? { ...d.auth, tokenUrl: resolveSandboxUrl(d.auth.tokenUrl, sandboxes) } : d.auth;
+  return { ...d, baseUrl: resolveSandboxUrl(d.baseUrl, sandboxes), auth };
+}
+
+/** The composition root: builds every service once, then listens. */
+export async function startGateway(config: Readonly<GatewayConfig>, options: StartOptions): Promise<RunningGateway> {
+  const { logger } = options;
+  const sandboxes = new Map<string, Sandbox>();
+  for (const s of config.sandboxes) {
+    const sandbox = await startSandbox({
+      version: s.version,
+      auth: s.auth,
+      host: s.host,
+      port: s.port,
+      seed: s.seed,
+      users: s.users,
+      latencyMs: s.latencyMs,
+      ...(s.maxPageSize !== undefined ? { maxPageSize: s.maxPageSize } : {}),
+    });
+    sandboxes.set(s.id, sandbox);
+    logger.info({ msg: 'sandbox started', sandbox: s.id, version: s.version, authType: s.auth.type, users: s.users });
+  }
+
+  const clientDeps = options.now ? { now: options.now } : {};
+  const districts = createStaticDistrictRegistry(
+    config.districts.map((cfg): District => {
+      const d = resolveDistrict(cfg, sandboxes);
+      return {
+        id: d.id,
+        name: d.name ?? d.id,
+        version: d.version,
+        authType: d.auth.type,
+        maxStitchPages: d.upstream.maxStitchPages,
+        upstream: createUpstreamClient(d, clientDeps),
+      };
+    }),
+  );
+  const tokens = createTokenService({
+    secret: config.auth.tokenSecret,
+    ttlSeconds: config.auth.tokenTtlSeconds,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const clients = createClientRegistry(config.auth.clients);
+  let ready = false;
+  const app = createApp({
+    tokens,
+    clients,
+    districts,
+    proxy: createProxyService(),
+    logger,
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    isReady: () => ready,
+  });
+
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  ready = true;
+  logger.info({ msg: 'listening', host: config.server.host, port, districts: districts.list().length });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    sandboxes,
+    close() {
+      closing ??= (async () => {
+        // Readiness drops first so a load balancer stops sending new requests.
+        ready = false;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());
+        await Promise.race([closed, grace]);
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        await districts.close();
+        await Promise.allSettled([...sandboxes.values()].map((s) => s.close()));
+        logger.info({ msg: 'stopped' });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { ClientRegistry } from '../auth/clients.js';
+import type { TokenService } from '../auth/tokens.js';
+import { GatewayError } from '../core/errors.js';
+import { safeErrorFields, type Logger } from '../observability/logger.js';
+import type { DistrictRegistry } from '../routing/districts.js';
+import type { ProxyService } from '../service/proxy-service.js';
+import { bearerAuth } from './bearer-auth.js';
+import type { AppEnv } from './env.js';
+import { errorResponse } from './error-response.js';
+import { oneRosterRoute } from './oneroster-route.js';
+import { tokenRoute } from './token-route.js';
+
+export interface AppDeps {
+  tokens: TokenService;
+  clients: ClientRegistry;
+  districts: DistrictRegistry;
+  proxy: ProxyService;
+  logger: Logger;
+  publicUrl?: string;
+  /** False while starting and while draining for shutdown. */
+  isReady: () => boolean;
+  maxWriteBodyBytes?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { logger } = deps;
+
+  app.use(async function requestContext(c, next) {
+    const given = c.req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    const path = new URL(c.req.url).pathname;
+    if (path === '/healthz' || path === '/readyz') return;
+    logger.info({
+      msg: 'request',
+      requestId,
+      method: c.req.method,
+      route: c.get('route') ?? path.split('/').slice(0, 3).join('/'),
+      clientId: c.get('client')?.clientId,
+      district: c.get('districtId'),
+      status: c.res.status,
+      upstreamMs: c.get('upstreamMs'),
+      totalMs: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
+
+  app.onError(function onError(err, c) {
+    const path = new URL(c.req.url).pathname;
+    if (err instanceof GatewayError) return errorResponse(err, path, c.get('requestId'));
+    if (err instanceof Error && err.name === 'UpstreamError' && (err as { code?: string }).code === 'UPSTREAM_ABORTED') {
+      // The client went away; nobody reads this answer.
+      return errorResponse(new GatewayError('upstream_unreachable', 'The request was aborted.', { status: 499 }), path);
+    }
+    logger.error({ msg: 'unhandled error', requestId: c.get('requestId'), ...safeErrorFields(err) });
+    return errorResponse(new GatewayError('internal', 'Internal error; see the gateway log with this request id.'), path, c.get('requestId'));
+  });
+
+  app.notFound(function notFound(c) {
+    return errorResponse(new GatewayError('not_found', 'No such route.'), new URL(c.req.url).pathname, c.get('requestId'));
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
+
+  app.post('/oauth/token', tokenRoute(deps));
+  app.all('/oauth/token', () => {
+    throw new GatewayError('method_not_allowed', 'Use POST for /oauth/token.', { headers: { allow: 'POST' } });
+  });
+
+  const auth = bearerAuth(deps);
+  app.get('/districts', auth, (c) => {
+    const client = c.get('client');
+    const districts = deps.districts
+      .list()
+      .filter((d) => deps.clients.canSeeDistrict(client, d.id))
+      .map((d) => ({ id: d.id, name: d.name, version: d.version, authType: d.authType }));
+    return c.json({ districts });
+  });
+
+  const oneRoster = oneRosterRoute({
+    districts: deps.districts,
+    clients: deps.clients,
+    proxy: deps.proxy,
+    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+    maxWriteBodyBytes: deps.maxWriteBodyBytes ?? 1_048_576,
+  });
+  app.all('/ims/oneroster/*', auth, oneRoster);
+  app.all('/districts/:districtId/ims/oneroster/*', auth, oneRoster);
+  return app;
+}

@@ -1,0 +1,38 @@
+import type { MiddlewareHandler } from 'hono';
+import type { ClientRegistry } from '../auth/clients.js';
+import type { TokenService } from '../auth/tokens.js';
+import { GatewayError } from '../core/errors.js';
+import type { AppEnv } from './env.js';
+
+export interface BearerAuthOptions {
+  tokens: TokenService;
+  clients: ClientRegistry;
+}
+
+const REALM = 'realm="oneroster-gateway"';
+
+/** Requires a valid gateway access token (RFC 6750) and puts the client on the context. */
+export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AppEnv> {
+  if (!options?.tokens || !options.clients) throw new Error('bearerAuth: tokens and clients are required');
+  const { tokens, clients } = options;
+  return async function bearerAuth(c, next) {
+    const header = c.req.header('authorization');
+    const m = header ? /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header) : null;
+    if (!m) {
+      throw new GatewayError('invalid_token', 'An access token is required: send Authorization: Bearer <token> (get one at POST /oauth/token).', {
+        headers: { 'www-authenticate': `Bearer ${REALM}` },
+      });
+    }
+    const claims = tokens.verify(m[1]!);
+    const client = claims ? clients.get(claims.clientId) : undefined;
+    if (!claims || !client) {
+      throw new GatewayError('invalid_token', 'The access token is invalid or has expired; request a new one at POST /oauth/token.', {
+        headers: { 'www-authenticate': `Bearer ${REALM}, error="invalid_token"` },
+      });
+    }
+    c.set('client', client);
+    // A scope removed from the client's config stops working before its tokens expire.
+    c.set('scopes', claims.scopes.filter((s) => client.scopes.includes(s)));
+    await next();
+  };
+}

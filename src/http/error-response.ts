@@ -1,0 +1,23 @@
+import { GatewayError, statusInfoBody, type OneRosterVersion } from '../core/errors.js';
+
+/** The OneRoster version whose error shape a path calls for; the gateway's own routes use 1.2. */
+export function errorVersionForPath(path: string): OneRosterVersion {
+  return /\/ims\/oneroster\/v1p1(\/|$)/.test(path) ? 'v1p1' : 'v1p2';
+}
+
+/** The one place an error becomes an HTTP response. */
+export function errorResponse(err: GatewayError, path: string, requestId?: string): Response {
+  const body: Record<string, unknown> = statusInfoBody(errorVersionForPath(path), {
+    codeMajor: err.codeMajor,
+    codeMinor: err.codeMinor,
+    description: err.description,
+  });
+  if (err.oauthError) {
+    // RFC 6749 §5.2 fields next to the status info, so OAuth libraries understand it too.
+    body.error = err.oauthError;
+    body.error_description = err.description;
+  }
+  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...err.headers });
+  if (requestId) headers.set('x-request-id', requestId);
+  return new Response(JSON.stringify(body), { status: err.status, headers });
+}

@@ -1,0 +1,116 @@
+import type { Context } from 'hono';
+import type { ClientRegistry, GatewayClient } from '../auth/clients.js';
+import { GatewayError } from '../core/errors.js';
+import { matchEndpoint, type Endpoint } from '../core/oneroster/endpoints.js';
+import { parseOneRosterPath } from '../core/oneroster/paths.js';
+import { parseRawQuery, readPageQuery } from '../core/oneroster/query.js';
+import type { District, DistrictRegistry } from '../routing/districts.js';
+import type { ProxyService } from '../service/proxy-service.js';
+import type { AppEnv } from './env.js';
+import { readWriteBody } from './write-body.js';
+
+export interface OneRosterRouteOptions {
+  districts: DistrictRegistry;
+  clients: ClientRegistry;
+  proxy: ProxyService;
+  /** server.publicUrl; when absent, links use the request's own origin. */
+  publicUrl?: string;
+  maxWriteBodyBytes: number;
+}
+
+const ROOT = '/ims/oneroster';
+const DISTRICT_HEADER = 'x-district-id';
+
+function resolveDistrict(opts: OneRosterRouteOptions, client: GatewayClient, fromPath: string | undefined, header: string | undefined): District {
+  let id = fromPath ?? header?.trim();
+  if (!id) {
+    const own = client.districts.filter((d) => d !== '*');
+    if (own.length === 1 && !client.districts.includes('*')) id = own[0];
+    else {
+      throw new GatewayError(
+        'district_required',
+        'This client may see several districts: name one with the X-District-Id header or use /districts/{id}/ims/oneroster/...',
+      );
+    }
+  }
+  const district = opts.districts.get(id!);
+  if (!district) throw new GatewayError('unknown_district', `No district with id "${String(id).slice(0, 64)}".`);
+  if (!opts.clients.canSeeDistrict(client, district.id)) {
+    throw new GatewayError('forbidden_district', `This client may not access district "${district.id}".`);
+  }
+  return district;
+}
+
+function requireScope(endpoint: Endpoint, scopes: readonly string[]): void {
+  if (endpoint.scopes.some((s) => scopes.includes(s))) return;
+  const need = endpoint.scopes.join(' or ');
+  throw new GatewayError('insufficient_scope', `This endpoint needs the scope ${need}.`, {
+    headers: { 'www-authenticate': `Bearer realm="oneroster-gateway", error="insufficient_scope", scope="${endpoint.scopes.join(' ')}"` },
+  });
+}
+
+function origin(c: Context<AppEnv>, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl;
+  // Behind a load balancer the original scheme and host arrive in X-Forwarded-*.
+  const url = new URL(c.req.url);
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
+  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+  const scheme = proto === 'https' || proto === 'http' ? proto : url.protocol.slice(0, -1);
+  return `${scheme}://${host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : url.host}`;
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new GatewayError('invalid_query', 'The request path has malformed percent-encoding.');
+  }
+}
+
+/** Every /ims/oneroster call, with the district from the path, the X-District-Id header or the client. */
+export function oneRosterRoute(opts: OneRosterRouteOptions) {
+  if (!opts?.districts || !opts.clients || !opts.proxy) throw new Error('oneRosterRoute: districts, clients and proxy are required');
+  return async function oneRosterRoute(c: Context<AppEnv>): Promise<Response> {
+    const url = new URL(c.req.url);
+    const rawPath = url.pathname;
+    const at = rawPath.indexOf(ROOT);
+    const prefix = rawPath.slice(0, at);
+    const fromPath = prefix.startsWith('/districts/') ? decodeSegment(prefix.slice('/districts/'.length)) : undefined;
+    const district = resolveDistrict(opts, c.get('client'), fromPath, c.req.header(DISTRICT_HEADER));
+    c.set('districtId', district.id);
+
+    const path = parseOneRosterPath(rawPath.slice(at + ROOT.length));
+    if (!path) throw new GatewayError('unknown_endpoint', 'Not a OneRoster path: use /ims/oneroster/v1p1/... or /ims/oneroster/{rostering|gradebook|resources}/v1p2/...');
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    const match = matchEndpoint(path.version, path.service, method, path.segments);
+    if (!match.ok) {
+      if (match.reason === 'method_not_allowed') {
+        throw new GatewayError('method_not_allowed', `Method ${method} is not allowed here; allowed: ${match.allowed.join(', ')}.`, {
+          headers: { allow: match.allowed.join(', ') },
+        });
+      }
+      throw new GatewayError('unknown_endpoint', `There is no OneRoster ${path.version} endpoint at this path.`);
+    }
+    const { endpoint } = match;
+    c.set('route', `${path.version}${path.service ? `/${path.service}` : ''} ${endpoint.method} ${endpoint.template}`);
+    requireScope(endpoint, c.get('scopes'));
+
+    const query = readPageQuery(endpoint.kind, parseRawQuery(url.search));
+    const body = endpoint.kind === 'write' && method !== 'DELETE' ? await readWriteBody(c, opts.maxWriteBodyBytes) : undefined;
+    const signal = c.req.raw.signal;
+    const res = await opts.proxy.handle({
+      district,
+      version: path.version,
+      service: endpoint.service,
+      endpoint,
+      segments: path.segments,
+      query,
+      ...(body !== undefined ? { body } : {}),
+      requestId: c.get('requestId'),
+      linkBase: origin(c, opts.publicUrl) + rawPath.replace(/\/+$/, ''),
+      ...(signal ? { signal } : {}),
+    });
+    c.set('upstreamMs', res.upstreamMs);
+    return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers: res.headers });
+  };
+}

@@ -1,0 +1,98 @@
+import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/links.js';
+import type { PageQuery } from '../core/oneroster/query.js';
+import type { UpstreamResponse } from '../upstream/types.js';
+
+export interface UpstreamPage {
+  /** The key holding the records (the spec's wrapper, or a vendor variant such as `students`). */
+  key: string;
+  records: unknown[];
+  envelope: Record<string, unknown>;
+  total?: number;
+  /** The upstream sent a Link header; `hasNext` is then meaningful. */
+  hasLink: boolean;
+  hasNext: boolean;
+}
+
+// Wrapper keys some servers use instead of the spec's (Moodle's client accepts these).
+const VARIANTS: Record<string, string[]> = {
+  users: ['students', 'teachers'],
+  academicSessions: ['terms', 'gradingPeriods'],
+};
+
+export function readPage(res: UpstreamResponse, envelope: Record<string, unknown>, wrapper: string): UpstreamPage | undefined {
+  let key = [wrapper, ...(VARIANTS[wrapper] ?? [])].find((k) => Array.isArray(envelope[k]));
+  if (!key) {
+    const arrays = Object.keys(envelope).filter((k) => Array.isArray(envelope[k]) && k !== 'statusInfoSet');
+    if (arrays.length !== 1) return undefined;
+    key = arrays[0]!;
+  }
+  const link = res.headers['link'];
+  const page: UpstreamPage = {
+    key,
+    records: envelope[key] as unknown[],
+    envelope,
+    hasLink: !!link,
+    hasNext: linkHasRel(link, 'next'),
+  };
+  const total = parseTotalCount(res.headers['x-total-count']);
+  if (total !== undefined) page.total = total;
+  return page;
+}
+
+export interface StitchInput {
+  first: UpstreamPage;
+  query: PageQuery;
+  maxPages: number;
+  fetchPage(offset: number, limit: number): Promise<UpstreamPage>;
+  linkBase: string;
+}
+
+export interface StitchResult {
+  /** A new body when pages were joined; undefined to send the upstream's bytes unchanged. */
+  body?: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Fills the client's page from as many upstream pages as it takes. Servers clamp `limit`
+ * silently (Ed-Fi to 500, ClassLink to 10000), and clients such as Moodle stop at the first
+ * short page, so a short page only ends the collection when the upstream says so: an
+ * empty page, X-Total-Count reached, or a Link header without rel="next".
+ */
+export async function stitchPages(input: StitchInput): Promise<StitchResult> {
+  const { first, query } = input;
+  const want = query.limit;
+  const records = first.records.slice();
+  let last = first;
+  let pages = 1;
+  let ended = false;
+  const isEnded = (p: UpstreamPage) =>
+    p.records.length === 0 ||
+    (first.total !== undefined && query.offset + records.length >= first.total) ||
+    (first.total === undefined && p.hasLink && !p.hasNext);
+
+  while (records.length < want) {
+    if (isEnded(last)) {
+      ended = true;
+      break;
+    }
+    if (pages >= input.maxPages) break;
+    last = await input.fetchPage(query.offset + records.length, want - records.length);
+    pages++;
+    records.push(...last.records.slice(0, want - records.length));
+  }
+
+  const headers: Record<string, string> = {};
+  if (first.total !== undefined) headers['x-total-count'] = String(first.total);
+  const link = buildLinkHeader({
+    base: input.linkBase,
+    params: query.params.filter(([k]) => k !== 'limit' && k !== 'offset'),
+    limit: want,
+    offset: query.offset,
+    ...(first.total !== undefined ? { total: first.total } : {}),
+    hasMore: !ended && records.length >= want && (!last.hasLink || last.hasNext),
+  });
+  if (link) headers['link'] = link;
+  if (pages === 1) return { headers };
+  return { body: JSON.stringify({ ...first.envelope, [first.key]: records }), headers };
+}

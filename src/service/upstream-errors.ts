@@ -1,0 +1,60 @@
+import { GatewayError } from '../core/errors.js';
+import { readUpstreamStatusInfo } from '../core/oneroster/status-info.js';
+import { UpstreamError, type UpstreamResponse } from '../upstream/types.js';
+
+/** A transport failure as the client's error. The district id is safe to name; the URL is not. */
+export function fromUpstreamFailure(err: unknown, districtId: string): unknown {
+  if (!(err instanceof UpstreamError)) return err;
+  switch (err.code) {
+    case 'UPSTREAM_TIMEOUT':
+      return new GatewayError('upstream_timeout', `District "${districtId}" did not answer in time.`);
+    case 'UPSTREAM_UNREACHABLE':
+      return new GatewayError('upstream_unreachable', `District "${districtId}" could not be reached.`);
+    case 'UPSTREAM_BUSY':
+      return new GatewayError('upstream_busy', `Too many requests are waiting for district "${districtId}"; retry later.`, {
+        headers: { 'retry-after': '1' },
+      });
+    case 'UPSTREAM_AUTH_FAILED':
+      return new GatewayError('upstream_auth_failed', `The gateway could not authenticate to district "${districtId}".`);
+    case 'UPSTREAM_ABORTED':
+      return err;
+  }
+}
+
+export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** An upstream error answer as the client's error: 4xx keep their status, 5xx become 502/503/504. */
+export function fromUpstreamStatus(res: UpstreamResponse, districtId: string): GatewayError {
+  const parsed = parseJson(res.body);
+  const info = readUpstreamStatusInfo(res.status, parsed.ok ? parsed.value : undefined);
+  const said = info.description ? `: ${info.description}` : '.';
+  const headers: Record<string, string> = {};
+  const retryAfter = res.headers['retry-after'];
+  if (retryAfter && /^\s*\d{1,6}\s*$/.test(retryAfter)) headers['retry-after'] = retryAfter.trim();
+  if (res.status >= 400 && res.status < 500) {
+    const what =
+      res.status === 401 || res.status === 403
+        ? `District "${districtId}" refused the gateway's credentials (HTTP ${res.status})`
+        : `District "${districtId}" answered HTTP ${res.status}`;
+    return new GatewayError('upstream_status', `${what}${said}`, { status: res.status, codeMinor: info.codeMinor, headers });
+  }
+  const status = res.status === 503 || res.status === 504 ? res.status : 502;
+  return new GatewayError('upstream_status', `District "${districtId}" failed with HTTP ${res.status}${said}`, {
+    status,
+    codeMinor: status === 503 ? 'server_busy' : 'internal_server_error',
+    headers,
+  });
+}
+
+/** Why a 2xx body is unusable, or undefined when it is JSON. */
+export function badContentReason(res: UpstreamResponse): string | undefined {
+  const type = res.headers['content-type'] ?? '';
+  if (/text\/html/i.test(type) || /^\s*</.test(res.body.subarray(0, 64).toString('utf8'))) return 'an HTML page';
+  return undefined;
+}

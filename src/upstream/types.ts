@@ -1,0 +1,51 @@
+// The seam between the gateway and one district's OneRoster server. Callers (the service
+// layer, later the cache) see only this; auth schemes, pools and limits live behind it.
+
+export type UpstreamMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+export interface UpstreamRequest {
+  method: UpstreamMethod;
+  /** Path below the district's baseUrl, starting with '/', e.g. '/v1p1/users' or '/rostering/v1p2/users/u1'. Already encoded. */
+  path: string;
+  /** Decoded query parameters in order; the client encodes them (RFC 3986) and signs exactly what it sends. */
+  query: ReadonlyArray<readonly [string, string]>;
+  /** JSON body for writes. */
+  body?: string;
+  /** Extra headers to send (e.g. x-request-id). Never Authorization: the client sets it. */
+  headers?: Readonly<Record<string, string>>;
+  signal?: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Milliseconds spent on the upstream call, queue wait excluded. */
+  elapsedMs: number;
+}
+
+export interface UpstreamClient {
+  readonly districtId: string;
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+export type UpstreamErrorCode =
+  | 'UPSTREAM_TIMEOUT' // connect or total timeout
+  | 'UPSTREAM_UNREACHABLE' // refused, reset, DNS, TLS
+  | 'UPSTREAM_BUSY' // local queue full or queue wait timed out
+  | 'UPSTREAM_AUTH_FAILED' // could not obtain an OAuth2 token
+  | 'UPSTREAM_ABORTED'; // caller aborted
+
+/** Failure before a usable HTTP response arrived. Messages never hold URLs or credentials. */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  constructor(
+    readonly code: UpstreamErrorCode,
+    message: string,
+    readonly districtId: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
+
+const SECRET = 'x'.repeat(40);
+const base = (extra = '') => `
+auth:
+  tokenSecret: ${SECRET}
+  clients:
+    - clientId: app
+      clientSecret: app-secret-123456
+      districts: [springfield]
+      scopes: [roster.readonly]
+districts:
+  - id: springfield
+    version: v1p1
+    baseUrl: https://sis.example.org/ims/oneroster/
+    auth: { type: oauth1, consumerKey: k, consumerSecret: s }
+${extra}`;
+
+function issuesOf(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(text, env, 'test.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config loading', () => {
+  it('applies defaults, trims the base URL and freezes the result', () => {
+    const cfg = parseConfig(base(), {}, 't');
+    expect(cfg.server.port).toBe(8080);
+    expect(cfg.auth.tokenTtlSeconds).toBe(3600);
+    expect(cfg.cache.deltaSync.intervalSeconds).toBe(300);
+    expect(cfg.districts[0]!.baseUrl).toBe('https://sis.example.org/ims/oneroster');
+    expect(cfg.districts[0]!.auth).toMatchObject({ signatureMethod: 'HMAC-SHA256' });
+    expect(cfg.districts[0]!.upstream.maxConcurrency).toBe(4);
+    expect(Object.isFrozen(cfg.districts[0])).toBe(true);
+  });
+
+  it('substitutes ${VAR} and ${VAR:-default} from the environment', () => {
+    const text = base().replace('consumerKey: k', 'consumerKey: ${KEY}').replace('consumerSecret: s', 'consumerSecret: ${SEC:-fallback}');
+    const cfg = parseConfig(text + 'server: { port: "${P:-9000}" }\n', { KEY: 'from-env' }, 't');
+    expect(cfg.districts[0]!.auth).toMatchObject({ consumerKey: 'from-env', consumerSecret: 'fallback' });
+    expect(cfg.server.port).toBe(9000);
+  });
+
+  it('names the field whose environment variable is missing', () => {
+    const text = base().replace('consumerSecret: s', 'consumerSecret: ${SPRINGFIELD_SECRET}');
+    expect(issuesOf(text)).toEqual(['districts[0].auth.consumerSecret: environment variable SPRINGFIELD_SECRET is not set']);
+  });
+
+  it('names the path of a missing required field', () => {
+    const text = base(`  - id: shelbyville
+    version: v1p2
+    baseUrl: https://sis2.example.org/ims/oneroster
+    auth: { type: oauth2, clientId: a, clientSecret: b }`);
+    expect(issuesOf(text)).toContain('districts[1].auth.tokenUrl: required');
+  });
+
+  it('rejects unknown keys, bad enums and bad ids, each by path', () => {
+    const text = base(`  - id: Bad_Id
+    version: v3
+    baseUrl: not a url
+    colour: blue
+    auth: { type: kerberos }`);
+    const issues = issuesOf(text);
+    expect(issues).toContain('districts[1].colour: unknown key');
+    expect(issues.some((i) => i.startsWith('districts[1].id: must match [a-z0-9-]+'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('districts[1].version:'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('districts[1].baseUrl:'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('districts[1].auth.type:'))).toBe(true);
+  });
+
+  it('checks cross references: client districts, duplicate ids, sandbox URLs', () => {
+    const text = base(`  - id: springfield
+    version: v1p1
+    baseUrl: sandbox://nope/ims/oneroster
+    auth: { type: bearer, token: t }`).replace('districts: [springfield]', 'districts: [springfield, ogdenville]');
+    const issues = issuesOf(text);
+    expect(issues).toContain('auth.clients[0].districts[1]: unknown district "ogdenville"');
+    expect(issues).toContain('districts[1].id: duplicate district id "springfield"');
+    expect(issues).toContain('districts[1].baseUrl: no sandbox with id "nope"');
+  });
+
+  it('requires exactly one of clientSecret and clientSecretSha256, and a long token secret', () => {
+    const text = base()
+      .replace('clientSecret: app-secret-123456', `clientSecret: app-secret-123456\n      clientSecretSha256: ${'a'.repeat(64)}`)
+      .replace(SECRET, 'short');
+    const issues = issuesOf(text);
+    expect(issues).toContain('auth.clients[0].clientSecret: exactly one of clientSecret or clientSecretSha256 is required');
+    expect(issues).toContain('auth.tokenSecret: must be at least 32 characters');
+  });
+
+  it('accepts 1EdTech scope URIs and rejects unknown scopes', () => {
+    const ok = parseConfig(base().replace('[roster.readonly]', '[https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly]'), {}, 't');
+    expect(ok.auth.clients[0]!.scopes).toEqual(['roster-core.readonly']);
+    expect(issuesOf(base().replace('[roster.readonly]', '[roster.everything]'))[0]).toMatch(/^auth\.clients\[0\]\.scopes\[0\]: unknown scope/);
+  });
+
+  it('never prints secret values in its messages', () => {
+    const secretValue = 'sup3r-s3cret-value';
+    const text = base()
+      .replace('consumerSecret: s', `consumerSecret: ${secretValue}\n    extra: ${secretValue}`)
+      .replace(SECRET, secretValue);
+    const issues = issuesOf(text);
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.join('\n')).not.toContain(secretValue);
+  });
+
+  it('reports YAML syntax errors and non-mapping documents', () => {
+    expect(issuesOf('auth: [unclosed')[0]).toMatch(/^YAML:/);
+    expect(issuesOf('- a\n- b')).toEqual(['(root): must be a mapping']);
+  });
+
+  it('lets PORT override server.port and rejects a bad PORT', () => {
+    expect(parseConfig(base(), { PORT: '9191' }, 't').server.port).toBe(9191);
+    expect(issuesOf(base(), { PORT: 'eighty' })).toEqual(['PORT: must be an integer 0-65535']);
+  });
+
+  it('loads the bundled gateway.example.yaml with no environment', () => {
+    const cfg = parseConfig(readFileSync('gateway.example.yaml', 'utf8'), {}, 'gateway.example.yaml');
+    expect(cfg.districts.map((d) => d.id)).toEqual(['demo']);
+    expect(cfg.sandboxes[0]).toMatchObject({ id: 'demo', version: 'v1p1', users: 500 });
+    expect(cfg.server.publicUrl).toBeUndefined();
+  });
+});
+
+describe('the contract example', () => {
+  it('parses config/multi-district.example.yaml, flow maps with ${VAR} included', () => {
+    const env = {
+      GATEWAY_TOKEN_SECRET: 'z'.repeat(32),
+      REPORTING_APP_SECRET: 'reporting-secret',
+      SYNC_JOB_SECRET_SHA256: 'ab'.repeat(32),
+      SPRINGFIELD_KEY: 'sk',
+      SPRINGFIELD_SECRET: 'ss, with: yaml {chars} # and more',
+      SHELBYVILLE_ID: 'sid',
+      SHELBYVILLE_SECRET: 'ssec',
+      OGDENVILLE_TOKEN: 'otok',
+    };
+    const cfg = parseConfig(readFileSync('config/multi-district.example.yaml', 'utf8'), env, 'x');
+    expect(cfg.districts.map((d) => [d.id, d.version, d.auth.type])).toEqual([
+      ['springfield', 'v1p1', 'oauth1'],
+      ['shelbyville', 'v1p2', 'oauth2'],
+      ['ogdenville', 'v1p1', 'bearer'],
+    ]);
+    // A value with YAML syntax in it stays one string: substitution happens after parsing.
+    expect(cfg.districts[0]!.auth).toMatchObject({ consumerSecret: env.SPRINGFIELD_SECRET });
+    expect(cfg.server.publicUrl).toBe('http://localhost:8080');
+    expect(cfg.districts[1]!.upstream).toMatchObject({ maxConcurrency: 2, timeoutMs: 120000, connectTimeoutMs: 5000 });
+  });
+});
