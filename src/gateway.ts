@@ -65,6 +65,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
         name: d.name ?? d.id,
         version: d.version,
         authType: d.auth.type,
+        upstreamBase: d.baseUrl,
         maxStitchPages: d.upstream.maxStitchPages,
         upstream: createUpstreamClient(d, clientDeps),
       };

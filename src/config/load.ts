@@ -85,9 +85,13 @@ export function parseConfig(text: string, env: Env, source: string): Readonly<Ga
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['(root): must be a mapping'], source);
   const issues: string[] = [];
   const substituted = substitute(raw, protectedText.refs, env, [], issues);
-  if (issues.length > 0) throw new ConfigError(issues, source);
+  // Report every problem at once; a field already reported for its variable is not reported twice.
   const result = configSchema.safeParse(substituted);
-  if (!result.success) throw new ConfigError(result.error.issues.flatMap(describeIssue), source);
+  if (!result.success || issues.length > 0) {
+    const envFields = new Set(issues.map((i) => i.slice(0, i.indexOf(': '))));
+    const schemaIssues = result.success ? [] : result.error.issues.flatMap(describeIssue);
+    throw new ConfigError([...issues, ...schemaIssues.filter((i) => !envFields.has(i.slice(0, i.indexOf(': '))))], source);
+  }
   const config = result.data;
   // PORT is how container platforms hand out the listening port.
   const port = env.PORT;

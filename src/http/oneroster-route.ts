@@ -98,6 +98,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     const query = readPageQuery(endpoint.kind, parseRawQuery(url.search));
     const body = endpoint.kind === 'write' && method !== 'DELETE' ? await readWriteBody(c, opts.maxWriteBodyBytes) : undefined;
     const signal = c.req.raw.signal;
+    const base = origin(c, opts.publicUrl);
     const res = await opts.proxy.handle({
       district,
       version: path.version,
@@ -107,7 +108,8 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
       query,
       ...(body !== undefined ? { body } : {}),
       requestId: c.get('requestId'),
-      linkBase: origin(c, opts.publicUrl) + rawPath.replace(/\/+$/, ''),
+      linkBase: base + rawPath.replace(/\/+$/, ''),
+      hrefBase: `${base}/districts/${encodeURIComponent(district.id)}${ROOT}`,
       ...(signal ? { signal } : {}),
     });
     c.set('upstreamMs', res.upstreamMs);

@@ -7,6 +7,8 @@ export interface District {
   readonly name: string;
   readonly version: Version;
   readonly authType: 'oauth1' | 'oauth2' | 'bearer';
+  /** The upstream OneRoster root; internal only, never shown to clients. */
+  readonly upstreamBase: string;
   /** Bound on upstream pages fetched to fill one client page. */
   readonly maxStitchPages: number;
   readonly upstream: UpstreamClient;

@@ -48,8 +48,9 @@ export interface StitchInput {
 }
 
 export interface StitchResult {
-  /** A new body when pages were joined; undefined to send the upstream's bytes unchanged. */
-  body?: string;
+  records: unknown[];
+  /** Upstream pages read, the first included. */
+  pages: number;
   headers: Record<string, string>;
 }
 
@@ -93,6 +94,5 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
     hasMore: !ended && records.length >= want && (!last.hasLink || last.hasNext),
   });
   if (link) headers['link'] = link;
-  if (pages === 1) return { headers };
-  return { body: JSON.stringify({ ...first.envelope, [first.key]: records }), headers };
+  return { records, pages, headers };
 }

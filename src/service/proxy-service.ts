@@ -1,5 +1,6 @@
 import { GatewayError } from '../core/errors.js';
 import type { Endpoint, Service, Version } from '../core/oneroster/endpoints.js';
+import { rewriteHrefs } from '../core/oneroster/hrefs.js';
 import { versionRoot } from '../core/oneroster/paths.js';
 import type { PageQuery, QueryPairs } from '../core/oneroster/query.js';
 import { encodeRfc3986 } from '../core/rfc3986.js';
@@ -21,6 +22,8 @@ export interface ProxyRequest {
   requestId: string;
   /** Absolute gateway URL of this resource, without query; base of Link headers. */
   linkBase: string;
+  /** The gateway's URL of the district's OneRoster root; upstream hrefs are re-rooted here. */
+  hrefBase: string;
   signal?: AbortSignal;
 }
 
@@ -78,11 +81,16 @@ export function createProxyService(): ProxyService {
         upstreamMs,
       });
 
+      const rewrite = { upstreamBase: district.upstreamBase, gatewayBase: req.hrefBase };
+      // Upstream bytes go out unchanged unless an href had to be re-rooted or pages were joined.
+      const reserialize = (raw: Buffer, value: unknown, force = false) =>
+        rewriteHrefs(value, rewrite) || force ? JSON.stringify(value) : raw;
+
       if (endpoint.kind === 'write') {
         if (first.body.length === 0 || first.status === 204) return done(first.status, null);
         const parsed = parseJson(first.body);
         if (!parsed.ok) throw new GatewayError('upstream_bad_response', `District "${district.id}" answered the write with a body that is not JSON.`);
-        return done(first.status, first.body);
+        return done(first.status, reserialize(first.body, parsed.value));
       }
 
       const bad = badContentReason(first);
@@ -91,7 +99,7 @@ export function createProxyService(): ProxyService {
       if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
         throw new GatewayError('upstream_bad_response', `District "${district.id}" answered with a body that is not a JSON object.`);
       }
-      if (endpoint.kind === 'single') return done(first.status, first.body);
+      if (endpoint.kind === 'single') return done(first.status, reserialize(first.body, parsed.value));
 
       const page = readPage(first, parsed.value as Record<string, unknown>, endpoint.wrapper);
       if (!page) throw new GatewayError('upstream_bad_response', `District "${district.id}" answered without a "${endpoint.wrapper}" list.`);
@@ -110,7 +118,8 @@ export function createProxyService(): ProxyService {
         },
         linkBase: req.linkBase,
       });
-      return done(200, result.body ?? first.body, result.headers);
+      const envelope = { ...page.envelope, [page.key]: result.records };
+      return done(200, reserialize(first.body, envelope, result.pages > 1), result.headers);
     },
   };
 }

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+// The built program as an operator runs it: `node dist/main.js` (npm test builds dist first).
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['dist/main.js', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function waitFor<T>(fn: () => T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the gateway process', () => {
+  it('fails at start-up on a bad config, naming the field, without printing secrets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      `auth: { tokenSecret: "${'k'.repeat(40)}" }
+districts:
+  - id: a
+    version: v1p2
+    baseUrl: https://x.example/ims/oneroster
+    auth: { type: oauth2, clientId: id, clientSecret: very-secret-value-123 }
+  - id: b
+    version: v1p1
+    baseUrl: https://y.example/ims/oneroster
+    auth: { type: oauth1, consumerKey: \${MISSING_KEY}, consumerSecret: s }
+`,
+    );
+    const p = run(['--config', file]);
+    expect(await p.exited).toBe(1);
+    expect(p.err()).toContain('districts[0].auth.tokenUrl: required');
+    expect(p.err()).toContain('districts[1].auth.consumerKey: environment variable MISSING_KEY is not set');
+    expect(p.err() + p.out()).not.toContain('very-secret-value-123');
+    expect(p.out()).not.toContain('listening');
+  });
+
+  it('fails on a missing config file from GATEWAY_CONFIG', async () => {
+    const p = run([], { GATEWAY_CONFIG: '/nonexistent/gateway.yaml' });
+    expect(await p.exited).toBe(1);
+    expect(p.err()).toContain('cannot read config file (ENOENT)');
+  });
+
+  it('starts on the embedded default, serves the demo district, and stops cleanly on SIGTERM', async () => {
+    const p = run([], { PORT: '0', GATEWAY_HOST: '127.0.0.1' });
+    const port = await waitFor(() => {
+      const line = p
+        .out()
+        .split('\n')
+        .find((l) => l.includes('"msg":"listening"'));
+      return line ? (JSON.parse(line) as { port: number }).port : undefined;
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const tok = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-app:demo-app-secret').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(tok.status).toBe(200);
+    const { access_token } = (await tok.json()) as { access_token: string };
+    const users = await fetch(`${base}/ims/oneroster/v1p1/users?limit=3`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(users.status).toBe(200);
+    const body = (await users.json()) as { users: unknown[] };
+    expect(body.users).toHaveLength(3);
+    expect(Number(users.headers.get('x-total-count'))).toBeGreaterThanOrEqual(450);
+    expect(p.out()).toContain('auth.tokenSecret is the example default');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.out()).toContain('"msg":"stopped"');
+  });
+});
