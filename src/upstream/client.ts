@@ -1,0 +1,137 @@
+// One district's upstream client, composed once at start-up in the order a request takes:
+//   limiter (wait for a slot) -> auth scheme (sign / token / retry) -> transport (pool, deadline).
+// Everything here is per district: pools, token caches and queues are never shared, so one
+// slow or broken SIS cannot starve another.
+import { performance } from 'node:perf_hooks';
+import type { DistrictConfig, UpstreamAuthConfig } from '../config/schema.js';
+import { bearer } from './bearer.js';
+import { createTransport, type AuthScheme, type TransportRequest } from './http.js';
+import { createLimiter } from './limiter.js';
+import { oauth1 } from './oauth1.js';
+import { oauth2 } from './oauth2.js';
+import { buildQueryString } from './rfc3986.js';
+import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';
+
+export interface UpstreamClientDeps {
+  /** Wall clock in ms for token expiry and OAuth1 timestamps; defaults to Date.now. */
+  now?: () => number;
+  /** Largest response body accepted; defaults to 512 MiB. */
+  maxBodyBytes?: number;
+}
+
+// Headers the caller may not set: the client owns authentication and connection management,
+// and hop-by-hop headers (RFC 9110 §7.6.1) must not be forwarded by a proxy.
+const FORBIDDEN_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+]);
+
+const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE']);
+
+export function createUpstreamClient(district: DistrictConfig, deps: UpstreamClientDeps = {}): UpstreamClient {
+  const districtId = district.id;
+  if (!districtId) throw new Error('upstream client: district.id is required');
+  const { origin, basePath } = parseBaseUrl(district.baseUrl, districtId);
+  const opts = district.upstream;
+  if (!opts) throw new Error(`upstream client for district "${districtId}": upstream options are required`);
+
+  const transport = createTransport({
+    districtId,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    timeoutMs: opts.timeoutMs,
+    ...(deps.maxBodyBytes !== undefined && { maxBodyBytes: deps.maxBodyBytes }),
+  });
+  const limiter = createLimiter({
+    districtId,
+    maxConcurrency: opts.maxConcurrency,
+    maxQueue: opts.maxQueue,
+    queueTimeoutMs: opts.queueTimeoutMs,
+  });
+  const send = authScheme(district.auth, districtId, deps.now)(transport.send);
+
+  async function request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const outgoing = toTransportRequest(req, origin, basePath);
+    return limiter.run(async () => {
+      // Measured inside the slot: queue wait is ours, not the upstream's.
+      const started = performance.now();
+      const res = await send(outgoing);
+      return { ...res, elapsedMs: performance.now() - started };
+    }, req.signal);
+  }
+
+  return {
+    districtId,
+    request,
+    async close() {
+      limiter.close();
+      await transport.close();
+    },
+  };
+}
+
+function authScheme(auth: UpstreamAuthConfig, districtId: string, now: (() => number) | undefined): AuthScheme {
+  const withNow = now ? { now } : {};
+  switch (auth?.type) {
+    case 'oauth1':
+      return oauth1({ consumerKey: auth.consumerKey, consumerSecret: auth.consumerSecret, signatureMethod: auth.signatureMethod, ...withNow });
+    case 'oauth2':
+      return oauth2({
+        districtId,
+        tokenUrl: auth.tokenUrl,
+        clientId: auth.clientId,
+        clientSecret: auth.clientSecret,
+        scope: auth.scope,
+        clientAuth: auth.clientAuth,
+        ...withNow,
+      });
+    case 'bearer':
+      return bearer({ token: auth.token });
+    default:
+      throw new Error(`upstream client for district "${districtId}": auth.type must be oauth1, oauth2 or bearer`);
+  }
+}
+
+function parseBaseUrl(baseUrl: string, districtId: string): { origin: string; basePath: string } {
+  const fail = (why: string) => new Error(`upstream client for district "${districtId}": baseUrl ${why}`);
+  if (typeof baseUrl !== 'string' || !URL.canParse(baseUrl)) throw fail('must be an absolute http(s) URL');
+  const url = new URL(baseUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail('must be an absolute http(s) URL');
+  if (url.username || url.password) throw fail('must not contain credentials');
+  if (url.search || url.hash) throw fail('must not contain a query or fragment');
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+}
+
+function toTransportRequest(req: UpstreamRequest, origin: string, basePath: string): TransportRequest {
+  if (!METHODS.has(req.method)) throw new TypeError(`upstream request: unsupported method ${String(req.method)}`);
+  // The path arrives encoded; a '?' or '#' would silently escape the signed query, and
+  // whitespace or control characters make an invalid request-target.
+  if (typeof req.path !== 'string' || !/^\/[^?#\s\x00-\x1f\x7f]*$/.test(req.path)) {
+    throw new TypeError('upstream request: path must start with "/" and hold no query, fragment, whitespace or control characters');
+  }
+  const qs = buildQueryString(req.query ?? []);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (req.body !== undefined) headers['content-type'] = 'application/json';
+  for (const [name, value] of Object.entries(req.headers ?? {})) {
+    const key = name.toLowerCase();
+    if (FORBIDDEN_HEADERS.has(key)) continue;
+    headers[key] = value;
+  }
+  return {
+    method: req.method,
+    origin,
+    path: basePath + req.path + (qs ? `?${qs}` : ''),
+    headers,
+    ...(req.body !== undefined && { body: req.body }),
+    ...(req.signal && { signal: req.signal }),
+  };
+}

@@ -1,0 +1,20 @@
+import type { DistrictConfig, UpstreamAuthConfig, UpstreamOptions } from '../../src/config/schema.js';
+
+/** A DistrictConfig as the config loader would hand it over, with small timeouts for tests. */
+export function district(baseUrl: string, auth: UpstreamAuthConfig, upstream: Partial<UpstreamOptions> = {}, id = 'test-district'): DistrictConfig {
+  return {
+    id,
+    version: 'v1p1',
+    baseUrl,
+    auth,
+    upstream: {
+      connectTimeoutMs: 500,
+      timeoutMs: 1000,
+      maxConcurrency: 4,
+      maxQueue: 100,
+      queueTimeoutMs: 2000,
+      maxStitchPages: 10,
+      ...upstream,
+    },
+  };
+}
