@@ -39,6 +39,10 @@ export function readPage(res: UpstreamResponse, envelope: Record<string, unknown
   return page;
 }
 
+function idOf(record: unknown): unknown {
+  return record && typeof record === 'object' ? (record as { sourcedId?: unknown }).sourcedId : undefined;
+}
+
 export interface StitchInput {
   first: UpstreamPage;
   query: PageQuery;
@@ -51,6 +55,8 @@ export interface StitchResult {
   records: unknown[];
   /** Upstream pages read, the first included. */
   pages: number;
+  /** The records differ from the first upstream page (joined or trimmed). */
+  changed: boolean;
   headers: Record<string, string>;
 }
 
@@ -63,7 +69,9 @@ export interface StitchResult {
 export async function stitchPages(input: StitchInput): Promise<StitchResult> {
   const { first, query } = input;
   const want = query.limit;
-  const records = first.records.slice();
+  // A server that ignores `limit` may send more than asked: the page keeps what was asked.
+  const records = first.records.slice(0, want);
+  const seen = new Set(records.map(idOf));
   let last = first;
   let pages = 1;
   let ended = false;
@@ -80,7 +88,16 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
     if (pages >= input.maxPages) break;
     last = await input.fetchPage(query.offset + records.length, want - records.length);
     pages++;
-    records.push(...last.records.slice(0, want - records.length));
+    const fresh = last.records.filter((r) => {
+      const id = idOf(r);
+      return id === undefined || !seen.has(id);
+    });
+    // A server that ignores `offset` repeats itself; stop instead of looping to maxPages.
+    if (last.records.length > 0 && fresh.length === 0) break;
+    for (const r of fresh.slice(0, want - records.length)) {
+      seen.add(idOf(r));
+      records.push(r);
+    }
   }
 
   const headers: Record<string, string> = {};
@@ -94,5 +111,5 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
     hasMore: !ended && records.length >= want && (!last.hasLink || last.hasNext),
   });
   if (link) headers['link'] = link;
-  return { records, pages, headers };
+  return { records, pages, changed: pages > 1 || records.length !== first.records.length, headers };
 }

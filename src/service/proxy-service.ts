@@ -138,7 +138,7 @@ export function createProxyService(): ProxyService {
         linkBase: req.linkBase,
       });
       const envelope = { ...page.envelope, [page.key]: result.records };
-      return calls.response(200, serialize(first.body, envelope, rewrite, result.pages > 1), result.headers);
+      return calls.response(200, serialize(first.body, envelope, rewrite, result.changed), result.headers);
     },
   };
 }
