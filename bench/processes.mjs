@@ -1,0 +1,57 @@
+// Child processes for benchmarks: sandboxes and gateways each get their own event loop,
+// and the load generator keeps the parent's.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const children = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+function firstLine(child, test) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const hit = buf.split('\n').map(test).find(Boolean);
+      if (hit) resolve(hit);
+    });
+    child.on('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function sandboxProcess(options) {
+  const child = spawn(process.execPath, ['bench/sandbox-server.mjs', JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const url = await firstLine(child, (l) => (l.startsWith('http://') ? l.trim() : undefined));
+  return { url, baseUrl: `${url}/ims/oneroster`, stop: () => child.kill('SIGTERM') };
+}
+
+/** Starts `node dist/main.js` on a config object; resolves when /readyz answers 200. */
+export async function gatewayProcess(config) {
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-bench-')), 'gateway.yaml');
+  writeFileSync(file, JSON.stringify(config)); // JSON is YAML
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js', '--config', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port) },
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) return { url, stop: () => child.kill('SIGTERM') };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('gateway did not become ready');
+}

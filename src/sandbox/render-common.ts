@@ -1,0 +1,56 @@
+// Pieces both renderers use: the JSON object type, GUIDRef construction and the field
+// catalogue format that filter, sort and fields validation read.
+
+import type { CollectionName } from './records.js';
+import type { SandboxStore } from './store.js';
+
+export type Json = Record<string, unknown>;
+
+export interface GuidRef {
+  href: string;
+  sourcedId: string;
+  type: string;
+}
+
+/**
+ * Known top-level fields of one entity in one version. `null` marks a scalar or an array
+ * of scalars; a list names the sub-fields of an object or array-of-objects field, which
+ * dotted filters (`orgs.sourcedId`, `roles.role`) may address. '*' allows any sub-field.
+ */
+export type FieldCatalogue = Readonly<Record<string, readonly string[] | null>>;
+
+export const REF = ['href', 'sourcedId', 'type'] as const;
+export const BASE_FIELDS: FieldCatalogue = { sourcedId: null, status: null, dateLastModified: null, metadata: ['*'] };
+
+export interface RenderContext {
+  store: SandboxStore;
+  /** Absolute href to a record, built the way this version lays out its URLs. */
+  ref(type: string, sourcedId: string): GuidRef;
+}
+
+export interface VersionRenderer {
+  /** Collections this version serves at all (1.1 has no score scales or assessments). */
+  readonly collections: readonly CollectionName[];
+  fields(collection: CollectionName): FieldCatalogue;
+  render(collection: CollectionName, record: unknown, ctx: RenderContext): Json;
+}
+
+/**
+ * The base fields followed by `fields`, skipping undefined ones so absent optional fields
+ * are absent, never null. Built by plain assignment: object spread into a literal is a
+ * slow path in V8, and renderings run once per record per filtered request.
+ */
+export function withBase(rec: { sourcedId: string; status: string; dateLastModified: string; metadata?: unknown }, fields: Json): Json {
+  const out: Json = { sourcedId: rec.sourcedId, status: rec.status, dateLastModified: rec.dateLastModified };
+  if (rec.metadata !== undefined) out.metadata = rec.metadata;
+  for (const key in fields) if (fields[key] !== undefined) out[key] = fields[key];
+  return out;
+}
+
+export function maybeRef(ctx: RenderContext, type: string, id: string | undefined): GuidRef | undefined {
+  return id === undefined ? undefined : ctx.ref(type, id);
+}
+
+export function childIds(ctx: RenderContext, collection: 'orgs' | 'academicSessions', parentId: string): string[] {
+  return (ctx.store.groupBy(collection, 'parentId').get(parentId) ?? []).map((r) => r.sourcedId);
+}

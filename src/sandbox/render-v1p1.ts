@@ -1,0 +1,109 @@
+// OneRoster 1.1 JSON shapes. Mirrors what 1.1 servers emit: a single user `role` with an
+// `orgs[]` list, GUIDRef types from the wider 1.1 vocabulary (term, gradingPeriod,
+// student), empty strings for absent optional text, and lineItem.gradingPeriod.
+
+import type { CollectionName, RecordTypes, UserRole } from './records.js';
+import {
+  BASE_FIELDS, REF, childIds, maybeRef, withBase,
+  type FieldCatalogue, type Json, type RenderContext, type VersionRenderer,
+} from './render-common.js';
+
+type Renderers = { [C in CollectionName]?: (rec: RecordTypes[C], ctx: RenderContext) => Json };
+
+const V1P1_ROLES: ReadonlySet<string> = new Set(['administrator', 'aide', 'guardian', 'parent', 'proctor', 'relative', 'student', 'teacher']);
+
+/** 1.2-only staff roles collapse to `administrator`, the only 1.1 word for them. */
+function role11(role: UserRole): string {
+  return V1P1_ROLES.has(role) ? role : 'administrator';
+}
+
+const RENDER: Renderers = {
+  orgs: (r, ctx) => withBase(r, {
+    name: r.name, type: r.type, identifier: r.identifier,
+    parent: maybeRef(ctx, 'org', r.parentId),
+    children: childIds(ctx, 'orgs', r.sourcedId).map((id) => ctx.ref('org', id)),
+  }),
+  academicSessions: (r, ctx) => withBase(r, {
+    title: r.title, startDate: r.startDate, endDate: r.endDate, type: r.type,
+    parent: maybeRef(ctx, 'academicSession', r.parentId),
+    children: childIds(ctx, 'academicSessions', r.sourcedId).map((id) => ctx.ref('academicSession', id)),
+    schoolYear: r.schoolYear,
+  }),
+  courses: (r, ctx) => withBase(r, {
+    title: r.title, schoolYear: ctx.ref('academicSession', r.schoolYearId), courseCode: r.courseCode,
+    grades: r.grades, subjects: r.subjects, org: ctx.ref('org', r.orgId), subjectCodes: r.subjectCodes,
+    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+  }),
+  classes: (r, ctx) => withBase(r, {
+    title: r.title, classCode: r.classCode, classType: r.classType, location: r.location,
+    grades: r.grades, subjects: r.subjects, course: ctx.ref('course', r.courseId), school: ctx.ref('org', r.schoolId),
+    terms: r.termIds.map((id) => ctx.ref('term', id)), subjectCodes: r.subjectCodes, periods: r.periods,
+    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+  }),
+  users: (r, ctx) => withBase(r, {
+    username: r.username, userIds: r.userIds, enabledUser: r.enabledUser,
+    givenName: r.givenName, familyName: r.familyName, middleName: r.middleName ?? '',
+    role: role11(r.role), identifier: r.identifier, email: r.email, sms: r.sms ?? '', phone: r.phone ?? '',
+    agents: r.agentIds.map((id) => ctx.ref('user', id)), orgs: r.orgIds.map((id) => ctx.ref('org', id)), grades: r.grades,
+  }),
+  enrollments: (r, ctx) => withBase(r, {
+    user: ctx.ref('user', r.userId), class: ctx.ref('class', r.classId), school: ctx.ref('org', r.schoolId),
+    role: r.role, primary: r.primary, beginDate: r.beginDate, endDate: r.endDate,
+  }),
+  demographics: (r) => {
+    const { sourcedId: _s, status: _st, dateLastModified: _d, metadata: _m, ...rest } = r;
+    return withBase(r, rest);
+  },
+  categories: (r) => withBase(r, { title: r.title }),
+  lineItems: (r, ctx) => withBase(r, {
+    title: r.title, description: r.description ?? '', assignDate: r.assignDate, dueDate: r.dueDate,
+    class: ctx.ref('class', r.classId), category: ctx.ref('category', r.categoryId),
+    gradingPeriod: maybeRef(ctx, 'gradingPeriod', r.gradingPeriodId ?? r.academicSessionId),
+    resultValueMin: r.resultValueMin, resultValueMax: r.resultValueMax,
+  }),
+  results: (r, ctx) => withBase(r, {
+    lineItem: ctx.ref('lineItem', r.lineItemId), student: ctx.ref('student', r.studentId),
+    scoreStatus: r.scoreStatus, score: r.score ?? 0, scoreDate: r.scoreDate, comment: r.comment ?? '',
+  }),
+  resources: (r) => withBase(r, {
+    title: r.title, roles: r.roles, importance: r.importance,
+    vendorResourceId: r.vendorResourceId, vendorId: r.vendorId, applicationId: r.applicationId,
+  }),
+};
+
+const FIELDS: { [C in CollectionName]?: FieldCatalogue } = {
+  orgs: { ...BASE_FIELDS, name: null, type: null, identifier: null, parent: REF, children: REF },
+  academicSessions: { ...BASE_FIELDS, title: null, startDate: null, endDate: null, type: null, parent: REF, children: REF, schoolYear: null },
+  courses: { ...BASE_FIELDS, title: null, schoolYear: REF, courseCode: null, grades: null, subjects: null, org: REF, subjectCodes: null, resources: REF },
+  classes: {
+    ...BASE_FIELDS, title: null, classCode: null, classType: null, location: null, grades: null, subjects: null,
+    course: REF, school: REF, terms: REF, subjectCodes: null, periods: null, resources: REF,
+  },
+  users: {
+    ...BASE_FIELDS, username: null, userIds: ['type', 'identifier'], enabledUser: null, givenName: null, familyName: null,
+    middleName: null, role: null, identifier: null, email: null, sms: null, phone: null, agents: REF, orgs: REF, grades: null, password: null,
+  },
+  enrollments: { ...BASE_FIELDS, user: REF, class: REF, school: REF, role: null, primary: null, beginDate: null, endDate: null },
+  demographics: {
+    ...BASE_FIELDS, birthDate: null, sex: null, americanIndianOrAlaskaNative: null, asian: null, blackOrAfricanAmerican: null,
+    nativeHawaiianOrOtherPacificIslander: null, white: null, demographicRaceTwoOrMoreRaces: null, hispanicOrLatinoEthnicity: null,
+    countryOfBirthCode: null, stateOfBirthAbbreviation: null, cityOfBirth: null, publicSchoolResidenceStatus: null,
+  },
+  categories: { ...BASE_FIELDS, title: null },
+  lineItems: {
+    ...BASE_FIELDS, title: null, description: null, assignDate: null, dueDate: null, class: REF, category: REF,
+    gradingPeriod: REF, resultValueMin: null, resultValueMax: null,
+  },
+  results: { ...BASE_FIELDS, lineItem: REF, student: REF, scoreStatus: null, score: null, scoreDate: null, comment: null },
+  resources: { ...BASE_FIELDS, title: null, roles: null, importance: null, vendorResourceId: null, vendorId: null, applicationId: null },
+};
+
+export const v1p1Renderer: VersionRenderer = {
+  collections: Object.keys(RENDER) as CollectionName[],
+  fields: (collection) => FIELDS[collection] ?? {},
+  render(collection, record, ctx) {
+    const fn = RENDER[collection] as ((r: unknown, c: RenderContext) => Json) | undefined;
+    if (!fn) throw new Error(`v1p1 has no ${collection}`);
+    return fn(record, ctx);
+  },
+};

@@ -1,0 +1,150 @@
+// OneRoster 1.2 JSON shapes (per the 1EdTech OpenAPI): users carry roles[] and
+// primaryOrg instead of role/orgs, `administrator` becomes district- or siteAdministrator,
+// GUIDRef types come from the fixed 1.2 set, absent optional fields are omitted.
+
+import type { CollectionName, RecordTypes, UserRecord } from './records.js';
+import {
+  BASE_FIELDS, REF, childIds, maybeRef, withBase,
+  type FieldCatalogue, type Json, type RenderContext, type VersionRenderer,
+} from './render-common.js';
+
+type Renderers = { [C in CollectionName]: (rec: RecordTypes[C], ctx: RenderContext) => Json };
+
+/** One primary role per org, as the 1.2 RoleDType rules require. */
+function roles(r: UserRecord, ctx: RenderContext): Json[] {
+  return r.orgIds.map((orgId) => {
+    let role: string = r.role;
+    if (role === 'administrator') {
+      role = ctx.store.get('orgs', orgId)?.type === 'district' ? 'districtAdministrator' : 'siteAdministrator';
+    }
+    return { roleType: 'primary', role, org: ctx.ref('org', orgId) };
+  });
+}
+
+const RENDER: Renderers = {
+  orgs: (r, ctx) => withBase(r, {
+    name: r.name, type: r.type, identifier: r.identifier,
+    parent: maybeRef(ctx, 'org', r.parentId),
+    children: childIds(ctx, 'orgs', r.sourcedId).map((id) => ctx.ref('org', id)),
+  }),
+  academicSessions: (r, ctx) => withBase(r, {
+    title: r.title, startDate: r.startDate, endDate: r.endDate, type: r.type,
+    parent: maybeRef(ctx, 'academicSession', r.parentId),
+    children: childIds(ctx, 'academicSessions', r.sourcedId).map((id) => ctx.ref('academicSession', id)),
+    schoolYear: r.schoolYear,
+  }),
+  courses: (r, ctx) => withBase(r, {
+    title: r.title, schoolYear: ctx.ref('academicSession', r.schoolYearId), courseCode: r.courseCode,
+    grades: r.grades, subjects: r.subjects, org: ctx.ref('org', r.orgId), subjectCodes: r.subjectCodes,
+    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+  }),
+  classes: (r, ctx) => withBase(r, {
+    title: r.title, classCode: r.classCode, classType: r.classType, location: r.location,
+    grades: r.grades, subjects: r.subjects, course: ctx.ref('course', r.courseId), school: ctx.ref('org', r.schoolId),
+    terms: r.termIds.map((id) => ctx.ref('academicSession', id)), subjectCodes: r.subjectCodes, periods: r.periods,
+    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+  }),
+  users: (r, ctx) => withBase(r, {
+    userMasterIdentifier: r.userMasterIdentifier, username: r.username, userIds: r.userIds,
+    enabledUser: r.enabledUser, givenName: r.givenName, familyName: r.familyName, middleName: r.middleName,
+    preferredFirstName: r.preferredFirstName, pronouns: r.pronouns, roles: roles(r, ctx),
+    primaryOrg: maybeRef(ctx, 'org', r.orgIds[0]), identifier: r.identifier, email: r.email, sms: r.sms, phone: r.phone,
+    agents: r.agentIds.map((id) => ctx.ref('user', id)), grades: r.grades,
+    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+  }),
+  enrollments: (r, ctx) => withBase(r, {
+    user: ctx.ref('user', r.userId), class: ctx.ref('class', r.classId), school: ctx.ref('org', r.schoolId),
+    role: r.role, primary: r.primary, beginDate: r.beginDate, endDate: r.endDate,
+  }),
+  demographics: (r) => {
+    const { sourcedId: _s, status: _st, dateLastModified: _d, metadata: _m, ...rest } = r;
+    return withBase(r, rest);
+  },
+  categories: (r) => withBase(r, { title: r.title, weight: r.weight }),
+  lineItems: (r, ctx) => withBase(r, {
+    title: r.title, description: r.description, assignDate: r.assignDate, dueDate: r.dueDate,
+    class: ctx.ref('class', r.classId), school: ctx.ref('org', r.schoolId), category: ctx.ref('category', r.categoryId),
+    gradingPeriod: maybeRef(ctx, 'academicSession', r.gradingPeriodId),
+    academicSession: maybeRef(ctx, 'academicSession', r.academicSessionId),
+    scoreScale: maybeRef(ctx, 'scoreScale', r.scoreScaleId),
+    resultValueMin: r.resultValueMin, resultValueMax: r.resultValueMax,
+  }),
+  results: (r, ctx) => withBase(r, {
+    lineItem: ctx.ref('lineItem', r.lineItemId), student: ctx.ref('user', r.studentId),
+    class: maybeRef(ctx, 'class', r.classId), scoreScale: maybeRef(ctx, 'scoreScale', r.scoreScaleId),
+    scoreStatus: r.scoreStatus, score: r.score, textScore: r.textScore, scoreDate: r.scoreDate, comment: r.comment,
+    inProgress: r.inProgress, incomplete: r.incomplete, late: r.late, missing: r.missing,
+  }),
+  resources: (r) => withBase(r, {
+    title: r.title, roles: r.roles, importance: r.importance,
+    vendorResourceId: r.vendorResourceId, vendorId: r.vendorId, applicationId: r.applicationId,
+  }),
+  scoreScales: (r, ctx) => withBase(r, {
+    title: r.title, type: r.type, course: maybeRef(ctx, 'course', r.courseId), class: ctx.ref('class', r.classId),
+    scoreScaleValue: r.scoreScaleValue,
+  }),
+  assessmentLineItems: (r, ctx) => withBase(r, {
+    title: r.title, description: r.description, class: maybeRef(ctx, 'class', r.classId),
+    parentAssessmentLineItem: maybeRef(ctx, 'assessmentLineItem', r.parentId), scoreScale: maybeRef(ctx, 'scoreScale', r.scoreScaleId),
+    resultValueMin: r.resultValueMin, resultValueMax: r.resultValueMax,
+  }),
+  assessmentResults: (r, ctx) => withBase(r, {
+    assessmentLineItem: ctx.ref('assessmentLineItem', r.assessmentLineItemId), student: ctx.ref('user', r.studentId),
+    score: r.score, textScore: r.textScore, scoreDate: r.scoreDate, scoreScale: maybeRef(ctx, 'scoreScale', r.scoreScaleId),
+    scorePercentile: r.scorePercentile, scoreStatus: r.scoreStatus, comment: r.comment,
+    inProgress: r.inProgress, incomplete: r.incomplete, late: r.late, missing: r.missing,
+  }),
+};
+
+const RESULT_FLAGS: FieldCatalogue = { inProgress: null, incomplete: null, late: null, missing: null };
+
+const FIELDS: Record<CollectionName, FieldCatalogue> = {
+  orgs: { ...BASE_FIELDS, name: null, type: null, identifier: null, parent: REF, children: REF },
+  academicSessions: { ...BASE_FIELDS, title: null, startDate: null, endDate: null, type: null, parent: REF, children: REF, schoolYear: null },
+  courses: { ...BASE_FIELDS, title: null, schoolYear: REF, courseCode: null, grades: null, subjects: null, org: REF, subjectCodes: null, resources: REF },
+  classes: {
+    ...BASE_FIELDS, title: null, classCode: null, classType: null, location: null, grades: null, subjects: null,
+    course: REF, school: REF, terms: REF, subjectCodes: null, periods: null, resources: REF,
+  },
+  users: {
+    ...BASE_FIELDS, userMasterIdentifier: null, username: null, userIds: ['type', 'identifier'], enabledUser: null,
+    givenName: null, familyName: null, middleName: null, preferredFirstName: null, preferredMiddleName: null,
+    preferredLastName: null, pronouns: null, roles: ['roleType', 'role', 'org', 'userProfile', 'beginDate', 'endDate'],
+    userProfiles: ['profileId', 'profileType', 'vendorId', 'applicationId', 'description', 'credentials'],
+    primaryOrg: REF, identifier: null, email: null, sms: null, phone: null, agents: REF, grades: null, password: null, resources: REF,
+  },
+  enrollments: { ...BASE_FIELDS, user: REF, class: REF, school: REF, role: null, primary: null, beginDate: null, endDate: null },
+  demographics: {
+    ...BASE_FIELDS, birthDate: null, sex: null, americanIndianOrAlaskaNative: null, asian: null, blackOrAfricanAmerican: null,
+    nativeHawaiianOrOtherPacificIslander: null, white: null, demographicRaceTwoOrMoreRaces: null, hispanicOrLatinoEthnicity: null,
+    countryOfBirthCode: null, stateOfBirthAbbreviation: null, cityOfBirth: null, publicSchoolResidenceStatus: null,
+  },
+  categories: { ...BASE_FIELDS, title: null, weight: null },
+  lineItems: {
+    ...BASE_FIELDS, title: null, description: null, assignDate: null, dueDate: null, class: REF, school: REF, category: REF,
+    gradingPeriod: REF, academicSession: REF, scoreScale: REF, resultValueMin: null, resultValueMax: null,
+    learningObjectiveSet: ['source', 'learningObjectiveIds'],
+  },
+  results: {
+    ...BASE_FIELDS, lineItem: REF, student: REF, class: REF, scoreScale: REF, scoreStatus: null, score: null,
+    textScore: null, scoreDate: null, comment: null, learningObjectiveSet: ['source', 'learningObjectiveResults'], ...RESULT_FLAGS,
+  },
+  resources: { ...BASE_FIELDS, title: null, roles: null, importance: null, vendorResourceId: null, vendorId: null, applicationId: null },
+  scoreScales: { ...BASE_FIELDS, title: null, type: null, course: REF, class: REF, scoreScaleValue: ['itemValueLHS', 'itemValueRHS'] },
+  assessmentLineItems: {
+    ...BASE_FIELDS, title: null, description: null, class: REF, parentAssessmentLineItem: REF, scoreScale: REF,
+    resultValueMin: null, resultValueMax: null, learningObjectiveSet: ['source', 'learningObjectiveIds'],
+  },
+  assessmentResults: {
+    ...BASE_FIELDS, assessmentLineItem: REF, student: REF, score: null, textScore: null, scoreDate: null, scoreScale: REF,
+    scorePercentile: null, scoreStatus: null, comment: null, learningObjectiveSet: ['source', 'learningObjectiveResults'], ...RESULT_FLAGS,
+  },
+};
+
+export const v1p2Renderer: VersionRenderer = {
+  collections: Object.keys(RENDER) as CollectionName[],
+  fields: (collection) => FIELDS[collection],
+  render(collection, record, ctx) {
+    return (RENDER[collection] as (r: unknown, c: RenderContext) => Json)(record, ctx);
+  },
+};
