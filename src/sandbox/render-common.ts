@@ -1,7 +1,7 @@
 // Pieces both renderers use: the JSON object type, GUIDRef construction and the field
 // catalogue format that filter, sort and fields validation read.
 
-import type { CollectionName } from './records.js';
+import type { CollectionName, RecordTypes } from './records.js';
 import type { SandboxStore } from './store.js';
 
 export type Json = Record<string, unknown>;
@@ -53,4 +53,31 @@ export function maybeRef(ctx: RenderContext, type: string, id: string | undefine
 
 export function childIds(ctx: RenderContext, collection: 'orgs' | 'academicSessions', parentId: string): string[] {
   return (ctx.store.groupBy(collection, 'parentId').get(parentId) ?? []).map((r) => r.sourcedId);
+}
+
+// Orgs, academic sessions and courses have the same shape in 1.1 and 1.2.
+
+export function renderOrg(r: RecordTypes['orgs'], ctx: RenderContext): Json {
+  return withBase(r, {
+    name: r.name, type: r.type, identifier: r.identifier,
+    parent: maybeRef(ctx, 'org', r.parentId),
+    children: childIds(ctx, 'orgs', r.sourcedId).map((id) => ctx.ref('org', id)),
+  });
+}
+
+export function renderAcademicSession(r: RecordTypes['academicSessions'], ctx: RenderContext): Json {
+  return withBase(r, {
+    title: r.title, startDate: r.startDate, endDate: r.endDate, type: r.type,
+    parent: maybeRef(ctx, 'academicSession', r.parentId),
+    children: childIds(ctx, 'academicSessions', r.sourcedId).map((id) => ctx.ref('academicSession', id)),
+    schoolYear: r.schoolYear,
+  });
+}
+
+export function renderCourse(r: RecordTypes['courses'], ctx: RenderContext): Json {
+  return withBase(r, {
+    title: r.title, schoolYear: ctx.ref('academicSession', r.schoolYearId), courseCode: r.courseCode,
+    grades: r.grades, subjects: r.subjects, org: ctx.ref('org', r.orgId), subjectCodes: r.subjectCodes,
+    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+  });
 }

@@ -4,7 +4,7 @@
 
 import type { CollectionName, RecordTypes, UserRole } from './records.js';
 import {
-  BASE_FIELDS, REF, childIds, maybeRef, withBase,
+  BASE_FIELDS, REF, maybeRef, renderAcademicSession, renderCourse, renderOrg, withBase,
   type FieldCatalogue, type Json, type RenderContext, type VersionRenderer,
 } from './render-common.js';
 
@@ -18,22 +18,9 @@ function role11(role: UserRole): string {
 }
 
 const RENDER: Renderers = {
-  orgs: (r, ctx) => withBase(r, {
-    name: r.name, type: r.type, identifier: r.identifier,
-    parent: maybeRef(ctx, 'org', r.parentId),
-    children: childIds(ctx, 'orgs', r.sourcedId).map((id) => ctx.ref('org', id)),
-  }),
-  academicSessions: (r, ctx) => withBase(r, {
-    title: r.title, startDate: r.startDate, endDate: r.endDate, type: r.type,
-    parent: maybeRef(ctx, 'academicSession', r.parentId),
-    children: childIds(ctx, 'academicSessions', r.sourcedId).map((id) => ctx.ref('academicSession', id)),
-    schoolYear: r.schoolYear,
-  }),
-  courses: (r, ctx) => withBase(r, {
-    title: r.title, schoolYear: ctx.ref('academicSession', r.schoolYearId), courseCode: r.courseCode,
-    grades: r.grades, subjects: r.subjects, org: ctx.ref('org', r.orgId), subjectCodes: r.subjectCodes,
-    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
-  }),
+  orgs: renderOrg,
+  academicSessions: renderAcademicSession,
+  courses: renderCourse,
   classes: (r, ctx) => withBase(r, {
     title: r.title, classCode: r.classCode, classType: r.classType, location: r.location,
     grades: r.grades, subjects: r.subjects, course: ctx.ref('course', r.courseId), school: ctx.ref('org', r.schoolId),
