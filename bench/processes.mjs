@@ -31,20 +31,34 @@ export function freePort() {
 }
 
 export async function sandboxProcess(options) {
-  const child = spawn(process.execPath, ['bench/sandbox-server.mjs', JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['bench/sandbox-server.mjs', JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.push(child);
   const url = await firstLine(child, (l) => (l.startsWith('http://') ? l.trim() : undefined));
-  return { url, baseUrl: `${url}/ims/oneroster`, stop: () => child.kill('SIGTERM') };
+  const ask = (cmd) =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(m.hits));
+      child.send({ cmd });
+    });
+  return { url, baseUrl: `${url}/ims/oneroster`, hits: () => ask('hits'), resetHits: () => ask('reset'), stop: () => child.kill('SIGTERM') };
+}
+
+/** A bare hono server answering `body` with `headers`; resolves with its URL. */
+export async function bareServer(bodyFile, headers) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['bench/bare-server.mjs', String(port), bodyFile, JSON.stringify(headers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await firstLine(child, (l) => (l.trim() === 'ready' ? true : undefined));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 /** Starts `node dist/main.js` on a config object; resolves when /readyz answers 200. */
-export async function gatewayProcess(config) {
+export async function gatewayProcess(config, env = {}) {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-bench-')), 'gateway.yaml');
   writeFileSync(file, JSON.stringify(config)); // JSON is YAML
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main.js', '--config', file], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port) },
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env },
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;

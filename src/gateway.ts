@@ -1,13 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { createClientRegistry } from './auth/clients.js';
+import { createClientRegistry, sha256Hex } from './auth/clients.js';
 import { createTokenService } from './auth/tokens.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
 import { createStaticDistrictRegistry, type District } from './routing/districts.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
+import { createCacheBackend } from './cache/index.js';
+import { createCacheAdmin } from './service/cache-admin.js';
+import { createCachePolicy } from './service/cache-policy.js';
+import { createCachedProxy } from './service/cached-proxy.js';
 import { createProxyService } from './service/proxy-service.js';
+import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
 import { createUpstreamClient } from './upstream/client.js';
 
 export interface RunningGateway {
@@ -77,12 +82,47 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ...(options.now ? { now: options.now } : {}),
   });
   const clients = createClientRegistry(config.auth.clients);
+  const backend = await createCacheBackend({
+    store: config.cache.store,
+    maxMemoryBytes: config.cache.maxMemoryBytes,
+    l1MaxAgeMs: config.cache.l1MaxAgeSeconds * 1000,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const policy = createCachePolicy({
+    defaults: { ttlSeconds: config.cache.ttlSeconds, staleSeconds: config.cache.staleSeconds },
+    collections: config.cache.collections,
+    districts: new Map(config.districts.map((d) => [d.id, d.cache])),
+    negativeTtlSeconds: config.cache.negativeTtlSeconds,
+  });
+  const proxy = createCachedProxy({
+    proxy: createProxyService(),
+    backend,
+    policy,
+    logger,
+    coalesceWaitMs: config.cache.coalesceWaitMs,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const sync: DeltaSync | undefined = config.cache.deltaSync.enabled
+    ? createDeltaSync({
+        districts,
+        backend,
+        logger,
+        intervalMs: config.cache.deltaSync.intervalSeconds * 1000,
+        overlapMs: config.cache.deltaSync.overlapSeconds * 1000,
+        pageSize: config.cache.deltaSync.pageSize,
+        ...(options.now ? { now: options.now } : {}),
+      })
+    : undefined;
   let ready = false;
   const app = createApp({
     tokens,
     clients,
     districts,
-    proxy: createProxyService(),
+    proxy,
+    cacheAdmin: createCacheAdmin(backend),
+    ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id) } : {}),
+    ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
     logger,
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     isReady: () => ready,
@@ -95,6 +135,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   const port = (server.address() as AddressInfo).port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   ready = true;
+  sync?.start();
   logger.info({ msg: 'listening', host: config.server.host, port, districts: districts.list().length });
 
   let closing: Promise<void> | undefined;
@@ -111,7 +152,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());
         await Promise.race([closed, grace]);
         if ('closeAllConnections' in server) server.closeAllConnections();
+        await sync?.stop();
         await districts.close();
+        await backend.close();
         await Promise.allSettled([...sandboxes.values()].map((s) => s.close()));
         logger.info({ msg: 'stopped' });
       })();

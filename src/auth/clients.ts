@@ -5,9 +5,12 @@ export interface GatewayClient {
   clientId: string;
   districts: readonly string[];
   scopes: readonly Scope[];
+  /** May force an upstream refresh with Cache-Control: no-cache. */
+  allowNoCache: boolean;
 }
 
-export interface ClientDefinition extends GatewayClient {
+export interface ClientDefinition extends Omit<GatewayClient, 'allowNoCache'> {
+  allowNoCache?: boolean;
   clientSecret?: string;
   clientSecretSha256?: string;
 }
@@ -31,7 +34,12 @@ export function createClientRegistry(definitions: readonly ClientDefinition[]): 
   for (const d of definitions) {
     const hex = d.clientSecretSha256 ?? (d.clientSecret !== undefined ? sha256Hex(d.clientSecret) : undefined);
     if (!hex) throw new Error(`auth.clients: client ${d.clientId} has no secret`);
-    const client: GatewayClient = Object.freeze({ clientId: d.clientId, districts: [...d.districts], scopes: [...d.scopes] });
+    const client: GatewayClient = Object.freeze({
+      clientId: d.clientId,
+      districts: [...d.districts],
+      scopes: [...d.scopes],
+      allowNoCache: d.allowNoCache ?? false,
+    });
     byId.set(d.clientId, { client, digest: Buffer.from(hex, 'hex') });
   }
 

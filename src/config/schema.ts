@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BASE_COLLECTIONS } from '../core/oneroster/collections.js';
 import { normalizeScope, SCOPES } from '../core/oneroster/scopes.js';
 
 // Values substituted from ${VAR} arrive as strings; numbers and booleans written
@@ -55,6 +56,9 @@ const clientSchema = z
       .optional(),
     districts: z.array(z.string().min(1)).min(1, 'must name at least one district, or "*"'),
     scopes: z.array(scope()).min(1, 'must grant at least one scope'),
+    // Whether the client's Cache-Control: no-cache forces an upstream refresh. Off by
+    // default: one careless client must not turn the cache off for a fragile district.
+    allowNoCache: bool().default(false),
   })
   .superRefine((c, ctx) => {
     if (!c.clientSecret === !c.clientSecretSha256) {
@@ -68,16 +72,46 @@ export const authSchema = z.strictObject({
   clients: z.array(clientSchema).default([]),
 });
 
+const freshnessSchema = z.strictObject({
+  ttlSeconds: int(0).optional(),
+  staleSeconds: int(0).optional(),
+});
+const collectionOverrides = () =>
+  z
+    .record(z.string(), freshnessSchema)
+    .superRefine((rec, ctx) => {
+      for (const k of Object.keys(rec)) {
+        if (!(BASE_COLLECTIONS as readonly string[]).includes(k)) {
+          ctx.addIssue({ code: 'custom', path: [k], message: `unknown collection; expected one of ${BASE_COLLECTIONS.join(', ')}` });
+        }
+      }
+    })
+    .default({});
+
 export const cacheSchema = z.strictObject({
   store: z
     .string()
     .default('memory')
-    .refine((v) => v === 'memory' || /^rediss?:\/\//.test(v), { message: 'must be "memory" or a redis:// URL' }),
+    .refine((v) => v === 'memory' || /^rediss?:\/\/[^\s]+$/.test(v), { message: 'must be "memory" or a redis:// URL' }),
   ttlSeconds: int(0).default(300),
   staleSeconds: int(0).default(86_400),
   maxMemoryBytes: int(1_048_576).default(268_435_456),
+  // A single object the district says does not exist is remembered this long (negative caching).
+  negativeTtlSeconds: int(0).default(30),
+  // Longest an in-process copy lives without re-checking the shared store: the safety net
+  // for an invalidation message lost on the way to this replica.
+  l1MaxAgeSeconds: int(1).default(10),
+  // How long a replica waits for another replica's fetch of the same page before fetching itself.
+  coalesceWaitMs: int(0, 600_000).default(10_000),
+  collections: collectionOverrides(),
   deltaSync: z
-    .strictObject({ enabled: bool().default(true), intervalSeconds: int(5).default(300) })
+    .strictObject({
+      enabled: bool().default(true),
+      intervalSeconds: int(5).default(300),
+      // Watermark overlap: servers compare timestamps with different precision and boundaries.
+      overlapSeconds: int(0).default(120),
+      pageSize: int(1, 10_000).default(1000),
+    })
     .prefault({}),
 });
 
@@ -122,6 +156,9 @@ export const districtSchema = z.strictObject({
   baseUrl: httpUrl().transform((v) => v.replace(/\/+$/, '')),
   auth: upstreamAuthSchema,
   upstream: upstreamOptionsSchema.prefault({}),
+  cache: z
+    .strictObject({ ttlSeconds: int(0).optional(), staleSeconds: int(0).optional(), collections: collectionOverrides() })
+    .prefault({}),
 });
 
 const sandboxAuthSchema = z.discriminatedUnion(
@@ -153,10 +190,25 @@ export const sandboxSchema = z.strictObject({
   maxPageSize: int(1).optional(),
 });
 
+export const adminSchema = z
+  .strictObject({
+    token: z.string().min(24, 'must be at least 24 characters').optional(),
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (sha256 of the token)')
+      .transform((v) => v.toLowerCase())
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (!a.token === !a.tokenSha256) ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required' });
+  });
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
     auth: authSchema,
+    // The operators' credential for /admin (cache purge, sync now). No block: no admin API.
+    admin: adminSchema.optional(),
     cache: cacheSchema.prefault({}),
     districts: z.array(districtSchema).default([]),
     sandboxes: z.array(sandboxSchema).default([]),
@@ -197,3 +249,4 @@ export type UpstreamOptions = z.infer<typeof upstreamOptionsSchema>;
 export type ClientConfig = z.infer<typeof clientSchema>;
 export type SandboxConfig = z.infer<typeof sandboxSchema>;
 export type CacheConfig = z.infer<typeof cacheSchema>;
+export type AdminConfig = z.infer<typeof adminSchema>;

@@ -5,7 +5,9 @@ import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../core/errors.js';
 import { safeErrorFields, type Logger } from '../observability/logger.js';
 import type { DistrictRegistry } from '../routing/districts.js';
-import type { ProxyService } from '../service/proxy-service.js';
+import type { CachedProxy } from '../service/cached-proxy.js';
+import type { CacheAdmin } from '../service/cache-admin.js';
+import { mountAdminRoutes } from './admin-routes.js';
 import { bearerAuth } from './bearer-auth.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
@@ -16,12 +18,16 @@ export interface AppDeps {
   tokens: TokenService;
   clients: ClientRegistry;
   districts: DistrictRegistry;
-  proxy: ProxyService;
+  proxy: CachedProxy;
   logger: Logger;
   publicUrl?: string;
   /** False while starting and while draining for shutdown. */
   isReady: () => boolean;
   maxWriteBodyBytes?: number;
+  cacheAdmin: CacheAdmin;
+  /** sha256 (hex) of the admin token; undefined: no admin API. */
+  adminTokenSha256?: string;
+  syncNow?: (districtId: string) => Promise<unknown>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -47,6 +53,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       clientId: c.get('client')?.clientId,
       district: c.get('districtId'),
       status: c.res.status,
+      cache: c.get('cacheStatus'),
       upstreamMs: c.get('upstreamMs'),
       totalMs: Math.round((performance.now() - started) * 10) / 10,
     });
@@ -73,6 +80,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.post('/oauth/token', tokenRoute(deps));
   app.all('/oauth/token', () => {
     throw new GatewayError('method_not_allowed', 'Use POST for /oauth/token.', { headers: { allow: 'POST' } });
+  });
+
+  mountAdminRoutes(app, {
+    districts: deps.districts,
+    cacheAdmin: deps.cacheAdmin,
+    ...(deps.adminTokenSha256 ? { tokenSha256: deps.adminTokenSha256 } : {}),
+    ...(deps.syncNow ? { syncNow: deps.syncNow } : {}),
   });
 
   const auth = bearerAuth(deps);

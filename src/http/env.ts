@@ -12,5 +12,6 @@ export interface AppEnv {
     districtId: string;
     route: string;
     upstreamMs: number;
+    cacheStatus: string;
   };
 }

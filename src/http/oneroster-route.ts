@@ -5,14 +5,14 @@ import { matchEndpoint, type Endpoint } from '../core/oneroster/endpoints.js';
 import { parseOneRosterPath } from '../core/oneroster/paths.js';
 import { parseRawQuery, readPageQuery } from '../core/oneroster/query.js';
 import type { District, DistrictRegistry } from '../routing/districts.js';
-import type { ProxyService } from '../service/proxy-service.js';
+import type { CachedProxy } from '../service/cached-proxy.js';
 import type { AppEnv } from './env.js';
 import { readWriteBody } from './write-body.js';
 
 export interface OneRosterRouteOptions {
   districts: DistrictRegistry;
   clients: ClientRegistry;
-  proxy: ProxyService;
+  proxy: CachedProxy;
   /** server.publicUrl; when absent, links use the request's own origin. */
   publicUrl?: string;
   maxWriteBodyBytes: number;
@@ -59,6 +59,13 @@ function origin(c: Context<AppEnv>, publicUrl: string | undefined): string {
   return `${scheme}://${host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : url.host}`;
 }
 
+/** RFC 9111 §5.2.1.4: the client wants an answer validated with the origin. */
+function wantsNoCache(c: Context<AppEnv>): boolean {
+  const cc = c.req.header('cache-control');
+  if (cc && /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(cc)) return true;
+  return /no-cache/i.test(c.req.header('pragma') ?? '');
+}
+
 function decodeSegment(s: string): string {
   try {
     return decodeURIComponent(s);
@@ -97,7 +104,6 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
 
     const query = readPageQuery(endpoint.kind, parseRawQuery(url.search));
     const body = endpoint.kind === 'write' && method !== 'DELETE' ? await readWriteBody(c, opts.maxWriteBodyBytes) : undefined;
-    const signal = c.req.raw.signal;
     const base = origin(c, opts.publicUrl);
     const res = await opts.proxy.handle({
       district,
@@ -105,14 +111,19 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
       service: endpoint.service,
       endpoint,
       segments: path.segments,
+      params: match.params,
       query,
-      ...(body !== undefined ? { body } : {}),
+      ...(body !== undefined ? { body: body.text, parsedBody: body.value } : {}),
+      noCache: c.get('client').allowNoCache && wantsNoCache(c),
       requestId: c.get('requestId'),
       linkBase: base + rawPath.replace(/\/+$/, ''),
       hrefBase: `${base}/districts/${encodeURIComponent(district.id)}${ROOT}`,
-      ...(signal ? { signal } : {}),
+      ...(c.req.raw.signal ? { signal: c.req.raw.signal } : {}),
     });
     c.set('upstreamMs', res.upstreamMs);
-    return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers: res.headers });
+    c.set('cacheStatus', res.cache);
+    const headers: Record<string, string> = { ...res.headers, 'x-cache': res.cache, 'cache-control': 'private' };
+    if (res.ageSeconds !== undefined) headers.age = String(res.ageSeconds);
+    return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers });
   };
 }

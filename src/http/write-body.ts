@@ -3,7 +3,7 @@ import { GatewayError } from '../core/errors.js';
 import type { AppEnv } from './env.js';
 
 /** The JSON body of a gradebook write, checked for type, size and syntax before any upstream call. */
-export async function readWriteBody(c: Context<AppEnv>, maxBytes: number): Promise<string> {
+export async function readWriteBody(c: Context<AppEnv>, maxBytes: number): Promise<{ text: string; value: unknown }> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     throw new GatewayError('unsupported_media_type', 'Write requests must have Content-Type: application/json.');
@@ -13,11 +13,14 @@ export async function readWriteBody(c: Context<AppEnv>, maxBytes: number): Promi
   const buf = Buffer.from(await c.req.arrayBuffer());
   if (buf.length > maxBytes) throw new GatewayError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
   const text = buf.toString('utf8');
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+    value = JSON.parse(text);
   } catch {
+    value = undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new GatewayError('invalid_body', 'The request body must be a JSON object.');
   }
-  return text;
+  return { text, value };
 }

@@ -19,6 +19,8 @@ beforeAll(async () => {
     ],
     clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['shelbyville', 'broken'], scopes: ALL_SCOPES }],
     now: clock,
+    // Every read must reach the district: these tests are about its tokens, not the cache.
+    cache: { ttlSeconds: 0, staleSeconds: 0 },
   });
   token = await stack.token('app', 'app-secret-value');
 });

@@ -57,6 +57,9 @@ export async function startStack(spec: {
   server?: Record<string, unknown>;
   tokenTtlSeconds?: number;
   now?: () => number;
+  /** The config's cache block; delta sync is off unless a test turns it on (it would add upstream hits). */
+  cache?: Record<string, unknown>;
+  admin?: { token: string };
 }): Promise<Stack> {
   const sandboxes: Record<string, Sandbox> = {};
   const districts = [];
@@ -76,6 +79,8 @@ export async function startStack(spec: {
     server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 2000, ...spec.server },
     auth: { tokenSecret: TOKEN_SECRET, tokenTtlSeconds: spec.tokenTtlSeconds ?? 3600, clients: spec.clients },
     districts,
+    cache: { ...spec.cache, deltaSync: { enabled: false, ...(spec.cache?.deltaSync as object | undefined) } },
+    ...(spec.admin ? { admin: spec.admin } : {}),
   };
   // JSON is YAML: the stack goes through the same loader as a real config file.
   const config = parseConfig(JSON.stringify(raw), {}, 'test-stack');

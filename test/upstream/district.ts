@@ -16,5 +16,6 @@ export function district(baseUrl: string, auth: UpstreamAuthConfig, upstream: Pa
       maxStitchPages: 10,
       ...upstream,
     },
+    cache: { collections: {} },
   };
 }

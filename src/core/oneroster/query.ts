@@ -39,6 +39,8 @@ export interface PageQuery {
   limit: number;
   offset: number;
   limitGiven: boolean;
+  /** A collection read: limit and offset apply. */
+  paged: boolean;
 }
 
 function nonNegativeInt(name: string, value: string, min: number, max: number): number {
@@ -77,5 +79,6 @@ export function readPageQuery(kind: EndpointKind, pairs: QueryPairs): PageQuery 
     limit: limitRaw === undefined ? DEFAULT_LIMIT : nonNegativeInt('limit', limitRaw, 1, MAX_LIMIT),
     offset: offsetRaw === undefined ? 0 : nonNegativeInt('offset', offsetRaw, 0, 2_000_000_000),
     limitGiven: limitRaw !== undefined,
+    paged: kind === 'collection',
   };
 }

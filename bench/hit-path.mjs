@@ -1,0 +1,115 @@
+// The cache's hit path and coalescing, measured side by side in one run:
+//  1. a warm 100-user page through the gateway vs a bare @hono/node-server answering the
+//     same bytes from memory (autocannon, 50 connections): req/s, p50, p99 and the ratio;
+//  2. fan-in: N identical cold requests at once against a slow district (one gateway; and
+//     two gateways sharing Redis when redis-server is available): upstream requests made.
+//   npm run build && node bench/hit-path.mjs [--connections 50] [--seconds 5] [--fanin 200]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { bareServer, freePort, gatewayProcess, sandboxProcess } from './processes.mjs';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const connections = arg('connections', 50);
+const duration = arg('seconds', 5);
+const fanin = arg('fanin', 200);
+const PAGE = '/ims/oneroster/v1p1/users?limit=100&offset=0';
+const SECRET = 'bench-secret-x';
+
+const client = { clientId: 'bench', clientSecret: SECRET, districts: ['*'], scopes: ['roster-core.readonly'] };
+const gatewayConfig = (sandbox, store = 'memory') => ({
+  auth: { tokenSecret: 'b'.repeat(40), clients: [client] },
+  cache: { store, ttlSeconds: 3600, deltaSync: { enabled: false } },
+  districts: [{ id: 'd', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'bench-token' }, upstream: { maxConcurrency: 16 } }],
+});
+async function tokenFor(url) {
+  const res = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=client_credentials&client_id=bench&client_secret=${SECRET}`,
+  });
+  return (await res.json()).access_token;
+}
+async function measure(name, url, headers) {
+  const r = await autocannon({ url, connections, duration, headers });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { name, reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+// 1. Hit path.
+const fast = await sandboxProcess({ version: 'v1p1', auth: { type: 'bearer', token: 'bench-token' }, users: 500 });
+const gw = await gatewayProcess(gatewayConfig(fast));
+const token = await tokenFor(gw.url);
+const auth = { authorization: `Bearer ${token}` };
+const warm = await fetch(`${gw.url}/districts/d${PAGE}`, { headers: auth });
+const body = Buffer.from(await warm.arrayBuffer());
+const check = await fetch(`${gw.url}/districts/d${PAGE}`, { headers: auth });
+if (check.headers.get('x-cache') !== 'HIT') throw new Error(`page is not warm: ${check.headers.get('x-cache')}`);
+const bodyFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'page.json');
+writeFileSync(bodyFile, body);
+const copied = {};
+for (const h of ['content-type', 'x-total-count', 'link', 'cache-control', 'x-cache', 'age']) if (check.headers.get(h)) copied[h] = check.headers.get(h);
+const bare = await bareServer(bodyFile, copied);
+const rows = [
+  await measure('bare @hono/node-server, same bytes', `${bare.url}${PAGE}`, {}),
+  await measure('gateway cache hit', `${gw.url}/districts/d${PAGE}`, auth),
+];
+bare.stop();
+gw.stop();
+fast.stop();
+
+// 2. Fan-in against a slow district.
+async function fanIn(label, gateways, sandbox) {
+  const tokens = await Promise.all(gateways.map((g) => tokenFor(g.url)));
+  await sandbox.resetHits();
+  const path = `/districts/d/ims/oneroster/v1p1/enrollments?limit=100&offset=${Math.floor(Math.random() * 1000)}`;
+  const started = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: fanin }, (_, i) => fetch(`${gateways[i % gateways.length].url}${path}`, { headers: { authorization: `Bearer ${tokens[i % gateways.length]}` } }).then((r) => r.status)),
+  );
+  const ms = Math.round(performance.now() - started);
+  return { label, requests: fanin, ok: results.filter((s) => s === 200).length, upstream: await sandbox.hits(), ms };
+}
+const slow = await sandboxProcess({ version: 'v1p1', auth: { type: 'bearer', token: 'bench-token' }, users: 500, latencyMs: 500 });
+const fanRows = [];
+const one = await gatewayProcess(gatewayConfig(slow));
+fanRows.push(await fanIn('1 gateway (memory store)', [one], slow));
+one.stop();
+
+let redis;
+try {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  await new Promise((r, j) => {
+    redis.once('error', j);
+    setTimeout(r, 300);
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const a = await gatewayProcess(gatewayConfig(slow, url));
+  const b = await gatewayProcess(gatewayConfig(slow, url));
+  fanRows.push(await fanIn('2 gateways sharing Redis', [a, b], slow));
+  a.stop();
+  b.stop();
+} catch (err) {
+  fanRows.push({ label: `2 gateways sharing Redis: skipped (${err.code ?? err.message})` });
+} finally {
+  redis?.kill('SIGTERM');
+}
+slow.stop();
+
+const base = rows[0].reqPerSec;
+console.log(`\nHit path: GET ${PAGE} (${body.length} bytes), ${connections} connections, ${duration} s each\n`);
+console.log('| server | req/s | p50 ms | p99 ms | vs bare |');
+console.log('|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${(r.reqPerSec / base).toFixed(2)} |`);
+console.log(`\nFan-in: ${fanin} identical cold requests at once, district latency 500 ms\n`);
+console.log('| setup | requests | 200s | upstream requests | wall ms |');
+console.log('|---|---|---|---|---|');
+for (const r of fanRows) console.log(r.requests ? `| ${r.label} | ${r.requests} | ${r.ok} | ${r.upstream} | ${r.ms} |` : `| ${r.label} | | | | |`);
+process.exit(0);

@@ -1,0 +1,85 @@
+// The cache layer's composition root: validates the options, picks the stores, wires the
+// Redis events to the tiered cache. Built once at start-up.
+import { createMemoryLeases, createMemoryState, createMemoryTier } from './memory-store.js';
+import { resolveCacheOptions, type CacheBackendOptions } from './options.js';
+import { openRedis } from './redis-connection.js';
+import { createRedisLeases, createRedisState, createRedisTier, redisKeys } from './redis-store.js';
+import { createStoreHealth } from './store-health.js';
+import { createTieredCache, type ProcessTieredCache, type TieredCacheInternals } from './tiered-cache.js';
+import type { CacheBackend } from './types.js';
+
+export type { CacheBackendOptions, CacheLogger } from './options.js';
+export { CacheOptionError } from './options.js';
+export type { ProcessTieredCache } from './tiered-cache.js';
+export type * from './types.js';
+
+/** A CacheBackend whose cache also offers this process's L1 controls. */
+export interface ProcessCacheBackend extends CacheBackend {
+  readonly cache: ProcessTieredCache;
+}
+
+/**
+ * Builds the cache backend. With Redis it resolves even when Redis is unreachable (the
+ * gateway serves from L1 and the upstream) and keeps reconnecting in the background.
+ */
+export async function createCacheBackend(options: CacheBackendOptions): Promise<ProcessCacheBackend> {
+  const o = resolveCacheOptions(options);
+  const health = createStoreHealth(o.kind, o.logger);
+
+  if (o.kind === 'memory') {
+    const close = async () => {
+      health.silence();
+      cache.clearL1();
+    };
+    const cache = createTieredCache({
+      tier: createMemoryTier(o.maxMemoryBytes),
+      health,
+      maxMemoryBytes: o.maxMemoryBytes,
+      l1MaxAgeMs: Infinity,
+      now: o.now,
+      close,
+    });
+    return Object.freeze({ kind: 'memory', cache, leases: createMemoryLeases(o.now), state: createMemoryState(o.now), close });
+  }
+
+  // The tiered cache is created before the connection reports anything, so every event
+  // below has a cache to act on.
+  let cache: TieredCacheInternals | undefined;
+  const connection = openRedis({
+    url: o.url!,
+    commandTimeoutMs: o.commandTimeoutMs,
+    health,
+    channel: redisKeys(o.keyPrefix).channel,
+    onMessage: (raw) => cache?.applyMessage(raw),
+    onReady: () => {
+      cache?.replayPendingBumps().catch((err: unknown) => health.fail('bump', err));
+    },
+    onSubscribed: () => cache?.resync(),
+  });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      health.silence();
+      await connection.close();
+      cache?.clearL1();
+    })();
+    return closing;
+  };
+  cache = createTieredCache({
+    tier: createRedisTier(connection.client, o.keyPrefix),
+    health,
+    maxMemoryBytes: o.maxMemoryBytes,
+    l1MaxAgeMs: o.l1MaxAgeMs,
+    now: o.now,
+    close,
+  });
+  // When Redis is down this resolves at the first error, which health has already logged.
+  await connection.started;
+  return Object.freeze({
+    kind: 'redis',
+    cache,
+    leases: createRedisLeases(connection.client, o.keyPrefix, health),
+    state: createRedisState(connection.client, o.keyPrefix, health),
+    close,
+  });
+}

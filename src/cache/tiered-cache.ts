@@ -1,0 +1,202 @@
+// L1 (lru-cache in this process, bounded in bytes) in front of the shared tier. An L1 hit is
+// validated against the generation mirror with no round trip; everything else, and any L1
+// copy older than l1MaxAgeMs (a pub/sub message may have been lost), is re-read from L2 and
+// validated against the authoritative generations. Store errors never escape: reads fall
+// back to what L1 holds, writes and bumps still happen locally.
+import { LRUCache } from 'lru-cache';
+import { entryFootprint, entryId, ownedBuffer } from './entry-codec.js';
+import { createGenerationMirror } from './generation-mirror.js';
+import { parseInvalidation, type SharedTier } from './shared-tier.js';
+import type { StoreHealth } from './store-health.js';
+import type { CacheEntry, CacheLookup, TieredCache } from './types.js';
+
+export interface TieredCacheDeps {
+  tier: SharedTier;
+  health: StoreHealth;
+  maxMemoryBytes: number;
+  /** Infinity when L2 lives in this process (nothing to miss). */
+  l1MaxAgeMs: number;
+  now: () => number;
+  close(): Promise<void>;
+}
+
+/** TieredCache plus what only this process's owner needs. */
+export interface ProcessTieredCache extends TieredCache {
+  /** Drops every L1 copy (an operator's local purge; tests use it to reach L2). */
+  clearL1(): void;
+}
+
+export interface TieredCacheInternals extends ProcessTieredCache {
+  /** A message from the invalidation channel. */
+  applyMessage(raw: string): void;
+  /** The subscription was re-established: messages may have been lost, so re-check every L1 copy. */
+  resync(): void;
+  /** The store is reachable again: push the bumps it missed. */
+  replayPendingBumps(): Promise<void>;
+}
+
+interface L1Item {
+  entry: CacheEntry;
+  /** When this copy was last validated against L2 (our clock). */
+  checkedAt: number;
+}
+
+export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
+  const { tier, health, now } = deps;
+  const l1 = new LRUCache<string, L1Item>({
+    maxSize: deps.maxMemoryBytes,
+    sizeCalculation: (item, id) => entryFootprint(item.entry, id),
+  });
+  const mirror = createGenerationMirror();
+  /** Bumps the store did not take, per scope and tag, replayed when it is back. */
+  const pending = new Map<string, Map<string, number>>();
+  let resyncAt = -Infinity;
+
+  function keep(id: string, entry: CacheEntry, t: number): void {
+    l1.set(id, { entry, checkedAt: t }, { ttl: Math.max(1, Math.ceil(entry.staleUntil - t)) });
+  }
+
+  async function generations(scope: string, tags: readonly string[]): Promise<number[]> {
+    try {
+      const gens = await tier.readGenerations(scope, tags);
+      health.ok();
+      mirror.observe(scope, tags, gens);
+      return gens;
+    } catch (err) {
+      health.fail('generations', err);
+      return tags.map((tag) => mirror.current(scope, tag) ?? 0);
+    }
+  }
+
+  function addPending(scope: string, tags: readonly string[], increments: readonly number[]): void {
+    let tagMap = pending.get(scope);
+    if (!tagMap) pending.set(scope, (tagMap = new Map()));
+    tags.forEach((tag, i) => tagMap.set(tag, (tagMap.get(tag) ?? 0) + (increments[i] ?? 1)));
+  }
+
+  return {
+    async get(scope, key): Promise<CacheLookup | undefined> {
+      const id = entryId(scope, key);
+      const t = now();
+      let item = l1.get(id);
+      if (item && item.entry.staleUntil <= t) {
+        l1.delete(id);
+        item = undefined;
+      }
+      const local = item ? mirror.check(scope, item.entry.tags) : 'unknown';
+      if (item && local === 'valid' && t - item.checkedAt < deps.l1MaxAgeMs && item.checkedAt >= resyncAt) {
+        return { entry: item.entry, tier: 'l1', valid: true };
+      }
+      let shared: CacheEntry | undefined;
+      try {
+        shared = await tier.getEntry(id);
+        health.ok();
+      } catch (err) {
+        health.fail('get', err);
+        // L1 still serves; a copy the mirror cannot vouch for is only good as stale-if-error.
+        return item && { entry: item.entry, tier: 'l1', valid: local === 'valid' };
+      }
+      if (!shared || shared.staleUntil <= t) {
+        // L2 is the truth: gone there (expired, deleted, evicted) means gone.
+        l1.delete(id);
+        return undefined;
+      }
+      const tags = shared.tags.map(([tag]) => tag);
+      let current: number[];
+      try {
+        current = await tier.readGenerations(scope, tags);
+        mirror.observe(scope, tags, current);
+      } catch (err) {
+        health.fail('get', err);
+        current = tags.map((tag) => mirror.current(scope, tag) ?? -1); // unknown: not valid
+      }
+      keep(id, shared, t);
+      return { entry: shared, tier: 'l2', valid: shared.tags.every(([, g], i) => g === current[i]) };
+    },
+
+    async set(scope, key, response, times, tags, known) {
+      if (known && known.length !== tags.length) {
+        throw new RangeError(`cache.set: ${known.length} generations for ${tags.length} tags`);
+      }
+      const t = now();
+      const ttlMs = Math.ceil(times.staleUntil - t);
+      if (!(ttlMs > 0)) return; // already past its stale window: nothing to keep
+      const gens = known ?? (await generations(scope, tags));
+      const entry: CacheEntry = {
+        status: response.status,
+        headers: { ...response.headers },
+        body: ownedBuffer(response.body),
+        storedAt: t,
+        freshUntil: times.freshUntil,
+        staleUntil: times.staleUntil,
+        tags: tags.map((tag, i) => [tag, gens[i] ?? 0]),
+      };
+      const id = entryId(scope, key);
+      keep(id, entry, t);
+      try {
+        await tier.setEntry(id, entry, ttlMs);
+        health.ok();
+      } catch (err) {
+        health.fail('set', err);
+      }
+    },
+
+    async delete(scope, key) {
+      const id = entryId(scope, key);
+      l1.delete(id);
+      try {
+        await tier.deleteEntry(scope, id);
+        health.ok();
+      } catch (err) {
+        health.fail('delete', err);
+      }
+    },
+
+    generations,
+
+    async bump(scope, tags) {
+      const unique = [...new Set(tags)];
+      if (unique.length === 0) return;
+      try {
+        const gens = await tier.addGenerations(scope, unique, unique.map(() => 1));
+        health.ok();
+        mirror.observe(scope, unique, gens);
+      } catch (err) {
+        // This replica stays correct at once; the others learn of it when the store is back.
+        health.fail('bump', err);
+        mirror.increment(scope, unique);
+        addPending(scope, unique, unique.map(() => 1));
+      }
+    },
+
+    stats: () => ({ l1Bytes: l1.calculatedSize, l1Entries: l1.size }),
+    clearL1: () => l1.clear(),
+    close: () => deps.close(),
+
+    applyMessage(raw) {
+      const msg = parseInvalidation(raw);
+      if (!msg) return;
+      if ('d' in msg) l1.delete(msg.d);
+      else mirror.observe(msg.s, msg.g.map(([tag]) => tag), msg.g.map(([, g]) => g));
+    },
+
+    resync() {
+      resyncAt = now();
+    },
+
+    async replayPendingBumps() {
+      const batch = [...pending];
+      pending.clear();
+      for (const [scope, tagMap] of batch) {
+        const tags = [...tagMap.keys()];
+        const increments = [...tagMap.values()];
+        try {
+          mirror.observe(scope, tags, await tier.addGenerations(scope, tags, increments));
+        } catch (err) {
+          health.fail('bump', err);
+          addPending(scope, tags, increments);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Hono, MiddlewareHandler } from 'hono';
+import { GatewayError } from '../core/errors.js';
+import { baseCollection } from '../core/oneroster/collections.js';
+import type { DistrictRegistry } from '../routing/districts.js';
+import type { CacheAdmin } from '../service/cache-admin.js';
+import type { AppEnv } from './env.js';
+
+export interface AdminOptions {
+  /** sha256 (hex) of the admin token; undefined: no admin API. */
+  tokenSha256?: string;
+  districts: DistrictRegistry;
+  cacheAdmin: CacheAdmin;
+  /** Runs a delta sync of one district now; undefined while delta sync is off. */
+  syncNow?: (districtId: string) => Promise<unknown>;
+}
+
+function adminAuth(tokenSha256: string | undefined): MiddlewareHandler<AppEnv> {
+  const expected = tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined;
+  return async function adminAuth(c, next) {
+    if (!expected) throw new GatewayError('not_found', 'The admin API is not configured (no admin block in the config).');
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+    const given = m ? createHash('sha256').update(m[1]!).digest() : undefined;
+    if (!given || !timingSafeEqual(given, expected)) {
+      throw new GatewayError('invalid_token', 'The admin API needs Authorization: Bearer <admin token>.', {
+        headers: { 'www-authenticate': 'Bearer realm="oneroster-gateway-admin"' },
+      });
+    }
+    await next();
+  };
+}
+
+/** /admin: purge a district, a collection or one record from the cache; run a delta sync now. */
+export function mountAdminRoutes(app: Hono<AppEnv>, opts: AdminOptions): void {
+  const districtOf = (id: string) => {
+    const d = opts.districts.get(id);
+    if (!d) throw new GatewayError('unknown_district', `No district with id "${id.slice(0, 64)}".`);
+    return d;
+  };
+  const collectionOf = (name: string) => {
+    const c = baseCollection(name);
+    if (!c) throw new GatewayError('not_found', `Unknown collection "${name.slice(0, 64)}".`);
+    return c;
+  };
+  app.use('/admin/*', adminAuth(opts.tokenSha256));
+  app.delete('/admin/cache/districts/:id', async (c) => {
+    const d = districtOf(c.req.param('id'));
+    await opts.cacheAdmin.purgeDistrict(d.id);
+    return c.json({ purged: { district: d.id } });
+  });
+  app.delete('/admin/cache/districts/:id/:collection', async (c) => {
+    const d = districtOf(c.req.param('id'));
+    const collection = collectionOf(c.req.param('collection'));
+    await opts.cacheAdmin.purgeCollection(d.id, collection);
+    return c.json({ purged: { district: d.id, collection } });
+  });
+  app.delete('/admin/cache/districts/:id/:collection/:sourcedId', async (c) => {
+    const d = districtOf(c.req.param('id'));
+    const collection = collectionOf(c.req.param('collection'));
+    const sourcedId = c.req.param('sourcedId');
+    await opts.cacheAdmin.purgeRecord(d.id, collection, sourcedId);
+    return c.json({ purged: { district: d.id, collection, sourcedId } });
+  });
+  app.post('/admin/districts/:id/sync', async (c) => {
+    const d = districtOf(c.req.param('id'));
+    if (!opts.syncNow) throw new GatewayError('version_not_supported', 'Delta sync is disabled (cache.deltaSync.enabled: false).');
+    return c.json({ district: d.id, sync: await opts.syncNow(d.id) });
+  });
+}

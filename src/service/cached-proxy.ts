@@ -1,0 +1,178 @@
+import type { CacheBackend, CacheEntry, CachedResponse } from '../cache/types.js';
+import { cacheKey } from '../core/cache-key.js';
+import { GatewayError, statusInfoBody } from '../core/errors.js';
+import { routeCollection, tagsForRoute, tagsForWrite } from '../core/oneroster/cache-tags.js';
+import type { CachePolicy } from './cache-policy.js';
+import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-service.js';
+
+export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
+
+export interface CachedProxyRequest extends ProxyRequest {
+  /** Ids in the path, in order (for cache tags). */
+  params: readonly string[];
+  /** The client sent Cache-Control: no-cache and may force a refresh. */
+  noCache: boolean;
+  /** The parsed write body, for the tags a write invalidates. */
+  parsedBody?: unknown;
+}
+
+export interface CachedProxyResponse extends ProxyResponse {
+  cache: CacheStatus;
+  /** Seconds since the upstream answered, when the answer came from the cache. */
+  ageSeconds?: number;
+}
+
+export interface CachedProxyOptions {
+  proxy: ProxyService;
+  backend: CacheBackend;
+  policy: CachePolicy;
+  logger: { warn(o: object): void };
+  /** How long to wait for another replica's fetch of the same page. */
+  coalesceWaitMs: number;
+  now?: () => number;
+}
+
+const KEPT_HEADERS = ['content-type', 'x-total-count', 'link'];
+// Statuses that mean the district is down or overloaded, when a stale page beats an error.
+const OUTAGE = new Set(['upstream_timeout', 'upstream_unreachable', 'upstream_bad_response', 'upstream_auth_failed', 'upstream_busy']);
+
+function isOutage(err: unknown): boolean {
+  if (!(err instanceof GatewayError)) return false;
+  return OUTAGE.has(err.code) || (err.code === 'upstream_status' && (err.status >= 500 || err.status === 429));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Read-through cache around the proxy: fresh hits, stale-while-revalidate, stale-if-error,
+ * negative caching of single-object 404s, and one upstream fetch per page however many
+ * requests (in this process, or on other replicas through a lease) want it at once.
+ */
+export function createCachedProxy(options: CachedProxyOptions) {
+  const { proxy, backend, policy, logger } = options;
+  const { cache, leases } = backend;
+  const now = options.now ?? Date.now;
+  const flights = new Map<string, Promise<CacheEntry>>();
+
+  function answer(entry: CachedResponse & { storedAt?: number }, cacheStatus: CacheStatus, upstream?: ProxyResponse): CachedProxyResponse {
+    const res: CachedProxyResponse = {
+      status: entry.status,
+      headers: { ...entry.headers },
+      body: entry.body,
+      upstreamRequests: upstream?.upstreamRequests ?? 0,
+      upstreamMs: upstream?.upstreamMs ?? 0,
+      cache: cacheStatus,
+    };
+    if (cacheStatus !== 'MISS' && cacheStatus !== 'BYPASS' && entry.storedAt !== undefined) {
+      res.ageSeconds = Math.max(0, Math.floor((now() - entry.storedAt) / 1000));
+    }
+    return res;
+  }
+
+  /** Fetches from the district and stores what may be stored; the generations are read first so a change during the fetch wins. */
+  async function fetchAndStore(req: CachedProxyRequest, key: string, tags: string[]): Promise<CacheEntry> {
+    const scope = req.district.id;
+    const generations = await cache.generations(scope, tags);
+    const { ttlMs, staleMs } = policy.freshness(scope, routeCollection(req.endpoint));
+    let response: CachedResponse;
+    let times: { freshUntil: number; staleUntil: number };
+    const fetchReq = { ...req };
+    // Shared by every waiting client: one client going away must not cancel it for the others.
+    delete fetchReq.signal;
+    try {
+      const res = await proxy.handle(fetchReq);
+      const headers: Record<string, string> = {};
+      for (const h of KEPT_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h]!;
+      response = { status: res.status, headers, body: typeof res.body === 'string' ? Buffer.from(res.body) : (res.body ?? Buffer.alloc(0)) };
+      const t = now();
+      times = { freshUntil: t + ttlMs, staleUntil: t + ttlMs + staleMs };
+      if (res.status !== 200) return { ...response, storedAt: t, ...times, tags: [] };
+    } catch (err) {
+      const negative = req.endpoint.kind === 'single' && err instanceof GatewayError && err.code === 'upstream_status' && err.status === 404;
+      if (!negative || policy.negativeTtlMs === 0) throw err;
+      // The district says this object does not exist: remember that briefly, never as stale.
+      const body = statusInfoBody(req.version, { codeMajor: err.codeMajor, codeMinor: err.codeMinor, description: err.description });
+      response = { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(JSON.stringify(body)) };
+      const t = now();
+      times = { freshUntil: t + policy.negativeTtlMs, staleUntil: t + policy.negativeTtlMs };
+    }
+    await cache.set(scope, key, response, times, tags, generations);
+    return { ...response, storedAt: now(), ...times, tags: tags.map((t, i) => [t, generations[i] ?? 0]) };
+  }
+
+  /** One fetch per key in this process; across replicas, the lease holder fetches and the others wait for its entry. */
+  function fetchShared(req: CachedProxyRequest, key: string, tags: string[]): Promise<CacheEntry> {
+    const flightKey = `${req.district.id}\u0000${key}`;
+    let flight = flights.get(flightKey);
+    if (flight) return flight;
+    flight = (async () => {
+      const lease = `${req.district.id}|${key}`;
+      const deadline = now() + options.coalesceWaitMs;
+      for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+        if (await leases.acquire(lease, options.coalesceWaitMs + 5_000)) {
+          try {
+            // Another replica may have stored it between our lookup and our lease.
+            const again = req.noCache ? undefined : await cache.get(req.district.id, key);
+            if (again?.valid && now() < again.entry.freshUntil) return again.entry;
+            return await fetchAndStore(req, key, tags);
+          } finally {
+            await leases.release(lease);
+          }
+        }
+        if (now() >= deadline) return fetchAndStore(req, key, tags);
+        await sleep(wait);
+        const found = await cache.get(req.district.id, key);
+        if (found?.valid && now() < found.entry.freshUntil) return found.entry;
+      }
+    })().finally(() => flights.delete(flightKey));
+    flights.set(flightKey, flight);
+    return flight;
+  }
+
+  return {
+    async handle(req: CachedProxyRequest): Promise<CachedProxyResponse> {
+      const scope = req.district.id;
+      if (req.endpoint.kind === 'write') {
+        const tags = tagsForWrite(req.endpoint, req.params, req.parsedBody);
+        try {
+          return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+        } finally {
+          // Before the response returns, so the next read (on any replica) sees the write.
+          // Also after a failure: the district may have applied the write anyway.
+          await cache.bump(scope, tags);
+        }
+      }
+      const fresh = policy.freshness(scope, routeCollection(req.endpoint));
+      if (fresh.ttlMs === 0 && fresh.staleMs === 0) return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+
+      const key = cacheKey({
+        upstreamVersion: req.district.version,
+        responseVersion: req.version,
+        resourceUrl: req.linkBase,
+        query: req.query,
+      });
+      const tags = tagsForRoute(req.endpoint, req.params);
+      if (req.noCache) return answer(await fetchShared(req, key, tags), 'BYPASS');
+
+      const found = await cache.get(scope, key);
+      const t = now();
+      if (found?.valid && t < found.entry.freshUntil) return answer(found.entry, 'HIT');
+      if (found?.valid && t < found.entry.staleUntil) {
+        fetchShared(req, key, tags).catch((err: unknown) => {
+          logger.warn({ msg: 'background refresh failed', district: scope, errorCode: err instanceof GatewayError ? err.code : 'internal' });
+        });
+        return answer(found.entry, 'STALE');
+      }
+      try {
+        return answer(await fetchShared(req, key, tags), 'MISS');
+      } catch (err) {
+        // stale-if-error: an outage answers from any entry still inside its stale window,
+        // even one a change invalidated: old data beats no data, and X-Cache says STALE.
+        if (found && t < found.entry.staleUntil && isOutage(err)) return answer(found.entry, 'STALE');
+        throw err;
+      }
+    },
+  };
+}
+
+export type CachedProxy = ReturnType<typeof createCachedProxy>;

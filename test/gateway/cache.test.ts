@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_SCOPES, oauth1Sandbox, startStack, type Stack } from '../helpers/stack.js';
+
+// A clock the test moves: freshness and staleness without sleeping.
+let now = Date.now();
+const clock = () => now;
+const ADMIN = 'admin-token-0123456789abcdefghij';
+let stack: Stack;
+let token: string;
+let refresher: string;
+
+beforeAll(async () => {
+  stack = await startStack({
+    districts: [{ id: 'springfield', sandbox: oauth1Sandbox({ latencyMs: 30 }) }],
+    clients: [
+      { clientId: 'app', clientSecret: 'app-secret-value', districts: ['springfield'], scopes: ALL_SCOPES },
+      { clientId: 'ops', clientSecret: 'ops-secret-value', districts: ['springfield'], scopes: ALL_SCOPES, allowNoCache: true } as never,
+    ],
+    cache: { ttlSeconds: 60, staleSeconds: 600, negativeTtlSeconds: 30 },
+    admin: { token: ADMIN },
+    now: clock,
+  });
+  token = await stack.token('app', 'app-secret-value');
+  refresher = await stack.token('ops', 'ops-secret-value');
+});
+afterAll(() => stack?.close());
+
+const sandbox = () => stack.sandboxes.springfield!;
+const get = (path: string, t = token) => stack.http.get(`/ims/oneroster/v1p1${path}`).set('authorization', `Bearer ${t}`);
+const admin = (method: 'delete' | 'post', path: string) => stack.http[method](path).set('authorization', `Bearer ${ADMIN}`);
+
+describe('read-through cache', () => {
+  it('answers a repeated read from memory: MISS then HIT, with Age and Cache-Control: private', async () => {
+    sandbox().resetHits();
+    const first = await get('/orgs?limit=5&offset=0');
+    expect(first.status).toBe(200);
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(first.headers['cache-control']).toBe('private');
+    expect(first.headers.age).toBeUndefined();
+    now += 3_000;
+    const second = await get('/orgs?offset=0&limit=5');
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.headers.age).toBe('3');
+    expect(second.text).toBe(first.text);
+    expect(second.headers['x-total-count']).toBe(first.headers['x-total-count']);
+    expect(second.headers.link).toBe(first.headers.link);
+    expect(sandbox().hitCount()).toBe(1);
+  });
+
+  it('sends one upstream request for many identical concurrent cold reads', async () => {
+    sandbox().resetHits();
+    const results = await Promise.all(Array.from({ length: 25 }, () => get('/courses?limit=7')));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(results.map((r) => r.text)).size).toBe(1);
+    expect(sandbox().hitCount('/ims/oneroster/v1p1/courses')).toBe(1);
+    // Requests that arrive after the page landed are hits; none went upstream on its own.
+    expect(results.every((r) => ['MISS', 'HIT'].includes(r.headers['x-cache']))).toBe(true);
+    expect(results.filter((r) => r.headers['x-cache'] === 'MISS').length).toBeGreaterThan(1);
+  });
+
+  it('serves a stale page while one background refresh runs, then the refreshed page', async () => {
+    const first = await get('/academicSessions?limit=3');
+    expect(first.headers['x-cache']).toBe('MISS');
+    now += 61_000;
+    sandbox().resetHits();
+    const stale = await Promise.all([get('/academicSessions?limit=3'), get('/academicSessions?limit=3'), get('/academicSessions?limit=3')]);
+    expect(stale.map((r) => r.headers['x-cache'])).toEqual(['STALE', 'STALE', 'STALE']);
+    expect(stale[0]!.headers.age).toBe('61');
+    for (let i = 0; i < 100 && sandbox().hitCount() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sandbox().hitCount()).toBe(1);
+    const after = await get('/academicSessions?limit=3');
+    expect(after.headers['x-cache']).toBe('HIT');
+    expect(after.headers.age).toBe('0');
+  });
+
+  it('caches a single-object 404 briefly, and never caches errors', async () => {
+    sandbox().resetHits();
+    expect((await get('/users/nobody-here')).status).toBe(404);
+    const again = await get('/users/nobody-here');
+    expect(again.status).toBe(404);
+    expect(again.headers['x-cache']).toBe('HIT');
+    expect(again.body.statusInfoSet[0].imsx_codeMinor.imsx_codeMinorField[0].imsx_codeMinorFieldValue).toBe('unknown object');
+    expect(sandbox().hitCount()).toBe(1);
+    now += 31_000;
+    await get('/users/nobody-here');
+    expect(sandbox().hitCount()).toBe(2);
+
+    sandbox().resetHits();
+    sandbox().injectFault({ kind: 'status', status: 500 });
+    expect((await get('/classes?limit=4')).status).toBe(502);
+    sandbox().injectFault({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
+    expect((await get('/classes?limit=4')).status).toBe(429);
+    const ok = await get('/classes?limit=4');
+    expect(ok.status).toBe(200);
+    expect(ok.headers['x-cache']).toBe('MISS');
+    expect(sandbox().hitCount()).toBe(3);
+  });
+
+  it('honours Cache-Control: no-cache only for clients allowed to, and a failed refresh keeps the good entry', async () => {
+    await get('/demographics?limit=2');
+    sandbox().resetHits();
+    const ignored = await get('/demographics?limit=2').set('cache-control', 'no-cache');
+    expect(ignored.headers['x-cache']).toBe('HIT');
+    const forced = await get('/demographics?limit=2', refresher).set('cache-control', 'no-cache');
+    expect(forced.headers['x-cache']).toBe('BYPASS');
+    expect(sandbox().hitCount()).toBe(1);
+    sandbox().injectFault({ kind: 'status', status: 503 });
+    expect((await get('/demographics?limit=2', refresher).set('cache-control', 'no-cache')).status).toBe(503);
+    const kept = await get('/demographics?limit=2');
+    expect(kept.headers['x-cache']).toBe('HIT');
+    expect(kept.text).toBe(forced.text);
+  });
+});
+
+describe('invalidation', () => {
+  it('shows a gradebook write on the next read', async () => {
+    const before = await get('/lineItems?limit=10000');
+    expect((await get('/lineItems?limit=10000')).headers['x-cache']).toBe('HIT');
+    const li = { ...before.body.lineItems[0], sourcedId: 'li-cache-test', title: 'Fresh from a write' };
+    const put = await stack.http.put('/ims/oneroster/v1p1/lineItems/li-cache-test').set('authorization', `Bearer ${token}`).send({ lineItem: li });
+    expect([200, 201]).toContain(put.status);
+    const after = await get('/lineItems?limit=10000');
+    expect(after.headers['x-cache']).toBe('MISS');
+    expect(after.body.lineItems.map((l: { sourcedId: string }) => l.sourcedId)).toContain('li-cache-test');
+    const del = await stack.http.delete('/ims/oneroster/v1p1/lineItems/li-cache-test').set('authorization', `Bearer ${token}`);
+    expect([200, 204]).toContain(del.status);
+    expect((await get('/lineItems/li-cache-test')).status).toBe(404);
+  });
+
+  it('serves the old page as STALE when an invalidated entry cannot be refreshed (stale-if-error)', async () => {
+    const good = await get('/users?limit=4');
+    const purge = await admin('delete', '/admin/cache/districts/springfield/users');
+    expect(purge.status).toBe(200);
+    sandbox().injectFault({ kind: 'reset' });
+    const res = await get('/users?limit=4');
+    expect(res.status).toBe(200);
+    expect(res.headers['x-cache']).toBe('STALE');
+    expect(res.text).toBe(good.text);
+  });
+
+  it('guards the admin API with its own token', async () => {
+    expect((await stack.http.delete('/admin/cache/districts/springfield')).status).toBe(401);
+    expect((await stack.http.delete('/admin/cache/districts/springfield').set('authorization', `Bearer ${token}`)).status).toBe(401);
+    expect((await admin('delete', '/admin/cache/districts/nowhere')).status).toBe(404);
+    expect((await admin('delete', '/admin/cache/districts/springfield/widgets')).status).toBe(404);
+    await get('/enrollments?limit=3');
+    expect((await get('/enrollments?limit=3')).headers['x-cache']).toBe('HIT');
+    expect((await admin('delete', '/admin/cache/districts/springfield')).body).toEqual({ purged: { district: 'springfield' } });
+    expect((await get('/enrollments?limit=3')).headers['x-cache']).toBe('MISS');
+  });
+});
