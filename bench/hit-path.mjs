@@ -23,6 +23,8 @@ const SECRET = 'bench-secret-x';
 
 const client = { clientId: 'bench', clientSecret: SECRET, districts: ['*'], scopes: ['roster-core.readonly'] };
 const gatewayConfig = (sandbox, store = 'memory') => ({
+  // As behind one load balancer: every replica builds the same links, so they share entries.
+  server: { publicUrl: 'https://gateway.example.org' },
   auth: { tokenSecret: 'b'.repeat(40), clients: [client] },
   cache: { store, ttlSeconds: 3600, deltaSync: { enabled: false } },
   districts: [{ id: 'd', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'bench-token' }, upstream: { maxConcurrency: 16 } }],

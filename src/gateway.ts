@@ -86,6 +86,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     store: config.cache.store,
     maxMemoryBytes: config.cache.maxMemoryBytes,
     l1MaxAgeMs: config.cache.l1MaxAgeSeconds * 1000,
+    keyPrefix: config.cache.keyPrefix,
     logger,
     ...(options.now ? { now: options.now } : {}),
   });

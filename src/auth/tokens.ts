@@ -27,6 +27,8 @@ export interface TokenService {
 const ISSUER = 'oneroster-gateway';
 const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 const MAX_TOKEN_LENGTH = 4096;
+// Verified tokens are remembered so a busy client costs one HMAC per token, not per request.
+const VERIFIED_MEMO = 10_000;
 
 function b64url(s: string | Buffer): string {
   return Buffer.from(s).toString('base64url');
@@ -38,6 +40,28 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const key = Buffer.from(options.secret, 'utf8');
   const now = options.now ?? Date.now;
   const sign = (input: string) => createHmac('sha256', key).update(input).digest();
+  const verified = new Map<string, TokenClaims>();
+
+  function check(token: string): TokenClaims | undefined {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
+    const parts = token.split('.');
+    if (parts.length !== 3 || parts[0] !== HEADER) return undefined;
+    const given = Buffer.from(parts[2]!, 'base64url');
+    const expected = sign(`${parts[0]}.${parts[1]}`);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+    const { iss, sub, scope, iat, exp, jti } = body;
+    if (iss !== ISSUER || typeof sub !== 'string' || typeof scope !== 'string') return undefined;
+    if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string') return undefined;
+    const scopes = scope.split(' ').filter(Boolean).map(normalizeScope);
+    if (scopes.some((s) => s === undefined)) return undefined;
+    return { clientId: sub, scopes: scopes as Scope[], issuedAt: iat, expiresAt: exp, tokenId: jti };
+  }
 
   return {
     issue(clientId, scopes) {
@@ -57,25 +81,18 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
 
     verify(token) {
-      if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
-      const parts = token.split('.');
-      if (parts.length !== 3 || parts[0] !== HEADER) return undefined;
-      const given = Buffer.from(parts[2]!, 'base64url');
-      const expected = sign(`${parts[0]}.${parts[1]}`);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-      } catch {
+      let claims = verified.get(token);
+      if (!claims) {
+        claims = check(token);
+        if (!claims) return undefined;
+        if (verified.size >= VERIFIED_MEMO) verified.delete(verified.keys().next().value!);
+        verified.set(token, claims);
+      }
+      if (Math.floor(now() / 1000) >= claims.expiresAt) {
+        verified.delete(token);
         return undefined;
       }
-      const { iss, sub, scope, iat, exp, jti } = body;
-      if (iss !== ISSUER || typeof sub !== 'string' || typeof scope !== 'string') return undefined;
-      if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string') return undefined;
-      if (Math.floor(now() / 1000) >= exp) return undefined;
-      const scopes = scope.split(' ').filter(Boolean).map(normalizeScope);
-      if (scopes.some((s) => s === undefined)) return undefined;
-      return { clientId: sub, scopes: scopes as Scope[], issuedAt: iat, expiresAt: exp, tokenId: jti };
+      return claims;
     },
   };
 }

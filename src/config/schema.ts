@@ -93,6 +93,8 @@ export const cacheSchema = z.strictObject({
     .string()
     .default('memory')
     .refine((v) => v === 'memory' || /^rediss?:\/\/[^\s]+$/.test(v), { message: 'must be "memory" or a redis:// URL' }),
+  // Prefix of every Redis key, so several deployments can share one Redis.
+  keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 : _ . -').default('orgw:'),
   ttlSeconds: int(0).default(300),
   staleSeconds: int(0).default(86_400),
   maxMemoryBytes: int(1_048_576).default(268_435_456),

@@ -19,7 +19,19 @@ export function cacheKey(input: CacheKeyInput): string {
   return `${input.upstreamVersion}>${input.responseVersion} ${input.resourceUrl}?${canonicalQuery(input.query)}`;
 }
 
+// A PageQuery is immutable once read; callers that reuse one (the route plan cache) pay once.
+const memo = new WeakMap<PageQuery, string>();
+
 export function canonicalQuery(query: PageQuery): string {
+  let canonical = memo.get(query);
+  if (canonical === undefined) {
+    canonical = computeCanonicalQuery(query);
+    memo.set(query, canonical);
+  }
+  return canonical;
+}
+
+function computeCanonicalQuery(query: PageQuery): string {
   const pairs = new Map<string, string>();
   for (const [k, v] of query.params) pairs.set(k, v);
   const out: Array<[string, string]> = [];

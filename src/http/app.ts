@@ -40,10 +40,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const given = c.req.header('x-request-id');
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
     c.set('requestId', requestId);
+    const path = c.req.path;
+    // Routes that build their own Response (OneRoster, errors) put the id on it themselves:
+    // setting a header on a finished response makes hono copy the whole response.
+    if (!path.includes('/ims/oneroster/')) c.header('x-request-id', requestId);
     const started = performance.now();
     await next();
-    c.header('x-request-id', requestId);
-    const path = new URL(c.req.url).pathname;
     if (path === '/healthz' || path === '/readyz') return;
     logger.info({
       msg: 'request',
@@ -60,18 +62,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.onError(function onError(err, c) {
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     if (err instanceof GatewayError) return errorResponse(err, path, c.get('requestId'));
     if (err instanceof Error && err.name === 'UpstreamError' && (err as { code?: string }).code === 'UPSTREAM_ABORTED') {
       // The client went away; nobody reads this answer.
-      return errorResponse(new GatewayError('upstream_unreachable', 'The request was aborted.', { status: 499 }), path);
+      return errorResponse(new GatewayError('upstream_unreachable', 'The request was aborted.', { status: 499 }), path, c.get('requestId'));
     }
     logger.error({ msg: 'unhandled error', requestId: c.get('requestId'), ...safeErrorFields(err) });
     return errorResponse(new GatewayError('internal', 'Internal error; see the gateway log with this request id.'), path, c.get('requestId'));
   });
 
   app.notFound(function notFound(c) {
-    return errorResponse(new GatewayError('not_found', 'No such route.'), new URL(c.req.url).pathname, c.get('requestId'));
+    return errorResponse(new GatewayError('not_found', 'No such route.'), c.req.path, c.get('requestId'));
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -1,12 +1,11 @@
 import type { Context } from 'hono';
 import type { ClientRegistry, GatewayClient } from '../auth/clients.js';
 import { GatewayError } from '../core/errors.js';
-import { matchEndpoint, type Endpoint } from '../core/oneroster/endpoints.js';
-import { parseOneRosterPath } from '../core/oneroster/paths.js';
-import { parseRawQuery, readPageQuery } from '../core/oneroster/query.js';
+import type { Endpoint } from '../core/oneroster/endpoints.js';
 import type { District, DistrictRegistry } from '../routing/districts.js';
 import type { CachedProxy } from '../service/cached-proxy.js';
 import type { AppEnv } from './env.js';
+import { createRoutePlanCache } from './route-plan.js';
 import { readWriteBody } from './write-body.js';
 
 export interface OneRosterRouteOptions {
@@ -49,14 +48,16 @@ function requireScope(endpoint: Endpoint, scopes: readonly string[]): void {
   });
 }
 
-function origin(c: Context<AppEnv>, publicUrl: string | undefined): string {
+/** The gateway's origin as the client sees it; `own` is scheme://host of the request. */
+function origin(c: Context<AppEnv>, publicUrl: string | undefined, own: string): string {
   if (publicUrl) return publicUrl;
   // Behind a load balancer the original scheme and host arrive in X-Forwarded-*.
-  const url = new URL(c.req.url);
   const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
   const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
-  const scheme = proto === 'https' || proto === 'http' ? proto : url.protocol.slice(0, -1);
-  return `${scheme}://${host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : url.host}`;
+  if (!proto && !host) return own;
+  const sep = own.indexOf('://');
+  const scheme = proto === 'https' || proto === 'http' ? proto : own.slice(0, sep);
+  return `${scheme}://${host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : own.slice(sep + 3)}`;
 }
 
 /** RFC 9111 §5.2.1.4: the client wants an answer validated with the origin. */
@@ -77,52 +78,52 @@ function decodeSegment(s: string): string {
 /** Every /ims/oneroster call, with the district from the path, the X-District-Id header or the client. */
 export function oneRosterRoute(opts: OneRosterRouteOptions) {
   if (!opts?.districts || !opts.clients || !opts.proxy) throw new Error('oneRosterRoute: districts, clients and proxy are required');
+  const plans = createRoutePlanCache();
   return async function oneRosterRoute(c: Context<AppEnv>): Promise<Response> {
-    const url = new URL(c.req.url);
-    const rawPath = url.pathname;
+    // The raw (still percent-encoded) path and query, as sent.
+    const url = c.req.url;
+    const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+    const queryStart = url.indexOf('?', pathStart);
+    const rawPath = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
+    const rawQuery = queryStart < 0 ? '' : url.slice(queryStart + 1);
     const at = rawPath.indexOf(ROOT);
     const prefix = rawPath.slice(0, at);
     const fromPath = prefix.startsWith('/districts/') ? decodeSegment(prefix.slice('/districts/'.length)) : undefined;
     const district = resolveDistrict(opts, c.get('client'), fromPath, c.req.header(DISTRICT_HEADER));
     c.set('districtId', district.id);
 
-    const path = parseOneRosterPath(rawPath.slice(at + ROOT.length));
-    if (!path) throw new GatewayError('unknown_endpoint', 'Not a OneRoster path: use /ims/oneroster/v1p1/... or /ims/oneroster/{rostering|gradebook|resources}/v1p2/...');
     const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-    const match = matchEndpoint(path.version, path.service, method, path.segments);
-    if (!match.ok) {
-      if (match.reason === 'method_not_allowed') {
-        throw new GatewayError('method_not_allowed', `Method ${method} is not allowed here; allowed: ${match.allowed.join(', ')}.`, {
-          headers: { allow: match.allowed.join(', ') },
-        });
-      }
-      throw new GatewayError('unknown_endpoint', `There is no OneRoster ${path.version} endpoint at this path.`);
-    }
-    const { endpoint } = match;
-    c.set('route', `${path.version}${path.service ? `/${path.service}` : ''} ${endpoint.method} ${endpoint.template}`);
+    const { path, endpoint, params, query, route, tags } = plans.plan(method, rawPath.slice(at + ROOT.length), rawQuery);
+    c.set('route', route);
     requireScope(endpoint, c.get('scopes'));
 
-    const query = readPageQuery(endpoint.kind, parseRawQuery(url.search));
     const body = endpoint.kind === 'write' && method !== 'DELETE' ? await readWriteBody(c, opts.maxWriteBodyBytes) : undefined;
-    const base = origin(c, opts.publicUrl);
+    const base = origin(c, opts.publicUrl, url.slice(0, pathStart));
     const res = await opts.proxy.handle({
       district,
       version: path.version,
       service: endpoint.service,
       endpoint,
       segments: path.segments,
-      params: match.params,
+      params,
       query,
+      tags,
       ...(body !== undefined ? { body: body.text, parsedBody: body.value } : {}),
       noCache: c.get('client').allowNoCache && wantsNoCache(c),
       requestId: c.get('requestId'),
       linkBase: base + rawPath.replace(/\/+$/, ''),
       hrefBase: `${base}/districts/${encodeURIComponent(district.id)}${ROOT}`,
-      ...(c.req.raw.signal ? { signal: c.req.raw.signal } : {}),
+      // Only writes are cancelled with their client; a read's fetch may serve other waiters.
+      ...(endpoint.kind === 'write' ? { signal: c.req.raw.signal } : {}),
     });
     c.set('upstreamMs', res.upstreamMs);
     c.set('cacheStatus', res.cache);
-    const headers: Record<string, string> = { ...res.headers, 'x-cache': res.cache, 'cache-control': 'private' };
+    const headers: Record<string, string> = {
+      ...res.headers,
+      'x-cache': res.cache,
+      'cache-control': 'private',
+      'x-request-id': c.get('requestId'),
+    };
     if (res.ageSeconds !== undefined) headers.age = String(res.ageSeconds);
     return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers });
   };

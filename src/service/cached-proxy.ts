@@ -14,6 +14,8 @@ export interface CachedProxyRequest extends ProxyRequest {
   noCache: boolean;
   /** The parsed write body, for the tags a write invalidates. */
   parsedBody?: unknown;
+  /** The route's cache tags, when the caller already has them (they depend only on the URL). */
+  tags?: string[];
 }
 
 export interface CachedProxyResponse extends ProxyResponse {
@@ -57,7 +59,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
   function answer(entry: CachedResponse & { storedAt?: number }, cacheStatus: CacheStatus, upstream?: ProxyResponse): CachedProxyResponse {
     const res: CachedProxyResponse = {
       status: entry.status,
-      headers: { ...entry.headers },
+      headers: entry.headers,
       body: entry.body,
       upstreamRequests: upstream?.upstreamRequests ?? 0,
       upstreamMs: upstream?.upstreamMs ?? 0,
@@ -151,7 +153,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
         resourceUrl: req.linkBase,
         query: req.query,
       });
-      const tags = tagsForRoute(req.endpoint, req.params);
+      const tags = req.tags ?? tagsForRoute(req.endpoint, req.params);
       if (req.noCache) return answer(await fetchShared(req, key, tags), 'BYPASS');
 
       const found = await cache.get(scope, key);

@@ -54,7 +54,7 @@ describe('read-through cache', () => {
     expect(new Set(results.map((r) => r.text)).size).toBe(1);
     expect(sandbox().hitCount('/ims/oneroster/v1p1/courses')).toBe(1);
     // Requests that arrive after the page landed are hits; none went upstream on its own.
-    expect(results.every((r) => ['MISS', 'HIT'].includes(r.headers['x-cache']))).toBe(true);
+    expect(results.every((r) => ['MISS', 'HIT'].includes(r.headers['x-cache'] as string))).toBe(true);
     expect(results.filter((r) => r.headers['x-cache'] === 'MISS').length).toBeGreaterThan(1);
   });
 

@@ -1,0 +1,61 @@
+import { tagsForRoute } from '../core/oneroster/cache-tags.js';
+import { GatewayError } from '../core/errors.js';
+import { matchEndpoint, type Endpoint } from '../core/oneroster/endpoints.js';
+import { parseOneRosterPath, type OneRosterPath } from '../core/oneroster/paths.js';
+import { parseRawQuery, readPageQuery, type PageQuery } from '../core/oneroster/query.js';
+
+/** What a OneRoster URL means, independent of who asks: parsed once per distinct URL. */
+export interface RoutePlan {
+  path: OneRosterPath;
+  endpoint: Endpoint;
+  params: string[];
+  query: PageQuery;
+  /** Route template for logs, e.g. "v1p1 GET /classes/{id}/students". */
+  route: string;
+  tags: string[];
+}
+
+export function buildRoutePlan(method: string, rawRest: string, rawQuery: string): RoutePlan {
+  const path = parseOneRosterPath(rawRest);
+  if (!path) throw new GatewayError('unknown_endpoint', 'Not a OneRoster path: use /ims/oneroster/v1p1/... or /ims/oneroster/{rostering|gradebook|resources}/v1p2/...');
+  const match = matchEndpoint(path.version, path.service, method, path.segments);
+  if (!match.ok) {
+    if (match.reason === 'method_not_allowed') {
+      throw new GatewayError('method_not_allowed', `Method ${method} is not allowed here; allowed: ${match.allowed.join(', ')}.`, {
+        headers: { allow: match.allowed.join(', ') },
+      });
+    }
+    throw new GatewayError('unknown_endpoint', `There is no OneRoster ${path.version} endpoint at this path.`);
+  }
+  const { endpoint, params } = match;
+  return {
+    path,
+    endpoint,
+    params,
+    query: readPageQuery(endpoint.kind, parseRawQuery(rawQuery)),
+    route: `${path.version}${path.service ? `/${path.service}` : ''} ${endpoint.method} ${endpoint.template}`,
+    tags: tagsForRoute(endpoint, params),
+  };
+}
+
+/**
+ * Plans of recent GET URLs. Sync jobs and dashboards ask for the same pages again and
+ * again; parsing, matching and canonicalizing once per URL keeps the hit path short.
+ * Bounded, oldest first out. Only successful plans are kept; errors are rebuilt each time.
+ */
+export function createRoutePlanCache(max = 5_000) {
+  const plans = new Map<string, RoutePlan>();
+  return {
+    plan(method: string, rawRest: string, rawQuery: string): RoutePlan {
+      if (method !== 'GET') return buildRoutePlan(method, rawRest, rawQuery);
+      const key = `${rawRest}?${rawQuery}`;
+      let plan = plans.get(key);
+      if (!plan) {
+        plan = buildRoutePlan(method, rawRest, rawQuery);
+        if (plans.size >= max) plans.delete(plans.keys().next().value!);
+        plans.set(key, plan);
+      }
+      return plan;
+    },
+  };
+}
