@@ -150,3 +150,49 @@ describe('invalidation', () => {
     expect((await get('/enrollments?limit=3')).headers['x-cache']).toBe('MISS');
   });
 });
+
+describe('freshness overrides', () => {
+  let tuned: Stack;
+  let t = Date.now();
+  let tok: string;
+
+  beforeAll(async () => {
+    tuned = await startStack({
+      districts: [
+        { id: 'springfield', sandbox: oauth1Sandbox(), extra: { cache: { ttlSeconds: 20, collections: { courses: { ttlSeconds: 5 } } } } },
+        { id: 'shelbyville', sandbox: oauth1Sandbox({ seed: 3 }) },
+      ],
+      clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }],
+      cache: { ttlSeconds: 100, staleSeconds: 0, collections: { enrollments: { ttlSeconds: 0, staleSeconds: 0 }, orgs: { ttlSeconds: 50 } } },
+      now: () => t,
+    });
+    tok = await tuned.token('app', 'app-secret-value');
+  });
+  afterAll(() => tuned?.close());
+
+  const status = async (district: string, path: string) =>
+    (await tuned.http.get(`/districts/${district}/ims/oneroster/v1p1${path}`).set('authorization', `Bearer ${tok}`)).headers['x-cache'];
+
+  it('applies the most specific setting: district+collection, district, collection, global', async () => {
+    const pages: Array<[string, string]> = [
+      ['springfield', '/courses?limit=1'], // 5 s (district + collection)
+      ['springfield', '/classes?limit=1'], // 20 s (district)
+      ['shelbyville', '/orgs?limit=1'], // 50 s (collection)
+      ['shelbyville', '/classes?limit=1'], // 100 s (global)
+    ];
+    for (const [d, p] of pages) expect(await status(d, p)).toBe('MISS');
+    const after = async (seconds: number) => {
+      t += seconds * 1000;
+      return Promise.all(pages.map(([d, p]) => status(d, p)));
+    };
+    expect(await after(6)).toEqual(['MISS', 'HIT', 'HIT', 'HIT']);
+    expect(await after(15)).toEqual(['MISS', 'MISS', 'HIT', 'HIT']);
+    expect(await after(35)).toEqual(['MISS', 'MISS', 'MISS', 'HIT']);
+    expect(await after(60)).toEqual(['MISS', 'MISS', 'MISS', 'MISS']);
+  });
+
+  it('turns caching off for a collection with ttl and stale at 0', async () => {
+    expect(await status('shelbyville', '/enrollments?limit=1')).toBe('BYPASS');
+    expect(await status('shelbyville', '/enrollments?limit=1')).toBe('BYPASS');
+  });
+});

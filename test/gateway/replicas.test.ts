@@ -103,3 +103,61 @@ describe.runIf(url)('two replicas sharing Redis', () => {
     expect(status).toBe('MISS');
   });
 });
+
+describe.runIf(url)('delta sync across replicas', () => {
+  let sandbox: Sandbox;
+  const replicas: RunningGateway[] = [];
+  let token = '';
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'replica-bearer' }, users: 120, latencyMs: 40 });
+    const prefix = uniquePrefix('delta');
+    for (let i = 0; i < 2; i++) {
+      const config = parseConfig(
+        JSON.stringify({
+          server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 1000, publicUrl: 'https://gateway.example.org' },
+          auth: { tokenSecret: TOKEN_SECRET, clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }] },
+          admin: { token: ADMIN },
+          cache: { store: url, keyPrefix: prefix, ttlSeconds: 600, deltaSync: { enabled: true, intervalSeconds: 3600 } },
+          districts: [{ id: 'd1', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'replica-bearer' } }],
+        }),
+        {},
+        'replica',
+      );
+      replicas.push(await startGateway(config, { logger: createLogger({ level: 'silent' }) }));
+    }
+    token = (await request(replicas[0]!.url).post('/oauth/token').type('form').send('grant_type=client_credentials&client_id=app&client_secret=app-secret-value')).body.access_token;
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.close()));
+    await sandbox?.close();
+  });
+
+  const sync = (i: number) => request(replicas[i]!.url).post('/admin/districts/d1/sync').set('authorization', `Bearer ${ADMIN}`);
+  const get = (i: number, path: string) => request(replicas[i]!.url).get(`/districts/d1/ims/oneroster/v1p1${path}`).set('authorization', `Bearer ${token}`);
+
+  it('one replica polls a district at a time', async () => {
+    const [a, b] = await Promise.all([sync(0), sync(1)]);
+    expect([a.body.sync.ran, b.body.sync.ran].sort()).toEqual([false, true]);
+    expect([a.body.sync.reason, b.body.sync.reason]).toContain('another replica is syncing this district');
+  });
+
+  it('a change found by one replica invalidates the page on the other, through the shared watermark', async () => {
+    await sync(0); // settle both start-up polls
+    const user = sandbox.store.list('users')[5]!;
+    expect((await get(1, `/users/${user.sourcedId}`)).headers['x-cache']).toBe('MISS');
+    expect((await get(1, `/users/${user.sourcedId}`)).headers['x-cache']).toBe('HIT');
+    sandbox.store.update('users', user.sourcedId, { givenName: 'Renamed' });
+    const report = (await sync(0)).body.sync;
+    expect(report.collections.find((c: { collection: string }) => c.collection === 'users').changes).toBe(1);
+    // Replica 1 reads the same watermark: its own poll finds nothing new.
+    const again = (await sync(1)).body.sync;
+    expect(again.collections.find((c: { collection: string }) => c.collection === 'users').changes).toBe(0);
+    let name = '';
+    for (let i = 0; i < 50 && name !== 'Renamed'; i++) {
+      name = (await get(1, `/users/${user.sourcedId}`)).body.user.givenName;
+      if (name !== 'Renamed') await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(name).toBe('Renamed');
+  });
+});
