@@ -24,14 +24,24 @@ export interface ProcessCacheBackend extends CacheBackend {
  */
 export async function createCacheBackend(options: CacheBackendOptions): Promise<ProcessCacheBackend> {
   const o = resolveCacheOptions(options);
-  const health = createStoreHealth(o.kind, o.logger);
+  // `cache` exists before the store can report anything (events come asynchronously).
+  let cache: TieredCacheInternals | undefined;
+  const health = createStoreHealth({
+    store: o.kind,
+    logger: o.logger,
+    // Back after an outage: messages may have been lost, and bumps made meanwhile are only local.
+    onRecovered: () => {
+      cache?.resync();
+      cache?.replayPendingBumps().catch(() => undefined);
+    },
+  });
 
   if (o.kind === 'memory') {
     const close = async () => {
       health.silence();
-      cache.clearL1();
+      cache?.clearL1();
     };
-    const cache = createTieredCache({
+    cache = createTieredCache({
       tier: createMemoryTier(o.maxMemoryBytes),
       health,
       maxMemoryBytes: o.maxMemoryBytes,
@@ -42,18 +52,13 @@ export async function createCacheBackend(options: CacheBackendOptions): Promise<
     return Object.freeze({ kind: 'memory', cache, leases: createMemoryLeases(o.now), state: createMemoryState(o.now), close });
   }
 
-  // The tiered cache is created before the connection reports anything, so every event
-  // below has a cache to act on.
-  let cache: TieredCacheInternals | undefined;
   const connection = openRedis({
     url: o.url!,
+    name: `${o.keyPrefix}cache`,
     commandTimeoutMs: o.commandTimeoutMs,
     health,
     channel: redisKeys(o.keyPrefix).channel,
     onMessage: (raw) => cache?.applyMessage(raw),
-    onReady: () => {
-      cache?.replayPendingBumps().catch((err: unknown) => health.fail('bump', err));
-    },
     onSubscribed: () => cache?.resync(),
   });
   let closing: Promise<void> | undefined;
@@ -65,8 +70,9 @@ export async function createCacheBackend(options: CacheBackendOptions): Promise<
     })();
     return closing;
   };
+  const stores = { client: connection.client, prefix: o.keyPrefix, health, commandTimeoutMs: o.commandTimeoutMs };
   cache = createTieredCache({
-    tier: createRedisTier(connection.client, o.keyPrefix),
+    tier: createRedisTier(stores),
     health,
     maxMemoryBytes: o.maxMemoryBytes,
     l1MaxAgeMs: o.l1MaxAgeMs,
@@ -78,8 +84,8 @@ export async function createCacheBackend(options: CacheBackendOptions): Promise<
   return Object.freeze({
     kind: 'redis',
     cache,
-    leases: createRedisLeases(connection.client, o.keyPrefix, health),
-    state: createRedisState(connection.client, o.keyPrefix, health),
+    leases: createRedisLeases(stores),
+    state: createRedisState(stores),
     close,
   });
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { keyvEntryCodec } from './entry-codec.js';
-import type { SharedTier } from './shared-tier.js';
+import { assertTtl, type SharedTier } from './shared-tier.js';
 import type { CacheEntry, LeaseStore, SharedState } from './types.js';
 
 /** A Map-like store for Keyv, bounded in (estimated) bytes and honouring Keyv's ttl. */
@@ -96,9 +96,4 @@ export function createMemoryState(now: () => number): SharedState {
       values.set(name, value, ttlMs);
     },
   };
-}
-
-/** A lease or state TTL that is not a positive integer is a caller bug: say so, in both modes. */
-export function assertTtl(ttlMs: number): void {
-  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be a positive integer (ms), got ${ttlMs}`);
 }

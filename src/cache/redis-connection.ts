@@ -1,7 +1,7 @@
 // Two node-redis connections (commands, and a subscriber: a subscribed connection can run
 // nothing else) tuned for a cache that must never hold a request hostage:
-// - commands fail at once while disconnected (no offline queue) and after commandTimeoutMs
-//   when Redis hangs, so a request falls through to the upstream instead of waiting;
+// - commands fail at once while disconnected (no offline queue), so a request falls through
+//   to the upstream instead of waiting (a Redis that hangs is cut off in redis-store.ts);
 // - the client reconnects by itself forever, with a short capped backoff;
 // - start-up never waits for an unreachable Redis: the gateway serves without it.
 import { createClient, type RedisClientType } from '@keyv/redis';
@@ -11,12 +11,12 @@ export type RedisClient = RedisClientType;
 
 export interface RedisConnectionOptions {
   url: string;
+  /** CLIENT SETNAME of both connections ('-sub' appended for the subscriber), for CLIENT LIST. */
+  name: string;
   commandTimeoutMs: number;
   health: StoreHealth;
   channel: string;
   onMessage(raw: string): void;
-  /** The command connection is (again) ready. */
-  onReady(): void;
   /** The subscriber is (again) subscribed: messages sent while it was away are lost. */
   onSubscribed(): void;
 }
@@ -32,16 +32,20 @@ export interface RedisConnection {
 // Capped so that a Redis back after an outage is used again within about a second.
 const backoff = (retries: number) => Math.min(50 * 2 ** retries, 1_000) + Math.floor(Math.random() * 100);
 const STARTUP_WAIT_MS = 3_000;
+const CLOSE_WAIT_MS = 1_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export function openRedis(options: RedisConnectionOptions): RedisConnection {
   const { health } = options;
   const client = createClient({
     url: options.url,
+    name: options.name,
     disableOfflineQueue: true,
+    // Only bounds the wait before a command is written; redis-store.ts bounds the reply.
     commandOptions: { timeout: options.commandTimeoutMs },
     socket: { connectTimeout: 2_000, reconnectStrategy: backoff },
   });
-  const subscriber = client.duplicate();
+  const subscriber = client.duplicate({ name: `${options.name}-sub` });
 
   let firstError!: () => void;
   const failed = new Promise<void>((resolve) => (firstError = resolve));
@@ -50,14 +54,11 @@ export function openRedis(options: RedisConnectionOptions): RedisConnection {
     health.fail('connect', err);
     firstError();
   });
-  subscriber.on('error', (err: unknown) => {
-    health.fail('subscribe', err);
-    firstError();
-  });
-  client.on('ready', () => {
-    health.ok();
-    options.onReady();
-  });
+  // The subscriber's outages are not the commands' (the breaker stays closed); a lost
+  // message is covered by resync() on resubscribe and by l1MaxAgeMs.
+  subscriber.on('error', () => firstError());
+  // A reconnect is a recovery: health then replays what the store missed.
+  client.on('ready', () => health.ok());
 
   let subscribed = false;
   const onMessage = (message: string) => options.onMessage(message);
@@ -94,13 +95,10 @@ export function openRedis(options: RedisConnectionOptions): RedisConnection {
         clearTimeout(timer);
         for (const c of [subscriber, client]) {
           if (!c.isOpen) continue;
-          // close() lets in-flight replies arrive; destroy() stops a reconnect loop at once.
-          try {
-            if (c.isReady && c === client) await c.close();
-            else c.destroy();
-          } catch {
-            // Already closed by the other branch: nothing left to release.
-          }
+          // close() lets in-flight replies arrive, but a hung Redis never sends them: bounded.
+          // destroy() also ends a reconnect loop at once.
+          if (c.isReady && c === client) await Promise.race([c.close().catch(() => undefined), sleep(CLOSE_WAIT_MS)]);
+          if (c.isOpen) c.destroy();
         }
       })();
       return closing;

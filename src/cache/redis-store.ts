@@ -7,22 +7,21 @@
 import { randomUUID } from 'node:crypto';
 import KeyvRedis, { Keyv } from '@keyv/redis';
 import { keyvEntryCodec } from './entry-codec.js';
-import { assertTtl } from './memory-store.js';
 import type { RedisClient } from './redis-connection.js';
-import type { SharedTier } from './shared-tier.js';
+import { assertTtl, type SharedTier } from './shared-tier.js';
 import type { StoreHealth } from './store-health.js';
 import type { CacheEntry, LeaseStore, SharedState } from './types.js';
 
 // One round trip, atomic: the increments and the message other replicas apply.
 // ARGV: channel, scope, then tag, increment pairs. cjson.encode gives {"s":..,"g":[[tag,gen],..]}.
 const BUMP = `
-local gens, pairs = {}, {}
+local gens, moved = {}, {}
 for i = 3, #ARGV, 2 do
   local g = redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
   gens[#gens + 1] = g
-  pairs[#pairs + 1] = { ARGV[i], g }
+  moved[#moved + 1] = { ARGV[i], g }
 end
-redis.call('PUBLISH', ARGV[1], cjson.encode({ s = ARGV[2], g = pairs }))
+redis.call('PUBLISH', ARGV[1], cjson.encode({ s = ARGV[2], g = moved }))
 return gens`;
 
 // Delete only our own lease: after it expired, another replica may hold the name.
@@ -38,20 +37,47 @@ export function redisKeys(prefix: string) {
   };
 }
 
-class StoreClosedError extends Error {
-  constructor() {
-    super('cache backend is closed');
-    this.name = 'StoreClosedError';
+class StoreSkippedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'StoreSkippedError';
   }
 }
 
-/** Throws once closed: @keyv/redis would otherwise reopen a closed client on its next call. */
-function guard(client: RedisClient): void {
-  if (!client.isOpen) throw new StoreClosedError();
+class CommandDeadlineError extends Error {
+  readonly code = 'cache_store_timeout';
+  constructor(ms: number) {
+    super(`no reply from the cache store within ${ms} ms`);
+    this.name = 'CommandDeadlineError';
+  }
 }
 
-export function createRedisTier(client: RedisClient, prefix: string): SharedTier {
+/**
+ * Runs one store operation, or refuses at once: once closed (@keyv/redis would reopen a
+ * closed client) and while the breaker is open. node-redis's own command timeout stops
+ * counting once a command is written, so a Redis that hangs with its socket open is cut off
+ * here: the caller moves on after `ms` (the late reply, if any, is dropped).
+ */
+function run<T>(client: RedisClient, health: StoreHealth, ms: number, op: () => Promise<T>): Promise<T> {
+  if (!client.isOpen) return Promise.reject(new StoreSkippedError('cache backend is closed'));
+  if (!health.allow()) return Promise.reject(new StoreSkippedError('cache store is down'));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CommandDeadlineError(ms)), ms);
+  });
+  return Promise.race([op(), deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface RedisStoreDeps {
+  client: RedisClient;
+  prefix: string;
+  health: StoreHealth;
+  commandTimeoutMs: number;
+}
+
+export function createRedisTier({ client, prefix, health, commandTimeoutMs }: RedisStoreDeps): SharedTier {
   const keys = redisKeys(prefix);
+  const call = <T>(op: () => Promise<T>) => run(client, health, commandTimeoutMs, op);
   const adapter = new KeyvRedis<string>(client, { keyPrefixSeparator: ':', throwOnErrors: true, throwOnConnectError: true });
   const entries = new Keyv<CacheEntry>(adapter, {
     namespace: keys.entryNamespace,
@@ -63,29 +89,24 @@ export function createRedisTier(client: RedisClient, prefix: string): SharedTier
   entries.on('error', () => {});
 
   return {
-    async getEntry(id) {
-      guard(client);
-      return entries.get(id);
-    },
-    async setEntry(id, entry, ttlMs) {
-      guard(client);
-      await entries.set(id, entry, ttlMs);
-    },
-    async deleteEntry(scope, id) {
-      guard(client);
-      await entries.delete(id);
-      await client.publish(keys.channel, JSON.stringify({ s: scope, d: id }));
-    },
+    getEntry: (id) => call(() => entries.get(id)),
+    setEntry: (id, entry, ttlMs) =>
+      call(async () => {
+        await entries.set(id, entry, ttlMs);
+      }),
+    deleteEntry: (scope, id) =>
+      call(async () => {
+        await entries.delete(id);
+        await client.publish(keys.channel, JSON.stringify({ s: scope, d: id }));
+      }),
     async readGenerations(scope, tags) {
-      guard(client);
       if (tags.length === 0) return [];
-      const values = await client.hmGet(keys.generations(scope), [...tags]);
+      const values = await call(() => client.hmGet(keys.generations(scope), [...tags]));
       return values.map((v) => (v === null ? 0 : Number(v)));
     },
     async addGenerations(scope, tags, increments) {
-      guard(client);
       const args = [keys.channel, scope, ...tags.flatMap((tag, i) => [tag, String(increments[i] ?? 1)])];
-      const gens = (await client.eval(BUMP, { keys: [keys.generations(scope)], arguments: args })) as number[];
+      const gens = (await call(() => client.eval(BUMP, { keys: [keys.generations(scope)], arguments: args }))) as number[];
       return gens.map(Number);
     },
   };
@@ -93,16 +114,16 @@ export function createRedisTier(client: RedisClient, prefix: string): SharedTier
 
 const DOWN = Symbol('lease taken while the store was down');
 
-export function createRedisLeases(client: RedisClient, prefix: string, health: StoreHealth): LeaseStore {
+export function createRedisLeases({ client, prefix, health, commandTimeoutMs }: RedisStoreDeps): LeaseStore {
   const keys = redisKeys(prefix);
+  const call = <T>(op: () => Promise<T>) => run(client, health, commandTimeoutMs, op);
   const held = new Map<string, string | typeof DOWN>();
   return {
     async acquire(name, ttlMs) {
       assertTtl(ttlMs);
       const owner = randomUUID();
       try {
-        guard(client);
-        const ok = await client.set(keys.lease(name), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+        const ok = await call(() => client.set(keys.lease(name), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
         health.ok();
         if (ok !== 'OK') return false;
         held.set(name, owner);
@@ -119,8 +140,7 @@ export function createRedisLeases(client: RedisClient, prefix: string, health: S
       held.delete(name);
       if (owner === undefined || owner === DOWN) return;
       try {
-        guard(client);
-        await client.eval(RELEASE, { keys: [keys.lease(name)], arguments: [owner] });
+        await call(() => client.eval(RELEASE, { keys: [keys.lease(name)], arguments: [owner] }));
       } catch (err) {
         health.fail('lease', err); // it expires by itself after its TTL
       }
@@ -128,13 +148,13 @@ export function createRedisLeases(client: RedisClient, prefix: string, health: S
   };
 }
 
-export function createRedisState(client: RedisClient, prefix: string, health: StoreHealth): SharedState {
+export function createRedisState({ client, prefix, health, commandTimeoutMs }: RedisStoreDeps): SharedState {
   const keys = redisKeys(prefix);
+  const call = <T>(op: () => Promise<T>) => run(client, health, commandTimeoutMs, op);
   return {
     async get(name) {
       try {
-        guard(client);
-        const value = await client.get(keys.state(name));
+        const value = await call(() => client.get(keys.state(name)));
         health.ok();
         return value ?? undefined;
       } catch (err) {
@@ -145,8 +165,7 @@ export function createRedisState(client: RedisClient, prefix: string, health: St
     async set(name, value, ttlMs) {
       if (ttlMs !== undefined) assertTtl(ttlMs);
       try {
-        guard(client);
-        await client.set(keys.state(name), value, ttlMs === undefined ? {} : { expiration: { type: 'PX', value: ttlMs } });
+        await call(() => client.set(keys.state(name), value, ttlMs === undefined ? {} : { expiration: { type: 'PX', value: ttlMs } }));
         health.ok();
       } catch (err) {
         health.fail('state', err);

@@ -32,3 +32,8 @@ export function parseInvalidation(raw: string): InvalidationMessage | undefined 
   }
   return undefined;
 }
+
+/** A lease or state TTL that is not a positive integer is a caller bug: say so, in both modes. */
+export function assertTtl(ttlMs: number): void {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be a positive integer (ms), got ${ttlMs}`);
+}

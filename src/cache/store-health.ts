@@ -1,14 +1,21 @@
-// Fail-open bookkeeping: while the shared store is down every request would hit an error,
-// so the first failure is logged once and the recovery once, never one line per request.
+// Fail-open bookkeeping and a circuit breaker for the shared store. While the store is down
+// every request would pay for a failed (or, if Redis hangs, a timed-out) command, so:
+// - the first failure is logged once and the recovery once, never one line per request;
+// - while down, callers skip the store except for one probe command every PROBE_MS, so a
+//   dead or hung Redis costs a request nothing and piles up no commands.
 import type { CacheLogger } from './options.js';
 
 export interface StoreHealth {
   readonly down: boolean;
+  /** False while down, except for the occasional probe. */
+  allow(): boolean;
   fail(op: string, err: unknown): void;
   ok(): void;
   /** After close(): failures are expected and not worth a line. */
   silence(): void;
 }
+
+const PROBE_MS = 250;
 
 // Error texts may quote a connection string; keep the scheme and drop the rest.
 const URLS = /\b([a-z][a-z0-9+.-]*:)\/\/\S+/gi;
@@ -23,22 +30,41 @@ export function describeError(err: unknown): { name: string; code?: string; mess
   };
 }
 
-export function createStoreHealth(store: 'memory' | 'redis', logger: CacheLogger): StoreHealth {
+export interface StoreHealthOptions {
+  store: 'memory' | 'redis';
+  logger: CacheLogger;
+  /** Called when the store works again (replay what it missed). */
+  onRecovered?: () => void;
+}
+
+export function createStoreHealth({ store, logger, onRecovered }: StoreHealthOptions): StoreHealth {
   let down = false;
   let silent = false;
+  // Real time on purpose: the injectable clock of entries may stand still in tests.
+  let nextProbe = 0;
   return {
     get down() {
       return down;
     },
+    allow() {
+      if (!down) return true;
+      const t = Date.now();
+      if (t < nextProbe) return false;
+      nextProbe = t + PROBE_MS;
+      return true;
+    },
     fail(op, err) {
       if (down || silent) return;
       down = true;
+      nextProbe = Date.now() + PROBE_MS;
       logger.warn({ msg: 'cache store unavailable', store, op, err: describeError(err) });
     },
     ok() {
       if (!down) return;
       down = false;
-      if (!silent) logger.info({ msg: 'cache store recovered', store });
+      if (silent) return;
+      logger.info({ msg: 'cache store recovered', store });
+      onRecovered?.();
     },
     silence() {
       silent = true;

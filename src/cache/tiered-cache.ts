@@ -64,7 +64,10 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
       return gens;
     } catch (err) {
       health.fail('generations', err);
-      return tags.map((tag) => mirror.current(scope, tag) ?? 0);
+      // Our best knowledge, remembered so the L1 copies built on it are vouched for.
+      const gens = tags.map((tag) => mirror.current(scope, tag) ?? 0);
+      mirror.observe(scope, tags, gens);
+      return gens;
     }
   }
 

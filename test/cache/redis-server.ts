@@ -6,6 +6,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// A run that ends without its teardown (a forced exit) must not leave servers behind.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export function redisServerOnPath(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
@@ -26,6 +32,9 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that hangs with its connections open. */
+  pause(): void;
+  resume(): void;
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>;
 }
@@ -57,7 +66,10 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
     child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    await waitReady(child);
+    const c = child;
+    live.add(c);
+    c.once('exit', () => live.delete(c));
+    await waitReady(c);
   }
 
   async function stop(): Promise<void> {
@@ -75,7 +87,10 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
     port: p,
     start,
     stop,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async dispose() {
+      child?.kill('SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
