@@ -3,7 +3,7 @@ import type { ClientRegistry, GatewayClient } from '../auth/clients.js';
 import { GatewayError } from '../core/errors.js';
 import type { Endpoint } from '../core/oneroster/endpoints.js';
 import type { District, DistrictRegistry } from '../routing/districts.js';
-import type { CachedProxy } from '../service/cached-proxy.js';
+import type { CachedProxy, CachedProxyRequest } from '../service/cached-proxy.js';
 import type { AppEnv } from './env.js';
 import { createRoutePlanCache } from './route-plan.js';
 import { readWriteBody } from './write-body.js';
@@ -75,6 +75,14 @@ function decodeSegment(s: string): string {
   }
 }
 
+const roots = new Map<string, string>();
+/** `/districts/{id}/ims/oneroster`, the canonical root of a district at the gateway. */
+function districtRoot(id: string): string {
+  let root = roots.get(id);
+  if (!root) roots.set(id, (root = `/districts/${encodeURIComponent(id)}${ROOT}`));
+  return root;
+}
+
 /** Every /ims/oneroster call, with the district from the path, the X-District-Id header or the client. */
 export function oneRosterRoute(opts: OneRosterRouteOptions) {
   if (!opts?.districts || !opts.clients || !opts.proxy) throw new Error('oneRosterRoute: districts, clients and proxy are required');
@@ -89,7 +97,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     const at = rawPath.indexOf(ROOT);
     const prefix = rawPath.slice(0, at);
     const fromPath = prefix.startsWith('/districts/') ? decodeSegment(prefix.slice('/districts/'.length)) : undefined;
-    const district = resolveDistrict(opts, c.get('client'), fromPath, c.req.header(DISTRICT_HEADER));
+    const district = resolveDistrict(opts, c.get('client'), fromPath, fromPath === undefined ? c.req.header(DISTRICT_HEADER) : undefined);
     c.set('districtId', district.id);
 
     const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
@@ -99,7 +107,8 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
 
     const body = endpoint.kind === 'write' && method !== 'DELETE' ? await readWriteBody(c, opts.maxWriteBodyBytes) : undefined;
     const base = origin(c, opts.publicUrl, url.slice(0, pathStart));
-    const res = await opts.proxy.handle({
+    const requestId = c.get('requestId');
+    const req: CachedProxyRequest = {
       district,
       version: path.version,
       service: endpoint.service,
@@ -108,22 +117,24 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
       params,
       query,
       tags,
-      ...(body !== undefined ? { body: body.text, parsedBody: body.value } : {}),
       noCache: c.get('client').allowNoCache && wantsNoCache(c),
-      requestId: c.get('requestId'),
-      linkBase: base + rawPath.replace(/\/+$/, ''),
-      hrefBase: `${base}/districts/${encodeURIComponent(district.id)}${ROOT}`,
-      // Only writes are cancelled with their client; a read's fetch may serve other waiters.
-      ...(endpoint.kind === 'write' ? { signal: c.req.raw.signal } : {}),
-    });
+      requestId,
+      linkBase: base + (rawPath.endsWith('/') ? rawPath.replace(/\/+$/, '') : rawPath),
+      hrefBase: base + districtRoot(district.id),
+    };
+    if (body !== undefined) {
+      req.body = body.text;
+      req.parsedBody = body.value;
+    }
+    // Only writes are cancelled with their client; a read's fetch may serve other waiters.
+    if (endpoint.kind === 'write') req.signal = c.req.raw.signal;
+    const res = await opts.proxy.handle(req);
     c.set('upstreamMs', res.upstreamMs);
     c.set('cacheStatus', res.cache);
-    const headers: Record<string, string> = {
-      ...res.headers,
-      'x-cache': res.cache,
-      'cache-control': 'private',
-      'x-request-id': c.get('requestId'),
-    };
+    const headers: Record<string, string> = Object.assign({}, res.headers);
+    headers['x-cache'] = res.cache;
+    headers['cache-control'] = 'private';
+    headers['x-request-id'] = requestId;
     if (res.ageSeconds !== undefined) headers.age = String(res.ageSeconds);
     return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers });
   };
