@@ -7,6 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const children = [];
+
+// With BENCH_SERVER_CPU set (e.g. 1) and taskset available, servers run on that core and
+// the load generator keeps the others: on a 2-core machine this stops the two from
+// fighting over one core and makes runs comparable. Sandboxes are not pinned.
+const pinCpu = process.env.BENCH_SERVER_CPU;
+function spawnServer(args, options) {
+  return pinCpu ? spawn('taskset', ['-c', pinCpu, process.execPath, ...args], options) : spawn(process.execPath, args, options);
+}
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 function firstLine(child, test) {
@@ -45,7 +53,7 @@ export async function sandboxProcess(options) {
 /** A bare hono server answering `body` with `headers`; resolves with its URL. */
 export async function bareServer(bodyFile, headers) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['bench/bare-server.mjs', String(port), bodyFile, JSON.stringify(headers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnServer(['bench/bare-server.mjs', String(port), bodyFile, JSON.stringify(headers)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await firstLine(child, (l) => (l.trim() === 'ready' ? true : undefined));
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
@@ -56,7 +64,7 @@ export async function gatewayProcess(config, env = {}) {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-bench-')), 'gateway.yaml');
   writeFileSync(file, JSON.stringify(config)); // JSON is YAML
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js', '--config', file], {
+  const child = spawnServer(['dist/main.js', '--config', file], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env },
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { ClientRegistry } from '../auth/clients.js';
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../core/errors.js';
@@ -8,7 +8,7 @@ import type { DistrictRegistry } from '../routing/districts.js';
 import type { CachedProxy } from '../service/cached-proxy.js';
 import type { CacheAdmin } from '../service/cache-admin.js';
 import { mountAdminRoutes } from './admin-routes.js';
-import { bearerAuth } from './bearer-auth.js';
+import { bearerAuth, bearerAuthenticator } from './bearer-auth.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
 import { oneRosterRoute } from './oneroster-route.js';
@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (!path.includes('/ims/oneroster/')) c.header('x-request-id', requestId);
     const started = performance.now();
     await next();
-    if (path === '/healthz' || path === '/readyz') return;
+    if (path === '/healthz' || path === '/readyz' || !logger.isLevelEnabled('info')) return;
     logger.info({
       msg: 'request',
       requestId,
@@ -108,7 +108,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
     maxWriteBodyBytes: deps.maxWriteBodyBytes ?? 1_048_576,
   });
-  app.all('/ims/oneroster/*', auth, oneRoster);
-  app.all('/districts/:districtId/ims/oneroster/*', auth, oneRoster);
+  const authenticate = bearerAuthenticator(deps);
+  const guarded = (c: Context<AppEnv>) => {
+    authenticate(c);
+    return oneRoster(c);
+  };
+  app.all('/ims/oneroster/*', guarded);
+  app.all('/districts/:districtId/ims/oneroster/*', guarded);
   return app;
 }
