@@ -17,6 +17,8 @@ const bearer = await sandboxProcess({ version: 'v1p1', auth: { type: 'bearer', t
 const signed = await sandboxProcess({ version: 'v1p1', auth: { type: 'oauth1', consumerKey: 'k', consumerSecret: 'bench-secret' }, users: 500 });
 const gateway = await gatewayProcess({
   auth: { tokenSecret: 'b'.repeat(40), clients: [{ clientId: 'bench', clientSecret: 'bench-secret-x', districts: ['*'], scopes: ['roster-core.readonly'] }] },
+  // Caching off: every request goes to the district (the miss path).
+  cache: { ttlSeconds: 0, staleSeconds: 0, deltaSync: { enabled: false } },
   districts: [
     { id: 'bearer', version: 'v1p1', baseUrl: bearer.baseUrl, auth: { type: 'bearer', token: 'bench-token' }, upstream: { maxConcurrency: 64 } },
     { id: 'oauth1', version: 'v1p1', baseUrl: signed.baseUrl, auth: { type: 'oauth1', consumerKey: 'k', consumerSecret: 'bench-secret' }, upstream: { maxConcurrency: 64 } },
