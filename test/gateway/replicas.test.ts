@@ -12,6 +12,21 @@ import { ALL_SCOPES, TOKEN_SECRET } from '../helpers/stack.js';
 const url = redisUrl();
 const ADMIN = 'admin-token-0123456789abcdefghij';
 
+/** One replica's config: behind one load balancer every replica sees the same public URL, so they share entries. */
+function replicaConfig(sandbox: Sandbox, keyPrefix: string, deltaSync: object) {
+  return parseConfig(
+    JSON.stringify({
+      server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 1000, publicUrl: 'https://gateway.example.org' },
+      auth: { tokenSecret: TOKEN_SECRET, clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }] },
+      admin: { token: ADMIN },
+      cache: { store: url, keyPrefix, ttlSeconds: 600, deltaSync },
+      districts: [{ id: 'd1', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'replica-bearer' } }],
+    }),
+    {},
+    'replica',
+  );
+}
+
 describe.runIf(url)('two replicas sharing Redis', () => {
   let sandbox: Sandbox;
   const replicas: RunningGateway[] = [];
@@ -23,18 +38,7 @@ describe.runIf(url)('two replicas sharing Redis', () => {
     // Keys of their own, so runs and other suites sharing this Redis never meet.
     const prefix = uniquePrefix('replicas');
     for (let i = 0; i < 2; i++) {
-      const config = parseConfig(
-        JSON.stringify({
-          // Behind one load balancer every replica sees the same public URL, so they share entries.
-          server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 1000, publicUrl: 'https://gateway.example.org' },
-          auth: { tokenSecret: TOKEN_SECRET, clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }] },
-          admin: { token: ADMIN },
-          cache: { store: url, keyPrefix: prefix, ttlSeconds: 600, deltaSync: { enabled: false } },
-          districts: [{ id: 'd1', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'replica-bearer' } }],
-        }),
-        {},
-        'replica',
-      );
+      const config = replicaConfig(sandbox, prefix, { enabled: false });
       const logger = createLogger({ destination: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }) });
       replicas.push(await startGateway(config, { logger }));
     }
@@ -113,17 +117,7 @@ describe.runIf(url)('delta sync across replicas', () => {
     sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'replica-bearer' }, users: 120, latencyMs: 40 });
     const prefix = uniquePrefix('delta');
     for (let i = 0; i < 2; i++) {
-      const config = parseConfig(
-        JSON.stringify({
-          server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 1000, publicUrl: 'https://gateway.example.org' },
-          auth: { tokenSecret: TOKEN_SECRET, clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }] },
-          admin: { token: ADMIN },
-          cache: { store: url, keyPrefix: prefix, ttlSeconds: 600, deltaSync: { enabled: true, intervalSeconds: 3600 } },
-          districts: [{ id: 'd1', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'replica-bearer' } }],
-        }),
-        {},
-        'replica',
-      );
+      const config = replicaConfig(sandbox, prefix, { enabled: true, intervalSeconds: 3600 });
       replicas.push(await startGateway(config, { logger: createLogger({ level: 'silent' }) }));
     }
     token = (await request(replicas[0]!.url).post('/oauth/token').type('form').send('grant_type=client_credentials&client_id=app&client_secret=app-secret-value')).body.access_token;

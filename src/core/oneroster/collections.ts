@@ -20,19 +20,11 @@ export const BASE_COLLECTIONS = [
 
 export type BaseCollection = (typeof BASE_COLLECTIONS)[number];
 
-/** The collections a delta sync polls (reference §7; 1.1 and 1.2 both have them). */
-export const DELTA_COLLECTIONS: readonly BaseCollection[] = [
-  'orgs',
-  'academicSessions',
-  'courses',
-  'classes',
-  'users',
-  'enrollments',
-  'demographics',
-  'categories',
-  'lineItems',
-  'results',
-];
+// Resources, score scales and assessments are not part of the delta-sync set (reference §7).
+const NOT_POLLED: ReadonlySet<BaseCollection> = new Set(['resources', 'scoreScales', 'assessmentLineItems', 'assessmentResults']);
+
+/** The collections a delta sync polls: those that 1.1 and 1.2 both have. */
+export const DELTA_COLLECTIONS: readonly BaseCollection[] = BASE_COLLECTIONS.filter((c) => !NOT_POLLED.has(c));
 
 const ALIASES: Record<string, BaseCollection> = {
   students: 'users',
