@@ -37,10 +37,13 @@ async function tokenFor(url) {
   });
   return (await res.json()).access_token;
 }
-async function measure(name, url, headers) {
+async function measure(name, url, headers, server) {
+  const cpuBefore = server?.cpuMs() ?? Number.NaN;
   const r = await autocannon({ url, connections, duration, headers });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { name, reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };
+  // Server CPU per request: steadier than req/s when the load generator shares the machine.
+  const cpuUs = ((server?.cpuMs() ?? Number.NaN) - cpuBefore) * 1000 / r.requests.total;
+  return { name, reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, cpuUs: Math.round(cpuUs) };
 }
 
 // 1. Hit path.
@@ -62,11 +65,11 @@ const bare = await bareServer(bodyFile, copied);
 const rounds = arg('rounds', 3);
 const runs = { bare: [], gateway: [] };
 for (let i = 0; i < rounds; i++) {
-  runs.bare.push(await measure('bare @hono/node-server, same bytes', `${bare.url}${PAGE}`, {}));
-  runs.gateway.push(await measure('gateway cache hit', `${gw.url}/districts/d${PAGE}`, auth));
+  runs.bare.push(await measure('bare @hono/node-server, same bytes', `${bare.url}${PAGE}`, {}, bare));
+  runs.gateway.push(await measure('gateway cache hit', `${gw.url}/districts/d${PAGE}`, auth, gw));
 }
 const median = (xs, k) => xs.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows = Object.values(runs).map((xs) => ({ name: xs[0].name, reqPerSec: median(xs, 'reqPerSec'), p50: median(xs, 'p50'), p99: median(xs, 'p99') }));
+const rows = Object.values(runs).map((xs) => ({ name: xs[0].name, reqPerSec: median(xs, 'reqPerSec'), p50: median(xs, 'p50'), p99: median(xs, 'p99'), cpuUs: median(xs, 'cpuUs') }));
 bare.stop();
 gw.stop();
 fast.stop();
@@ -113,9 +116,11 @@ slow.stop();
 
 const base = rows[0].reqPerSec;
 console.log(`\nHit path: GET ${PAGE} (${body.length} bytes), ${connections} connections, ${duration} s per run, median of ${rounds} alternating rounds\n`);
-console.log('| server | req/s | p50 ms | p99 ms | vs bare |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${(r.reqPerSec / base).toFixed(2)} |`);
+console.log('| server | req/s | p50 ms | p99 ms | vs bare | server CPU µs/request | vs bare (CPU) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${(r.reqPerSec / base).toFixed(2)} | ${r.cpuUs} | ${(rows[0].cpuUs / r.cpuUs).toFixed(2)} |`);
+}
 console.log(`\nFan-in: ${fanin} identical cold requests at once, district latency 500 ms\n`);
 console.log('| setup | requests | 200s | upstream requests | wall ms |');
 console.log('|---|---|---|---|---|');

@@ -1,7 +1,7 @@
 // Child processes for benchmarks: sandboxes and gateways each get their own event loop,
 // and the load generator keeps the parent's.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,18 @@ function firstLine(child, test) {
     });
     child.on('exit', (code) => reject(new Error(`child exited with ${code}`)));
   });
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); NaN elsewhere. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export function freePort() {
@@ -56,7 +68,7 @@ export async function bareServer(bodyFile, headers) {
   const child = spawnServer(['bench/bare-server.mjs', String(port), bodyFile, JSON.stringify(headers)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await firstLine(child, (l) => (l.trim() === 'ready' ? true : undefined));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, cpuMs: () => cpuMs(child.pid), stop: () => child.kill('SIGTERM') };
 }
 
 /** Starts `node dist/main.js` on a config object; resolves when /readyz answers 200. */
@@ -72,7 +84,7 @@ export async function gatewayProcess(config, env = {}) {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ok) return { url, stop: () => child.kill('SIGTERM') };
+    if (ok) return { url, cpuMs: () => cpuMs(child.pid), stop: () => child.kill('SIGTERM') };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('gateway did not become ready');
