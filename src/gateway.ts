@@ -13,7 +13,7 @@ import { createCachePolicy } from './service/cache-policy.js';
 import { createCachedProxy } from './service/cached-proxy.js';
 import { createProxyService } from './service/proxy-service.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
-import { createUpstreamClient } from './upstream/client.js';
+import { createUpstreamClient } from './upstream/index.js';
 
 export interface RunningGateway {
   /** http://host:port the gateway listens on (loopback form when bound to all interfaces). */

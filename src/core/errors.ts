@@ -98,7 +98,7 @@ const V1P1_CODE_MINOR: Partial<Record<CodeMinor, string>> = {
   unauthorisedrequest: 'unauthorized',
 };
 
-export function codeMinorFor(version: OneRosterVersion, codeMinor: CodeMinor): string {
+function codeMinorFor(version: OneRosterVersion, codeMinor: CodeMinor): string {
   return version === 'v1p1' ? (V1P1_CODE_MINOR[codeMinor] ?? codeMinor) : codeMinor;
 }
 

@@ -1,7 +1,7 @@
 import { GatewayError, statusInfoBody, type OneRosterVersion } from '../core/errors.js';
 
 /** The OneRoster version whose error shape a path calls for; the gateway's own routes use 1.2. */
-export function errorVersionForPath(path: string): OneRosterVersion {
+function errorVersionForPath(path: string): OneRosterVersion {
   return /\/ims\/oneroster\/v1p1(\/|$)/.test(path) ? 'v1p1' : 'v1p2';
 }
 

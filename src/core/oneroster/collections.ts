@@ -39,7 +39,3 @@ const BASE: ReadonlySet<string> = new Set(BASE_COLLECTIONS);
 export function baseCollection(segment: string): BaseCollection | undefined {
   return ALIASES[segment] ?? (BASE.has(segment) ? (segment as BaseCollection) : undefined);
 }
-
-export function isBaseCollection(name: string): name is BaseCollection {
-  return BASE.has(name);
-}
