@@ -55,7 +55,8 @@ export function childIds(ctx: RenderContext, collection: 'orgs' | 'academicSessi
   return (ctx.store.groupBy(collection, 'parentId').get(parentId) ?? []).map((r) => r.sourcedId);
 }
 
-// Orgs, academic sessions and courses have the same shape in 1.1 and 1.2.
+// Orgs, academic sessions, courses, classes and enrollments have the same shape in 1.1 and
+// 1.2; a class's term references differ only in their GUIDRef type word.
 
 export function renderOrg(r: RecordTypes['orgs'], ctx: RenderContext): Json {
   return withBase(r, {
@@ -79,5 +80,22 @@ export function renderCourse(r: RecordTypes['courses'], ctx: RenderContext): Jso
     title: r.title, schoolYear: ctx.ref('academicSession', r.schoolYearId), courseCode: r.courseCode,
     grades: r.grades, subjects: r.subjects, org: ctx.ref('org', r.orgId), subjectCodes: r.subjectCodes,
     resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+  });
+}
+
+export function classRenderer(termType: 'term' | 'academicSession') {
+  return (r: RecordTypes['classes'], ctx: RenderContext): Json =>
+    withBase(r, {
+      title: r.title, classCode: r.classCode, classType: r.classType, location: r.location,
+      grades: r.grades, subjects: r.subjects, course: ctx.ref('course', r.courseId), school: ctx.ref('org', r.schoolId),
+      terms: r.termIds.map((id) => ctx.ref(termType, id)), subjectCodes: r.subjectCodes, periods: r.periods,
+      resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
+    });
+}
+
+export function renderEnrollment(r: RecordTypes['enrollments'], ctx: RenderContext): Json {
+  return withBase(r, {
+    user: ctx.ref('user', r.userId), class: ctx.ref('class', r.classId), school: ctx.ref('org', r.schoolId),
+    role: r.role, primary: r.primary, beginDate: r.beginDate, endDate: r.endDate,
   });
 }

@@ -4,7 +4,7 @@
 
 import type { CollectionName, RecordTypes, UserRecord } from './records.js';
 import {
-  BASE_FIELDS, REF, maybeRef, renderAcademicSession, renderCourse, renderOrg, withBase,
+  BASE_FIELDS, REF, classRenderer, maybeRef, renderAcademicSession, renderCourse, renderEnrollment, renderOrg, withBase,
   type FieldCatalogue, type Json, type RenderContext, type VersionRenderer,
 } from './render-common.js';
 
@@ -25,12 +25,7 @@ const RENDER: Renderers = {
   orgs: renderOrg,
   academicSessions: renderAcademicSession,
   courses: renderCourse,
-  classes: (r, ctx) => withBase(r, {
-    title: r.title, classCode: r.classCode, classType: r.classType, location: r.location,
-    grades: r.grades, subjects: r.subjects, course: ctx.ref('course', r.courseId), school: ctx.ref('org', r.schoolId),
-    terms: r.termIds.map((id) => ctx.ref('academicSession', id)), subjectCodes: r.subjectCodes, periods: r.periods,
-    resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
-  }),
+  classes: classRenderer('academicSession'),
   users: (r, ctx) => withBase(r, {
     userMasterIdentifier: r.userMasterIdentifier, username: r.username, userIds: r.userIds,
     enabledUser: r.enabledUser, givenName: r.givenName, familyName: r.familyName, middleName: r.middleName,
@@ -39,10 +34,7 @@ const RENDER: Renderers = {
     agents: r.agentIds.map((id) => ctx.ref('user', id)), grades: r.grades,
     resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
   }),
-  enrollments: (r, ctx) => withBase(r, {
-    user: ctx.ref('user', r.userId), class: ctx.ref('class', r.classId), school: ctx.ref('org', r.schoolId),
-    role: r.role, primary: r.primary, beginDate: r.beginDate, endDate: r.endDate,
-  }),
+  enrollments: renderEnrollment,
   demographics: (r) => {
     const { sourcedId: _s, status: _st, dateLastModified: _d, metadata: _m, ...rest } = r;
     return withBase(r, rest);
