@@ -3,7 +3,7 @@
 //     same bytes from memory (autocannon, 50 connections): req/s, p50, p99 and the ratio;
 //  2. fan-in: N identical cold requests at once against a slow district (one gateway; and
 //     two gateways sharing Redis when redis-server is available): upstream requests made.
-//   npm run build && node bench/hit-path.mjs [--connections 50] [--seconds 5] [--rounds 3] [--fanin 200]
+//   npm run build && node bench/hit-path.mjs [--connections 50] [--seconds 5] [--rounds 3] [--rate 5000] [--fanin 200]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,9 +37,9 @@ async function tokenFor(url) {
   });
   return (await res.json()).access_token;
 }
-async function measure(name, url, headers, server) {
+async function measure(name, url, headers, server, rate) {
   const cpuBefore = server?.cpuMs() ?? Number.NaN;
-  const r = await autocannon({ url, connections, duration, headers });
+  const r = await autocannon({ url, connections, duration, headers, ...(rate ? { overallRate: rate } : {}) });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   // Server CPU per request: steadier than req/s when the load generator shares the machine.
   const cpuUs = ((server?.cpuMs() ?? Number.NaN) - cpuBefore) * 1000 / r.requests.total;
@@ -68,8 +68,18 @@ for (let i = 0; i < rounds; i++) {
   runs.bare.push(await measure('bare @hono/node-server, same bytes', `${bare.url}${PAGE}`, {}, bare));
   runs.gateway.push(await measure('gateway cache hit', `${gw.url}/districts/d${PAGE}`, auth, gw));
 }
+// Latency at a fixed rate below saturation: at saturation p99 is only queueing
+// (connections / throughput), and says nothing about the time a request costs.
+const rate = arg('rate', 5000);
+const paced = { bare: [], gateway: [] };
+for (let i = 0; i < rounds; i++) {
+  paced.bare.push(await measure('bare @hono/node-server, same bytes', `${bare.url}${PAGE}`, {}, bare, rate));
+  paced.gateway.push(await measure('gateway cache hit', `${gw.url}/districts/d${PAGE}`, auth, gw, rate));
+}
 const median = (xs, k) => xs.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows = Object.values(runs).map((xs) => ({ name: xs[0].name, reqPerSec: median(xs, 'reqPerSec'), p50: median(xs, 'p50'), p99: median(xs, 'p99'), cpuUs: median(xs, 'cpuUs') }));
+const medians = (set) => Object.values(set).map((xs) => ({ name: xs[0].name, reqPerSec: median(xs, 'reqPerSec'), p50: median(xs, 'p50'), p99: median(xs, 'p99'), cpuUs: median(xs, 'cpuUs') }));
+const rows = medians(runs);
+const pacedRows = medians(paced);
 bare.stop();
 gw.stop();
 fast.stop();
@@ -121,6 +131,10 @@ console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${(r.reqPerSec / base).toFixed(2)} | ${r.cpuUs} | ${(rows[0].cpuUs / r.cpuUs).toFixed(2)} |`);
 }
+console.log(`\nSame page at a fixed ${rate} req/s (below saturation), ${connections} connections, median of ${rounds} rounds\n`);
+console.log('| server | req/s | p50 ms | p99 ms |');
+console.log('|---|---|---|---|');
+for (const r of pacedRows) console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} |`);
 console.log(`\nFan-in: ${fanin} identical cold requests at once, district latency 500 ms\n`);
 console.log('| setup | requests | 200s | upstream requests | wall ms |');
 console.log('|---|---|---|---|---|');

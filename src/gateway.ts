@@ -116,7 +116,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
       })
     : undefined;
   let ready = false;
-  const app = createApp({
+  const http = createApp({
     tokens,
     clients,
     districts,
@@ -130,7 +130,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   });
 
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
+    const s = serve({ fetch: http.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;

@@ -77,19 +77,34 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     tags.forEach((tag, i) => tagMap.set(tag, (tagMap.get(tag) ?? 0) + (increments[i] ?? 1)));
   }
 
+  /** The L1 copy, dropped once past its stale window. */
+  function l1Item(id: string, t: number): L1Item | undefined {
+    const item = l1.get(id);
+    if (item && item.entry.staleUntil <= t) {
+      l1.delete(id);
+      return undefined;
+    }
+    return item;
+  }
+
+  /** An L1 copy good enough to serve without asking L2. */
+  function vouched(scope: string, item: L1Item, t: number, local = mirror.check(scope, item.entry.tags)): boolean {
+    return local === 'valid' && t - item.checkedAt < deps.l1MaxAgeMs && item.checkedAt >= resyncAt;
+  }
+
   return {
+    peek(scope, key) {
+      const t = now();
+      const item = l1Item(entryId(scope, key), t);
+      return item && vouched(scope, item, t) ? item.entry : undefined;
+    },
+
     async get(scope, key): Promise<CacheLookup | undefined> {
       const id = entryId(scope, key);
       const t = now();
-      let item = l1.get(id);
-      if (item && item.entry.staleUntil <= t) {
-        l1.delete(id);
-        item = undefined;
-      }
+      const item = l1Item(id, t);
       const local = item ? mirror.check(scope, item.entry.tags) : 'unknown';
-      if (item && local === 'valid' && t - item.checkedAt < deps.l1MaxAgeMs && item.checkedAt >= resyncAt) {
-        return { entry: item.entry, tier: 'l1', valid: true };
-      }
+      if (item && vouched(scope, item, t, local)) return { entry: item.entry, tier: 'l1', valid: true };
       let shared: CacheEntry | undefined;
       try {
         shared = await tier.getEntry(id);

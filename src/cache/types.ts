@@ -43,6 +43,11 @@ export interface TieredCache {
   /** `scope` partitions generations (the district id). */
   get(scope: string, key: string): Promise<CacheLookup | undefined>;
   /**
+   * Synchronously, the L1 copy when this process can vouch for it without a round trip
+   * (the same test `get` applies before it asks L2); undefined means "ask `get`".
+   */
+  peek(scope: string, key: string): CacheEntry | undefined;
+  /**
    * Stores the entry; it expires from L2 at staleUntil. `generations` are the tags'
    * generations as read (with `generations()`) BEFORE the upstream fetch began, so a bump
    * that lands during the fetch leaves the entry invalid; when omitted, the current ones.

@@ -1,7 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ClientRegistry } from '../auth/clients.js';
+import type { ClientRegistry, GatewayClient } from '../auth/clients.js';
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../core/errors.js';
+import type { Scope } from '../core/oneroster/scopes.js';
 import type { AppEnv } from './env.js';
 
 export interface BearerAuthOptions {
@@ -11,16 +12,20 @@ export interface BearerAuthOptions {
 
 const REALM = 'realm="oneroster-gateway"';
 
+/** The client a valid token names, and the token's scopes the client still holds. */
+export interface BearerIdentity {
+  client: GatewayClient;
+  scopes: readonly Scope[];
+}
+
 /**
- * Checks the gateway access token (RFC 6750) and puts the client on the context; throws a
- * 401 otherwise. Synchronous, so the hot OneRoster route calls it without another
- * middleware frame.
+ * Checks the gateway access token (RFC 6750) in an Authorization header value; throws a 401
+ * otherwise. Synchronous, so the hot OneRoster route calls it without a middleware frame.
  */
-export function bearerAuthenticator(options: BearerAuthOptions): (c: Context<AppEnv>) => void {
+export function bearerVerifier(options: BearerAuthOptions): (authorization: string | null | undefined) => BearerIdentity {
   if (!options?.tokens || !options.clients) throw new Error('bearerAuth: tokens and clients are required');
   const { tokens, clients } = options;
-  return function authenticate(c) {
-    const header = c.req.header('authorization');
+  return function verifyBearer(header) {
     const m = header ? /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header) : null;
     if (!m) {
       throw new GatewayError('invalid_token', 'An access token is required: send Authorization: Bearer <token> (get one at POST /oauth/token).', {
@@ -34,9 +39,19 @@ export function bearerAuthenticator(options: BearerAuthOptions): (c: Context<App
         headers: { 'www-authenticate': `Bearer ${REALM}, error="invalid_token"` },
       });
     }
-    c.set('client', client);
     // A scope removed from the client's config stops working before its tokens expire.
-    c.set('scopes', claims.scopes.filter((s) => client.scopes.includes(s)));
+    return { client, scopes: claims.scopes.filter((s) => client.scopes.includes(s)) };
+  };
+}
+
+/** The same check, putting the client and scopes on the context. */
+export function bearerAuthenticator(options: BearerAuthOptions): (c: Context<AppEnv>) => BearerIdentity {
+  const verify = bearerVerifier(options);
+  return function authenticate(c) {
+    const who = verify(c.req.header('authorization'));
+    c.set('client', who.client);
+    c.set('scopes', who.scopes);
+    return who;
   };
 }
 

@@ -3,7 +3,7 @@ import type { ClientRegistry, GatewayClient } from '../auth/clients.js';
 import { GatewayError } from '../core/errors.js';
 import type { Endpoint } from '../core/oneroster/endpoints.js';
 import type { District, DistrictRegistry } from '../routing/districts.js';
-import type { CachedProxy, CachedProxyRequest } from '../service/cached-proxy.js';
+import type { CachedProxy, CachedProxyRequest, CachedProxyResponse } from '../service/cached-proxy.js';
 import type { AppEnv } from './env.js';
 import { createRoutePlanCache } from './route-plan.js';
 import { readWriteBody } from './write-body.js';
@@ -19,6 +19,7 @@ export interface OneRosterRouteOptions {
 
 const ROOT = '/ims/oneroster';
 const DISTRICT_HEADER = 'x-district-id';
+const DISTRICT_PREFIX = /^\/districts\/[^/]+$/;
 
 function resolveDistrict(opts: OneRosterRouteOptions, client: GatewayClient, fromPath: string | undefined, header: string | undefined): District {
   let id = fromPath ?? header?.trim();
@@ -49,11 +50,11 @@ function requireScope(endpoint: Endpoint, scopes: readonly string[]): void {
 }
 
 /** The gateway's origin as the client sees it; `own` is scheme://host of the request. */
-function origin(c: Context<AppEnv>, publicUrl: string | undefined, own: string): string {
+function origin(raw: Request, publicUrl: string | undefined, own: string): string {
   if (publicUrl) return publicUrl;
   // Behind a load balancer the original scheme and host arrive in X-Forwarded-*.
-  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
-  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+  const proto = raw.headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
+  const host = raw.headers.get('x-forwarded-host')?.split(',')[0]?.trim();
   if (!proto && !host) return own;
   const sep = own.indexOf('://');
   const scheme = proto === 'https' || proto === 'http' ? proto : own.slice(0, sep);
@@ -61,13 +62,14 @@ function origin(c: Context<AppEnv>, publicUrl: string | undefined, own: string):
 }
 
 /** RFC 9111 §5.2.1.4: the client wants an answer validated with the origin. */
-function wantsNoCache(c: Context<AppEnv>): boolean {
-  const cc = c.req.header('cache-control');
+function wantsNoCache(raw: Request): boolean {
+  const cc = raw.headers.get('cache-control');
   if (cc && /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(cc)) return true;
-  return /no-cache/i.test(c.req.header('pragma') ?? '');
+  return /no-cache/i.test(raw.headers.get('pragma') ?? '');
 }
 
 function decodeSegment(s: string): string {
+  if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
   } catch {
@@ -83,31 +85,61 @@ function districtRoot(id: string): string {
   return root;
 }
 
-/** Every /ims/oneroster call, with the district from the path, the X-District-Id header or the client. */
+/** Who asks, as the bearer check established it. */
+export interface Caller {
+  client: GatewayClient;
+  /** The token's scopes the client still holds. */
+  scopes: readonly string[];
+  requestId: string;
+}
+
+/** What a OneRoster request asks of the cached proxy, and what the access log says of it. */
+export interface RoutedRequest {
+  /** GET for HEAD. */
+  method: string;
+  district: District;
+  route: string;
+  req: CachedProxyRequest;
+}
+
+/** The answer as the client gets it: X-Cache, Age, Cache-Control and the request id added. */
+export function toResponse(res: CachedProxyResponse, head: boolean, requestId: string): Response {
+  const headers: Record<string, string> = Object.assign({}, res.headers);
+  headers['x-cache'] = res.cache;
+  headers['cache-control'] = 'private';
+  headers['x-request-id'] = requestId;
+  if (res.ageSeconds !== undefined) headers.age = String(res.ageSeconds);
+  return new Response(head ? null : res.body, { status: res.status, headers });
+}
+
+/**
+ * Every /ims/oneroster call, with the district from the path, the X-District-Id header or
+ * the client. `route` reads a request synchronously (district, endpoint, scope: every
+ * refusal happens here, before the cache); `handle` answers it.
+ */
 export function oneRosterRoute(opts: OneRosterRouteOptions) {
   if (!opts?.districts || !opts.clients || !opts.proxy) throw new Error('oneRosterRoute: districts, clients and proxy are required');
   const plans = createRoutePlanCache();
-  return async function oneRosterRoute(c: Context<AppEnv>): Promise<Response> {
+
+  function route(raw: Request, caller: Caller): RoutedRequest {
     // The raw (still percent-encoded) path and query, as sent.
-    const url = c.req.url;
+    const url = raw.url;
     const pathStart = url.indexOf('/', url.indexOf('//') + 2);
     const queryStart = url.indexOf('?', pathStart);
     const rawPath = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
     const rawQuery = queryStart < 0 ? '' : url.slice(queryStart + 1);
     const at = rawPath.indexOf(ROOT);
     const prefix = rawPath.slice(0, at);
+    // What the router mounts: /ims/oneroster/... and /districts/{one segment}/ims/oneroster/...
+    if (at < 0 || (prefix !== '' && !DISTRICT_PREFIX.test(prefix))) throw new GatewayError('not_found', 'No such route.');
     const fromPath = prefix.startsWith('/districts/') ? decodeSegment(prefix.slice('/districts/'.length)) : undefined;
-    const district = resolveDistrict(opts, c.get('client'), fromPath, fromPath === undefined ? c.req.header(DISTRICT_HEADER) : undefined);
-    c.set('districtId', district.id);
+    const district = resolveDistrict(opts, caller.client, fromPath, fromPath === undefined ? (raw.headers.get(DISTRICT_HEADER) ?? undefined) : undefined);
 
-    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    const method = raw.method === 'HEAD' ? 'GET' : raw.method;
     const { path, endpoint, params, query, route, tags } = plans.plan(method, rawPath.slice(at + ROOT.length), rawQuery);
-    c.set('route', route);
-    requireScope(endpoint, c.get('scopes'));
+    requireScope(endpoint, caller.scopes);
 
-    const body = endpoint.kind === 'write' && method !== 'DELETE' ? await readWriteBody(c, opts.maxWriteBodyBytes) : undefined;
-    const base = origin(c, opts.publicUrl, url.slice(0, pathStart));
-    const requestId = c.get('requestId');
+    const base = origin(raw, opts.publicUrl, url.slice(0, pathStart));
     const req: CachedProxyRequest = {
       district,
       version: path.version,
@@ -117,25 +149,36 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
       params,
       query,
       tags,
-      noCache: c.get('client').allowNoCache && wantsNoCache(c),
-      requestId,
+      noCache: caller.client.allowNoCache && wantsNoCache(raw),
+      requestId: caller.requestId,
       linkBase: base + (rawPath.endsWith('/') ? rawPath.replace(/\/+$/, '') : rawPath),
       hrefBase: base + districtRoot(district.id),
     };
-    if (body !== undefined) {
-      req.body = body.text;
-      req.parsedBody = body.value;
-    }
     // Only writes are cancelled with their client; a read's fetch may serve other waiters.
-    if (endpoint.kind === 'write') req.signal = c.req.raw.signal;
-    const res = await opts.proxy.handle(req);
-    c.set('upstreamMs', res.upstreamMs);
-    c.set('cacheStatus', res.cache);
-    const headers: Record<string, string> = Object.assign({}, res.headers);
-    headers['x-cache'] = res.cache;
-    headers['cache-control'] = 'private';
-    headers['x-request-id'] = requestId;
-    if (res.ageSeconds !== undefined) headers.age = String(res.ageSeconds);
-    return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers });
+    if (endpoint.kind === 'write') req.signal = raw.signal;
+    return { method, district, route, req };
+  }
+
+  return {
+    route,
+    /** A fresh L1 hit answered synchronously, or undefined (then use `handle`). */
+    freshHit(routed: RoutedRequest, head: boolean): Response | undefined {
+      const res = opts.proxy.freshHit(routed.req);
+      return res && toResponse(res, head, routed.req.requestId);
+    },
+    async handle(c: Context<AppEnv>, routed: RoutedRequest): Promise<Response> {
+      const { req, method } = routed;
+      if (req.endpoint.kind === 'write' && method !== 'DELETE') {
+        const body = await readWriteBody(c, opts.maxWriteBodyBytes);
+        req.body = body.text;
+        req.parsedBody = body.value;
+      }
+      const res = await opts.proxy.handle(req);
+      c.set('upstreamMs', res.upstreamMs);
+      c.set('cacheStatus', res.cache);
+      return toResponse(res, c.req.method === 'HEAD', req.requestId);
+    },
   };
 }
+
+export type OneRosterRoute = ReturnType<typeof oneRosterRoute>;

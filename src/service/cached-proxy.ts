@@ -131,7 +131,28 @@ export function createCachedProxy(options: CachedProxyOptions) {
     return flight;
   }
 
+  function keyOf(req: CachedProxyRequest): string {
+    return cacheKey({
+      upstreamVersion: req.district.version,
+      responseVersion: req.version,
+      resourceUrl: req.linkBase,
+      query: req.query,
+    });
+  }
+
   return {
+    /**
+     * A fresh hit this process can answer synchronously (from L1, vouched for by the
+     * generation mirror), else undefined: the caller then goes through `handle`, which
+     * decides everything else. Lets the HTTP layer answer the commonest request without a
+     * promise turn.
+     */
+    freshHit(req: CachedProxyRequest): CachedProxyResponse | undefined {
+      if (req.endpoint.kind === 'write' || req.noCache) return undefined;
+      const entry = cache.peek(req.district.id, keyOf(req));
+      return entry && now() < entry.freshUntil ? answer(entry, 'HIT') : undefined;
+    },
+
     async handle(req: CachedProxyRequest): Promise<CachedProxyResponse> {
       const scope = req.district.id;
       if (req.endpoint.kind === 'write') {
@@ -147,12 +168,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       const fresh = policy.freshness(scope, routeCollection(req.endpoint));
       if (fresh.ttlMs === 0 && fresh.staleMs === 0) return { ...(await proxy.handle(req)), cache: 'BYPASS' };
 
-      const key = cacheKey({
-        upstreamVersion: req.district.version,
-        responseVersion: req.version,
-        resourceUrl: req.linkBase,
-        query: req.query,
-      });
+      const key = keyOf(req);
       const tags = req.tags ?? tagsForRoute(req.endpoint, req.params);
       if (req.noCache) return answer(await fetchShared(req, key, tags), 'BYPASS');
 

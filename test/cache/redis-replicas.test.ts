@@ -82,9 +82,11 @@ describe.runIf(url)('redis: replicas', () => {
     await a.cache.set('d1', 'users', response('[]'), times(), ['all', 'list:users']);
     await b.cache.get('d1', 'users');
     expect(await b.cache.get('d1', 'users')).toMatchObject({ tier: 'l1', valid: true });
+    expect(b.cache.peek('d1', 'users')).toBeDefined();
     await a.cache.bump('d1', ['list:users']);
     // l1MaxAgeMs is a minute: only the message can make B re-check.
-    await eventually(async () => (await b.cache.get('d1', 'users'))?.valid === false);
+    await eventually(async () => b.cache.peek('d1', 'users') === undefined);
+    expect((await b.cache.get('d1', 'users'))?.valid).toBe(false);
     expect(await b.cache.generations('d1', ['list:users'])).toEqual([1]);
   });
 
@@ -103,6 +105,7 @@ describe.runIf(url)('redis: replicas', () => {
     await raw.hIncrBy(`${keyPrefix}g:d1`, 'list:users', 1);
     expect(await b.cache.get('d1', 'users')).toMatchObject({ tier: 'l1', valid: true });
     await sleep(350);
+    expect(b.cache.peek('d1', 'users')).toBeUndefined(); // too old to vouch for
     expect(await b.cache.get('d1', 'users')).toMatchObject({ tier: 'l2', valid: false });
     // The re-read refreshed the mirror: the back-filled copy is now invalid in L1 too.
     const again = await b.cache.get('d1', 'users');

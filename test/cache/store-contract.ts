@@ -136,6 +136,23 @@ export function storeContract(name: string, make: MakeBackend, { shared }: Contr
       expect((await b.cache.get(scope, 'classes'))?.valid).toBe(true);
     });
 
+    it('peeks synchronously at an L1 copy only while get would vouch for it without asking L2', async () => {
+      const b = await backend();
+      const scope = `d-${uid()}`;
+      const t = Date.now();
+      expect(b.cache.peek(scope, 'users')).toBeUndefined();
+      await b.cache.set(scope, 'users', response('[1]'), { freshUntil: t + 60_000, staleUntil: t + 60_000 }, ['all', 'list:users']);
+      expect(b.cache.peek(scope, 'users')?.body.toString()).toBe('[1]');
+      expect(b.cache.peek(`${scope}-other`, 'users')).toBeUndefined();
+      b.cache.clearL1();
+      expect(b.cache.peek(scope, 'users')).toBeUndefined();
+      expect((await b.cache.get(scope, 'users'))?.tier).toBe('l2');
+      expect(b.cache.peek(scope, 'users')?.body.toString()).toBe('[1]'); // back-filled
+      await b.cache.bump(scope, ['list:users']);
+      expect(b.cache.peek(scope, 'users')).toBeUndefined();
+      expect((await b.cache.get(scope, 'users'))?.valid).toBe(false);
+    });
+
     it('records the generations passed to set (read before the fetch), so a bump during the fetch wins', async () => {
       const b = await backend();
       const scope = `d-${uid()}`;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_SCOPES, oauth1Sandbox, startStack, type Stack } from '../helpers/stack.js';
+import { ALL_SCOPES, bearerSandbox, oauth1Sandbox, startStack, type Stack } from '../helpers/stack.js';
 
 // A clock the test moves: freshness and staleness without sleeping.
 let now = Date.now();
@@ -11,9 +11,14 @@ let refresher: string;
 
 beforeAll(async () => {
   stack = await startStack({
-    districts: [{ id: 'springfield', sandbox: oauth1Sandbox({ latencyMs: 30 }) }],
+    districts: [
+      { id: 'springfield', sandbox: oauth1Sandbox({ latencyMs: 30 }) },
+      { id: 'shelbyville', sandbox: bearerSandbox() },
+    ],
     clients: [
       { clientId: 'app', clientSecret: 'app-secret-value', districts: ['springfield'], scopes: ALL_SCOPES },
+      { clientId: 'neighbour', clientSecret: 'neighbour-secret', districts: ['shelbyville'], scopes: ALL_SCOPES },
+      { clientId: 'grades', clientSecret: 'grades-secret-val', districts: ['springfield'], scopes: ['gradebook.readonly'] },
       { clientId: 'ops', clientSecret: 'ops-secret-value', districts: ['springfield'], scopes: ALL_SCOPES, allowNoCache: true } as never,
     ],
     cache: { ttlSeconds: 60, staleSeconds: 600, negativeTtlSeconds: 30 },
@@ -45,6 +50,33 @@ describe('read-through cache', () => {
     expect(second.headers['x-total-count']).toBe(first.headers['x-total-count']);
     expect(second.headers.link).toBe(first.headers.link);
     expect(sandbox().hitCount()).toBe(1);
+  });
+
+  it('checks token, district and scope before answering from the cache, and logs the hit', async () => {
+    const path = '/ims/oneroster/v1p1/courses?limit=3';
+    await get('/courses?limit=3');
+    const hit = await get('/courses?limit=3').set('x-request-id', 'req-cached-1');
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.headers['x-request-id']).toBe('req-cached-1');
+    const line = stack.logs.map((l) => JSON.parse(l)).find((l) => l.requestId === 'req-cached-1');
+    expect(line).toMatchObject({ msg: 'request', route: 'v1p1 GET /courses', clientId: 'app', district: 'springfield', status: 200, cache: 'HIT' });
+
+    const neighbour = await stack.token('neighbour', 'neighbour-secret');
+    const grades = await stack.token('grades', 'grades-secret-val');
+    const refused = [
+      [await stack.http.get(path), 401],
+      [await get('/courses?limit=3', `${token.slice(0, -2)}xx`), 401],
+      [await stack.http.get(path).set('authorization', `Bearer ${neighbour}`).set('x-district-id', 'springfield'), 403],
+      [await stack.http.get(`/districts/springfield${path}`).set('authorization', `Bearer ${neighbour}`), 403],
+      [await get('/courses?limit=3', grades), 403],
+      [await stack.http.get(`/elsewhere${path}`).set('authorization', `Bearer ${token}`), 404],
+    ] as const;
+    for (const [res, status] of refused) {
+      expect(res.status).toBe(status);
+      expect(res.headers['x-cache']).toBeUndefined();
+      expect(res.body.statusInfoSet?.[0]?.imsx_codeMajor ?? res.body.imsx_codeMajor).toBe('failure');
+      expect(res.text).not.toContain('"courses"');
+    }
   });
 
   it('sends one upstream request for many identical concurrent cold reads', async () => {
