@@ -89,7 +89,8 @@ const RESOURCES: Row[] = [
   ['GET', '/resources/{id}', 'resource', RES_CORE],
   ['GET', '/courses/{id}/resources', 'resources', RES],
   ['GET', '/classes/{id}/resources', 'resources', RES],
-  ['GET', '/users/{id}/resources', 'resources', RES],
+  // Only 1.2 defines it (reference §1.3); 1.1 servers answer 404.
+  ['GET', '/users/{id}/resources', 'resources', RES, V12],
 ];
 
 const GRADEBOOK: Row[] = [

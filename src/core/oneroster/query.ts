@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { EndpointKind } from './endpoints.js';
+import type { FilterNode } from './filter.js';
 
 // The OneRoster query parameters (1.2 OpenAPI); anything else is not forwarded.
 export const COLLECTION_PARAMS = ['limit', 'offset', 'sort', 'orderBy', 'filter', 'fields'] as const;
@@ -41,6 +42,8 @@ export interface PageQuery {
   limitGiven: boolean;
   /** A collection read: limit and offset apply. */
   paged: boolean;
+  /** The `filter` parameter, parsed and checked against the caller's version (route plan). */
+  filter?: FilterNode;
 }
 
 function nonNegativeInt(name: string, value: string, min: number, max: number): number {
