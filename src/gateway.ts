@@ -11,7 +11,9 @@ import { createCacheBackend } from './cache/index.js';
 import { createCacheAdmin } from './service/cache-admin.js';
 import { createCachePolicy } from './service/cache-policy.js';
 import { createCachedProxy } from './service/cached-proxy.js';
+import { createLookups } from './service/lookups.js';
 import { createProxyService } from './service/proxy-service.js';
+import { createVersionBridge } from './service/version-bridge.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
 import { createUpstreamClient } from './upstream/index.js';
 
@@ -97,7 +99,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     negativeTtlSeconds: config.cache.negativeTtlSeconds,
   });
   const proxy = createCachedProxy({
-    proxy: createProxyService(),
+    proxy: createProxyService({ bridge: createVersionBridge({ lookups: createLookups(options.now ? { now: options.now } : {}), maxLocalRecords: 100_000 }) }),
     backend,
     policy,
     logger,

@@ -1,5 +1,6 @@
 import { tagsForRoute } from '../core/oneroster/cache-tags.js';
 import { GatewayError } from '../core/errors.js';
+import { readFilter } from '../core/oneroster/filter-fields.js';
 import { matchEndpoint, type Endpoint } from '../core/oneroster/endpoints.js';
 import { parseOneRosterPath, type OneRosterPath } from '../core/oneroster/paths.js';
 import { parseRawQuery, readPageQuery, type PageQuery } from '../core/oneroster/query.js';
@@ -28,11 +29,14 @@ export function buildRoutePlan(method: string, rawRest: string, rawQuery: string
     throw new GatewayError('unknown_endpoint', `There is no OneRoster ${path.version} endpoint at this path.`);
   }
   const { endpoint, params } = match;
+  const query = readPageQuery(endpoint.kind, parseRawQuery(rawQuery));
+  const filter = query.params.find(([k]) => k === 'filter')?.[1];
+  if (filter !== undefined) query.filter = readFilter(path.version, endpoint.wrapper, filter);
   return {
     path,
     endpoint,
     params,
-    query: readPageQuery(endpoint.kind, parseRawQuery(rawQuery)),
+    query,
     route: `${path.version}${path.service ? `/${path.service}` : ''} ${endpoint.method} ${endpoint.template}`,
     tags: tagsForRoute(endpoint, params),
   };

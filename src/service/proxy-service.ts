@@ -1,13 +1,12 @@
 import { GatewayError } from '../core/errors.js';
 import type { Endpoint, Service, Version } from '../core/oneroster/endpoints.js';
 import { rewriteHrefs, type HrefRewrite } from '../core/oneroster/hrefs.js';
-import { versionRoot } from '../core/oneroster/paths.js';
-import type { PageQuery, QueryPairs } from '../core/oneroster/query.js';
-import { encodeRfc3986 } from '../core/rfc3986.js';
+import type { PageQuery } from '../core/oneroster/query.js';
 import type { District } from '../routing/districts.js';
-import type { UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
-import { readPage, stitchPages, type UpstreamPage } from './paging.js';
-import { badContentReason, fromUpstreamFailure, fromUpstreamStatus, parseJson } from './upstream-errors.js';
+import { stitchPages } from './paging.js';
+import { parseJson } from './upstream-errors.js';
+import { readJsonObject, readListPage, UpstreamCalls } from './upstream-calls.js';
+import type { VersionBridge } from './version-bridge.js';
 
 export interface ProxyRequest {
   district: District;
@@ -39,81 +38,19 @@ export interface ProxyService {
   handle(req: ProxyRequest): Promise<ProxyResponse>;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-
-/** One client request's upstream calls, counted and timed for the access log. */
-class UpstreamCalls {
-  count = 0;
-  ms = 0;
-  private readonly path: string;
-
-  constructor(private readonly req: ProxyRequest) {
-    const { district, endpoint, segments } = req;
-    this.path = versionRoot(district.version, endpoint.service) + '/' + segments.map(encodeRfc3986).join('/');
-  }
-
-  async send(query: QueryPairs, body?: string): Promise<UpstreamResponse> {
-    const { district, endpoint, signal, requestId } = this.req;
-    const u: UpstreamRequest = { method: endpoint.method, path: this.path, query, headers: { 'x-request-id': requestId } };
-    if (body !== undefined) u.body = body;
-    if (signal) u.signal = signal;
-    this.count++;
-    let res: UpstreamResponse;
-    try {
-      res = await district.upstream.request(u);
-    } catch (err) {
-      throw fromUpstreamFailure(err, district.id);
-    }
-    this.ms += res.elapsedMs;
-    if (res.status < 200 || res.status >= 300) throw fromUpstreamStatus(res, district.id);
-    return res;
-  }
-
-  response(status: number, body: Buffer | string | null, headers: Record<string, string> = {}): ProxyResponse {
-    return {
-      status,
-      headers: body === null ? headers : { 'content-type': JSON_TYPE, ...headers },
-      body,
-      upstreamRequests: this.count,
-      upstreamMs: this.ms,
-    };
-  }
-}
-
-/** A 2xx read body as a JSON object, or a 502 saying what it was instead. */
-function readJsonObject(res: UpstreamResponse, districtId: string): Record<string, unknown> {
-  const bad = badContentReason(res);
-  if (bad) throw new GatewayError('upstream_bad_response', `District "${districtId}" answered with ${bad} instead of JSON.`);
-  const parsed = parseJson(res.body);
-  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
-    throw new GatewayError('upstream_bad_response', `District "${districtId}" answered with a body that is not a JSON object.`);
-  }
-  return parsed.value as Record<string, unknown>;
-}
-
-function readListPage(res: UpstreamResponse, req: ProxyRequest): UpstreamPage {
-  const page = readPage(res, readJsonObject(res, req.district.id), req.endpoint.wrapper);
-  if (!page) throw new GatewayError('upstream_bad_response', `District "${req.district.id}" answered without a "${req.endpoint.wrapper}" list.`);
-  return page;
-}
-
 /** Upstream bytes go out unchanged unless an href had to be re-rooted or pages were joined. */
 function serialize(raw: Buffer, value: unknown, rewrite: HrefRewrite, force = false): Buffer | string {
   return rewriteHrefs(value, rewrite) || force ? JSON.stringify(value) : raw;
 }
 
 /** Forwards one OneRoster call to its district, assembling full pages from short upstream pages. */
-export function createProxyService(): ProxyService {
+export function createProxyService(options: { bridge: VersionBridge }): ProxyService {
+  if (!options?.bridge) throw new Error('createProxyService: bridge is required');
+  const { bridge } = options;
   return {
     async handle(req) {
       const { district, endpoint } = req;
-      if (req.version !== district.version) {
-        throw new GatewayError(
-          'version_not_supported',
-          `District "${district.id}" speaks OneRoster ${district.version}; ${req.version} paths are not available for it yet. ` +
-            `Use the ${district.version} path.`,
-        );
-      }
+      if (req.version !== district.version) return bridge.handle(req);
       const calls = new UpstreamCalls(req);
       const rewrite: HrefRewrite = { upstreamBase: district.upstreamBase, gatewayBase: req.hrefBase };
       const first = await calls.send(req.query.params, req.body);

@@ -45,11 +45,16 @@ describe('district routing', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('answers 501 for the version the district does not speak, naming the right one', async () => {
-    const res = await stack.http.get('/districts/springfield/ims/oneroster/rostering/v1p2/users').set(auth(many));
-    expect(res.status).toBe(501);
-    expect(res.body).toMatchObject({ imsx_codeMajor: 'unsupported' });
-    expect(res.body.imsx_description).toMatch(/v1p1/);
+  it('answers the path version from a district of the other version, and 501 for data that version lacks', async () => {
+    const res = await stack.http.get('/districts/springfield/ims/oneroster/rostering/v1p2/users?limit=3').set(auth(many));
+    expect(res.status).toBe(200);
+    expect(res.body.users).toHaveLength(3);
+    expect(res.body.users[0].roles).toBeInstanceOf(Array);
+    expect(res.body.users[0].role).toBeUndefined();
+    const scales = await stack.http.get('/districts/springfield/ims/oneroster/gradebook/v1p2/scoreScales').set(auth(many));
+    expect(scales.status).toBe(501);
+    expect(scales.body).toMatchObject({ imsx_codeMajor: 'unsupported' });
+    expect(scales.body.imsx_description).toMatch(/v1p1/);
   });
 
   it('answers 404 for unknown endpoints and 405 for wrong methods, in the path version shape', async () => {

@@ -1,0 +1,73 @@
+import { GatewayError } from '../core/errors.js';
+import { versionRoot } from '../core/oneroster/paths.js';
+import type { QueryPairs } from '../core/oneroster/query.js';
+import { encodeRfc3986 } from '../core/rfc3986.js';
+import type { UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
+import { readPage, type UpstreamPage } from './paging.js';
+import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
+import { badContentReason, fromUpstreamFailure, fromUpstreamStatus, parseJson } from './upstream-errors.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** One client request's upstream calls, counted and timed for the access log. */
+export class UpstreamCalls {
+  count = 0;
+  ms = 0;
+  private readonly path: string;
+
+  constructor(private readonly req: ProxyRequest) {
+    const { district, endpoint, segments } = req;
+    this.path = versionRoot(district.version, endpoint.service) + '/' + segments.map(encodeRfc3986).join('/');
+  }
+
+  /** The request's own endpoint, or a GET of `path` (below the OneRoster root) for a lookup. */
+  async send(query: QueryPairs, body?: string, path?: string): Promise<UpstreamResponse> {
+    const { district, endpoint, signal, requestId } = this.req;
+    const u: UpstreamRequest = {
+      method: path === undefined ? endpoint.method : 'GET',
+      path: path ?? this.path,
+      query,
+      headers: { 'x-request-id': requestId },
+    };
+    if (body !== undefined) u.body = body;
+    if (signal) u.signal = signal;
+    this.count++;
+    let res: UpstreamResponse;
+    try {
+      res = await district.upstream.request(u);
+    } catch (err) {
+      throw fromUpstreamFailure(err, district.id);
+    }
+    this.ms += res.elapsedMs;
+    if (res.status < 200 || res.status >= 300) throw fromUpstreamStatus(res, district.id);
+    return res;
+  }
+
+  response(status: number, body: Buffer | string | null, headers: Record<string, string> = {}): ProxyResponse {
+    return {
+      status,
+      headers: body === null ? headers : { 'content-type': JSON_TYPE, ...headers },
+      body,
+      upstreamRequests: this.count,
+      upstreamMs: this.ms,
+    };
+  }
+}
+
+/** A 2xx read body as a JSON object, or a 502 saying what it was instead. */
+export function readJsonObject(res: UpstreamResponse, districtId: string): Record<string, unknown> {
+  const bad = badContentReason(res);
+  if (bad) throw new GatewayError('upstream_bad_response', `District "${districtId}" answered with ${bad} instead of JSON.`);
+  const parsed = parseJson(res.body);
+  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+    throw new GatewayError('upstream_bad_response', `District "${districtId}" answered with a body that is not a JSON object.`);
+  }
+  return parsed.value as Record<string, unknown>;
+}
+
+export function readListPage(res: UpstreamResponse, req: ProxyRequest): UpstreamPage {
+  const page = readPage(res, readJsonObject(res, req.district.id), req.endpoint.wrapper);
+  if (!page) throw new GatewayError('upstream_bad_response', `District "${req.district.id}" answered without a "${req.endpoint.wrapper}" list.`);
+  return page;
+}
+
