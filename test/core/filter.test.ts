@@ -145,7 +145,7 @@ describe('filter properties', () => {
   const clause = fc.record({ field, predicate: fc.constantFrom(...PREDICATES), value }).map((k) => c(k.field, k.predicate, k.value));
   // Generated directly in parsed shape: an OR-chain of AND-chains, both left-associative, at most 20 clauses.
   const groups = fc.array(fc.array(clause, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 });
-  const fromGroups = (gs: FilterClause[][]) => gs.map((g) => g.reduce<FilterNode>(and)).reduce(or);
+  const fromGroups = (gs: FilterClause[][]) => gs.map((g: FilterNode[]) => g.reduce(and)).reduce(or);
   const canonical = groups.map(fromGroups);
 
   // Properties return booleans rather than calling expect: a failing expect renders a diff on

@@ -223,3 +223,53 @@ describe('across versions', () => {
     expect(one.hitCount()).toBeGreaterThan(0);
   });
 });
+
+describe('cache and writes across versions', () => {
+  it('caches the mapped page: a repeated read in the other version is a hit with no upstream call', async () => {
+    const two = stack.sandboxes.two!;
+    const first = await get('two', 'v1p1', 'rostering', '/classes?limit=7&offset=3');
+    expect(first.headers['x-cache']).toBe('MISS');
+    two.resetHits();
+    const again = await get('two', 'v1p1', 'rostering', '/classes?offset=3&limit=7');
+    expect(again.headers['x-cache']).toBe('HIT');
+    expect(again.text).toBe(first.text);
+    expect(two.hitCount()).toBe(0);
+    // The same page in the district's own version is its own entry, in its own shape.
+    const own = await get('two', 'v1p2', 'rostering', '/classes?limit=7&offset=3');
+    expect(own.headers['x-cache']).toBe('MISS');
+    expect(own.body.classes.map((c: any) => c.sourcedId)).toEqual(first.body.classes.map((c: any) => c.sourcedId));
+    expect(own.body.classes[0].terms[0].type).toBe('academicSession');
+    expect(first.body.classes[0].terms[0].type).toBe('term');
+  });
+
+  it.each([
+    ['one', 'v1p2'],
+    ['two', 'v1p1'],
+  ] as const)('PUT and DELETE categories and results on district %s through %s paths', async (district, version) => {
+    const auth = { authorization: `Bearer ${token}` };
+    const base = `/districts/${district}/ims/oneroster${root(version, 'gradebook')}`;
+    const own = DISTRICTS[district];
+    const category = (await get(district, version, 'gradebook', '/categories?limit=1')).body.categories[0];
+    const put = await stack.http.put(`${base}/categories/cat-bridge`).set(auth).send({ category: { ...category, sourcedId: 'cat-bridge', title: 'Bridged' } });
+    expect([200, 201]).toContain(put.status);
+    const stored = (await get(district, own, 'gradebook', '/categories/cat-bridge')).body.category;
+    expect(stored.title).toBe('Bridged');
+    expectValid(singlePayload(own, 'categories', 'category'), { category: stored }, 'stored category');
+
+    const result = (await get(district, version, 'gradebook', '/results?limit=1')).body.results[0];
+    const putResult = await stack.http.put(`${base}/results/res-bridge`).set(auth).send({ result: { ...result, sourcedId: 'res-bridge', comment: 'via the bridge' } });
+    expect([200, 201]).toContain(putResult.status);
+    const storedResult = (await get(district, own, 'gradebook', '/results/res-bridge')).body.result;
+    expect(storedResult.comment).toBe('via the bridge');
+    expect(storedResult.student.sourcedId).toBe(result.student.sourcedId);
+    expectValid(singlePayload(own, 'results', 'result'), { result: storedResult }, 'stored result');
+    // Read back through the caller's version: shaped for it.
+    expectValid(singlePayload(version, 'results', 'result'), (await get(district, version, 'gradebook', '/results/res-bridge')).body, 'read back');
+
+    for (const path of ['/categories/cat-bridge', '/results/res-bridge']) {
+      const del = await stack.http.delete(`${base}${path}`).set(auth);
+      expect([200, 204]).toContain(del.status);
+      expect((await get(district, version, 'gradebook', path)).status).toBe(404);
+    }
+  });
+});
