@@ -11,7 +11,7 @@ import type { Json } from './render-common.js';
 import type { RenderedView } from './rendered-view.js';
 import type { RouteContext, RouteResult } from './route-types.js';
 import type { Router } from './router.js';
-import type { SandboxVersion } from './types.js';
+import type { SandboxQuirks, SandboxVersion } from './types.js';
 
 export interface DispatchRequest {
   method: string;
@@ -26,6 +26,7 @@ export interface DispatchEnv {
   router: Router;
   view: RenderedView;
   maxPageSize?: number;
+  quirks?: SandboxQuirks;
   context(params: Record<string, string>, body: string): RouteContext;
 }
 
@@ -62,10 +63,12 @@ function render(env: DispatchEnv, req: DispatchRequest, result: RouteResult): Re
   if (result.kind === 'raw') return { status: result.status, body: result.body };
   const params = queryParams(req.query);
   const catalogue = env.view.fields(result.collection);
-  const render = (r: AnyRecord): Json => env.view.render(result.collection, r);
+  const quirks = env.quirks;
+  const render = (r: AnyRecord): Json => (quirks ? withQuirks(env.view.render(result.collection, r), quirks) : env.view.render(result.collection, r));
   if (result.kind === 'one') {
     return { status: 200, body: { [result.wrapper]: project(render(result.record), parseFields(params, catalogue)) } };
   }
+  const wrapper = quirks?.vendorWrappers ? (VENDOR_WRAPPERS[req.path.slice(req.path.lastIndexOf('/') + 1)] ?? result.wrapper) : result.wrapper;
   const q = parseListQuery(params, catalogue, env.maxPageSize);
   const page = applyListQuery(result.records, q, render);
   return {
@@ -74,6 +77,16 @@ function render(env: DispatchEnv, req: DispatchRequest, result: RouteResult): Re
       'X-Total-Count': String(page.total),
       Link: linkHeader(`${env.origin}${req.path}`, req.query, q.limit, q.offset, page.total),
     },
-    body: { [result.wrapper]: page.items },
+    body: { [wrapper]: page.items },
   };
+}
+
+const VENDOR_WRAPPERS: Record<string, string> = { students: 'students', teachers: 'teachers', terms: 'terms' };
+const NULLABLE = ['metadata', 'middleName', 'identifier', 'parent', 'description'];
+
+function withQuirks(record: Json, quirks: SandboxQuirks): Json {
+  const out: Json = { ...record };
+  if (quirks.nulls) for (const k of NULLABLE) if (out[k] === undefined || out[k] === '') out[k] = null;
+  if (quirks.jsonBooleans) for (const k of Object.keys(out)) if (out[k] === 'true' || out[k] === 'false') out[k] = out[k] === 'true';
+  return out;
 }

@@ -71,6 +71,7 @@ export class SandboxServer implements Sandbox {
       router: new Router(this.version, routesFor(this.version)),
       view,
       ...(this.opts.maxPageSize !== undefined ? { maxPageSize: this.opts.maxPageSize } : {}),
+      ...(this.opts.quirks ? { quirks: this.opts.quirks } : {}),
       context: (params, body) => ({
         version: this.version, view, store: this.store, params, body,
         allocateId: (prefix) => `${prefix}-alloc-${String(++this.allocated).padStart(4, '0')}`,

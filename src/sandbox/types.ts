@@ -20,6 +20,17 @@ export interface SandboxOptions {
   latencyMs?: number; // added delay on every data response, default 0
   maxPageSize?: number; // silently clamp `limit` to this (like Ed-Fi clamps to 500); default: no clamp
   now?: () => number; // clock in ms for token expiry, OAuth1 timestamps and dateLastModified bumps
+  quirks?: SandboxQuirks; // vendor deviations real servers show; default none
+}
+
+/** Deviations from the spec seen in real OneRoster servers (reference §1.2, §3.1). */
+export interface SandboxQuirks {
+  /** `/students` answers `{"students":[...]}`, `/teachers` `{"teachers":[...]}`, `/terms` `{"terms":[...]}` (Moodle accepts these). */
+  vendorWrappers?: boolean;
+  /** Absent optional fields sent as null, as Aeries does (`"metadata": null`, `"middleName": null`). */
+  nulls?: boolean;
+  /** "true"/"false" sent as JSON booleans, as some servers do. */
+  jsonBooleans?: boolean;
 }
 
 export type SandboxFault =

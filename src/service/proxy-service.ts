@@ -74,8 +74,12 @@ export function createProxyService(options: { bridge: VersionBridge }): ProxySer
           readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
         linkBase: req.linkBase,
       });
-      const envelope = { ...page.envelope, [page.key]: result.records };
-      return calls.response(200, serialize(first.body, envelope, rewrite, result.changed), result.headers);
+      // A vendor wrapper (`students`, `terms`) goes out under the spec's key.
+      const envelope = { ...page.envelope };
+      const renamed = page.key !== endpoint.wrapper;
+      if (renamed) delete envelope[page.key];
+      envelope[endpoint.wrapper] = result.records;
+      return calls.response(200, serialize(first.body, envelope, rewrite, result.changed || renamed), result.headers);
     },
   };
 }

@@ -299,6 +299,7 @@ describe('matchesFilter', () => {
     }
     expect(m("constructor!='x'", v1p1User)).toBe(true);
     expect(m("toString~''", v1p1User)).toBe(false);
+    expect(m("role='admin'", Object.create({ role: 'admin' }))).toBe(false); // only own properties count
     expect(m("roles.role='student'", v1p1User)).toBe(false);
   });
 

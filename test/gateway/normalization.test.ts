@@ -6,7 +6,7 @@ import { ENDPOINTS, type Endpoint, type Version } from '../../src/core/oneroster
 import { entityOfWrapper } from '../../src/core/oneroster/model.js';
 import { SCOPES } from '../../src/core/oneroster/scopes.js';
 import { collectionPayload, expectValid, singlePayload, statusInfoSchemas, type EntityName } from '../support/oneroster-schemas.js';
-import { oauth1Sandbox, oauth2Sandbox, startStack, type Stack } from '../helpers/stack.js';
+import { bearerSandbox, oauth1Sandbox, oauth2Sandbox, startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 let token: string;
@@ -271,5 +271,50 @@ describe('cache and writes across versions', () => {
       expect([200, 204]).toContain(del.status);
       expect((await get(district, version, 'gradebook', path)).status).toBe(404);
     }
+  });
+});
+
+describe('a district with vendor quirks', () => {
+  let quirky: Stack;
+  let t: string;
+  beforeAll(async () => {
+    quirky = await startStack({
+      districts: [{ id: 'odd', sandbox: bearerSandbox({ quirks: { vendorWrappers: true, nulls: true, jsonBooleans: true } }) }],
+      clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: [...SCOPES] }],
+    });
+    t = await quirky.token('app', 'app-secret-value');
+  });
+  afterAll(() => quirky?.close());
+  const read = (path: string) => quirky.http.get(`/districts/odd/ims/oneroster${path}`).set('authorization', `Bearer ${t}`);
+
+  it('is really quirky: vendor wrappers, nulls and JSON booleans', async () => {
+    const direct = await fetch(`${quirky.sandboxes.odd!.baseUrl}/v1p1/students?limit=1`, { headers: { authorization: 'Bearer classlink-bearer-token-xyz' } });
+    const body = (await direct.json()) as { students: Array<Record<string, unknown>> };
+    expect(Object.keys(body)).toEqual(['students']);
+    expect(body.students[0].enabledUser).toBeTypeOf('boolean');
+    expect(body.students[0].metadata).toBeNull();
+  });
+
+  it('answers under the spec wrappers, with nulls dropped and booleans as strings, in 1.2', async () => {
+    for (const [path, wrapper, entity] of [
+      ['/students', 'users', 'users'],
+      ['/teachers', 'users', 'users'],
+      ['/terms', 'academicSessions', 'academicSessions'],
+      ['/orgs', 'orgs', 'orgs'],
+    ] as const) {
+      const res = await read(`/rostering/v1p2${path}?limit=1000`);
+      expect(res.status, path).toBe(200);
+      expectValid(collectionPayload('v1p2', entity, wrapper), res.body, path);
+      expect(res.body[wrapper].length).toBeGreaterThan(0);
+    }
+    const user = (await read('/rostering/v1p2/students?limit=1')).body.users[0];
+    expect(user.enabledUser).toMatch(/^(true|false)$/);
+    expect(JSON.stringify(user)).not.toContain('null');
+  });
+
+  it('puts its own version answers under the spec wrapper too', async () => {
+    const res = await read('/v1p1/students?limit=3');
+    expect(Object.keys(res.body)).toEqual(['users']);
+    expect(res.body.users).toHaveLength(3);
   });
 });

@@ -60,7 +60,7 @@ export function parseFilter(text: string): FilterNode {
     const predicate = match(PREDICATE_CHARS);
     if (predicate === undefined) fail(`expected a predicate after ${quote(field)} at character ${pos + 1}, ${found(text, pos)}`);
     if (!PREDICATES.has(predicate)) {
-      fail(`unknown predicate ${JSON.stringify(predicate)} at character ${predAt + 1} (allowed: = != > >= < <= ~)`);
+      fail(`unknown predicate ${quote(predicate)} at character ${predAt + 1} (allowed: = != > >= < <= ~)`);
     }
     skipSpace();
     if (text[pos] !== "'") fail(`expected a single-quoted value after ${JSON.stringify(predicate)} at character ${pos + 1}, ${found(text, pos)}`);
@@ -85,7 +85,7 @@ export function parseFilter(text: string): FilterNode {
     const op = word?.toUpperCase();
     if (op !== 'AND' && op !== 'OR') fail(`expected AND or OR at character ${opAt + 1}, ${found(text, opAt)}`);
     if (pos < text.length && text[pos] !== ' ' && text[pos] !== '\t') fail(`expected a space after ${op} at character ${pos + 1}, ${found(text, pos)}`);
-    if (++count > MAX_FILTER_CLAUSES) fail(`more than ${MAX_FILTER_CLAUSES} clauses (the limit is reached at character ${opAt + 1})`);
+    if (++count > MAX_FILTER_CLAUSES) fail(`more than ${MAX_FILTER_CLAUSES} clauses (clause ${count} follows the ${op} at character ${opAt + 1})`);
     const next = clause(`after ${op} `);
     if (op === 'AND') {
       ands = { kind: 'and', left: ands, right: next };
