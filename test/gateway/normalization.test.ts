@@ -291,8 +291,8 @@ describe('a district with vendor quirks', () => {
     const direct = await fetch(`${quirky.sandboxes.odd!.baseUrl}/v1p1/students?limit=1`, { headers: { authorization: 'Bearer classlink-bearer-token-xyz' } });
     const body = (await direct.json()) as { students: Array<Record<string, unknown>> };
     expect(Object.keys(body)).toEqual(['students']);
-    expect(body.students[0].enabledUser).toBeTypeOf('boolean');
-    expect(body.students[0].metadata).toBeNull();
+    expect(body.students[0]!.enabledUser).toBeTypeOf('boolean');
+    expect(body.students[0]!.metadata).toBeNull();
   });
 
   it('answers under the spec wrappers, with nulls dropped and booleans as strings, in 1.2', async () => {
