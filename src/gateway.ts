@@ -5,7 +5,8 @@ import { createTokenService } from './auth/tokens.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
-import { createStaticDistrictRegistry, type District } from './routing/districts.js';
+import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
+import { createDistrictRegistry, type District } from './routing/districts.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { createCacheBackend } from './cache/index.js';
 import { createCacheAdmin } from './service/cache-admin.js';
@@ -22,6 +23,8 @@ export interface RunningGateway {
   readonly url: string;
   readonly port: number;
   readonly sandboxes: ReadonlyMap<string, Sandbox>;
+  /** ClassLink discovery, when configured: `refresh()` re-reads the tenant list now. */
+  readonly classlink?: { refresh(): Promise<void> };
   /** Stops accepting, lets in-flight requests finish within the grace period, closes upstreams. */
   close(): Promise<void>;
 }
@@ -64,7 +67,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   }
 
   const clientDeps = options.now ? { now: options.now } : {};
-  const districts = createStaticDistrictRegistry(
+  const districts = createDistrictRegistry(
     config.districts.map((cfg): District => {
       const d = resolveDistrict(cfg, sandboxes);
       return {
@@ -72,6 +75,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
         name: d.name ?? d.id,
         version: d.version,
         authType: d.auth.type,
+        source: 'config',
         upstreamBase: d.baseUrl,
         maxStitchPages: d.upstream.maxStitchPages,
         upstream: createUpstreamClient(d, clientDeps),
@@ -117,13 +121,27 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
         ...(options.now ? { now: options.now } : {}),
       })
     : undefined;
+  const cacheAdmin = createCacheAdmin(backend);
+  const classlink: ClassLinkDiscovery | undefined = config.classlink
+    ? createClassLinkDiscovery({
+        config: config.classlink,
+        registry: districts,
+        buildClient: (d) => createUpstreamClient(d, clientDeps),
+        // A tenant that revoked access: nothing of it may be served again, even stale.
+        onRemoved: (id) => cacheAdmin.purgeDistrict(id),
+        logger,
+      })
+    : undefined;
+  // The first discovery before listening, so the tenants are there for the first request.
+  await classlink?.start();
+
   let ready = false;
   const http = createApp({
     tokens,
     clients,
     districts,
     proxy,
-    cacheAdmin: createCacheAdmin(backend),
+    cacheAdmin,
     ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id) } : {}),
     ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
     logger,
@@ -146,6 +164,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     sandboxes,
+    ...(classlink ? { classlink: { refresh: () => classlink.refresh() } } : {}),
     close() {
       closing ??= (async () => {
         // Readiness drops first so a load balancer stops sending new requests.
@@ -156,6 +175,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
         await Promise.race([closed, grace]);
         if ('closeAllConnections' in server) server.closeAllConnections();
         await sync?.stop();
+        await classlink?.stop();
         await districts.close();
         await backend.close();
         await Promise.allSettled([...sandboxes.values()].map((s) => s.close()));

@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   config: ['config', 'core'],
   auth: ['auth', 'core'],
   upstream: ['upstream', 'core', 'config'],
-  routing: ['routing', 'core', 'upstream'],
+  routing: ['routing', 'core', 'upstream', 'config'],
   sync: ['sync', 'core', 'routing', 'upstream', 'cache', 'service'],
   cache: ['cache'],
   service: ['service', 'core', 'routing', 'upstream', 'cache'],

@@ -22,6 +22,12 @@ export interface ClientRegistry {
   canSeeDistrict(client: GatewayClient, districtId: string): boolean;
 }
 
+/** `*`, an exact id, or a prefix pattern such as `classlink-*` (discovered districts). */
+export function districtMatches(pattern: string, districtId: string): boolean {
+  if (pattern === '*' || pattern === districtId) return true;
+  return pattern.endsWith('*') && districtId.startsWith(pattern.slice(0, -1));
+}
+
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
@@ -56,6 +62,6 @@ export function createClientRegistry(definitions: readonly ClientDefinition[]): 
       }
       return ok && entry ? entry.client : undefined;
     },
-    canSeeDistrict: (client, districtId) => client.districts.includes('*') || client.districts.includes(districtId),
+    canSeeDistrict: (client, districtId) => client.districts.some((d) => districtMatches(d, districtId)),
   };
 }

@@ -205,6 +205,27 @@ export const adminSchema = z
     if (!a.token === !a.tokenSha256) ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required' });
   });
 
+// ClassLink discovery (reference §6): every enabled, active tenant that granted the app
+// access becomes district `classlink-{tenant_id}`, reached through the OneRoster proxy.
+export const classlinkSchema = z.strictObject({
+  // GET {discoveryUrl} with the developer token lists the tenants.
+  discoveryUrl: httpUrl().default('https://oneroster-proxy.classlink.io/applications'),
+  token: nonEmpty(),
+  proxyBaseUrl: httpUrl().transform((v) => v.replace(/\/+$/, '')).default('https://oneroster-proxy.classlink.io'),
+  version: z.enum(['v1p1', 'v1p2'], { error: 'must be v1p1 or v1p2' }).default('v1p1'),
+  refreshSeconds: int(10, 86_400).default(300),
+  upstream: upstreamOptionsSchema.prefault({}),
+  // Per tenant id: a name, the version, or `enabled: false` to leave a tenant out.
+  tenants: z
+    .record(
+      z.string().regex(/^\d+$/, 'tenant ids are numbers'),
+      z.strictObject({ name: z.string().optional(), version: z.enum(['v1p1', 'v1p2']).optional(), enabled: bool().default(true) }),
+    )
+    .default({}),
+});
+
+export const CLASSLINK_PREFIX = 'classlink-';
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
@@ -213,11 +234,15 @@ export const configSchema = z
     admin: adminSchema.optional(),
     cache: cacheSchema.prefault({}),
     districts: z.array(districtSchema).default([]),
+    classlink: classlinkSchema.optional(),
     sandboxes: z.array(sandboxSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();
     cfg.districts.forEach((d, i) => {
+      if (cfg.classlink && d.id.startsWith(CLASSLINK_PREFIX)) {
+        ctx.addIssue({ code: 'custom', path: ['districts', i, 'id'], message: `ids starting "${CLASSLINK_PREFIX}" are for ClassLink tenants` });
+      }
       if (ids.has(d.id)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'id'], message: `duplicate district id "${d.id}"` });
       ids.add(d.id);
     });
@@ -237,7 +262,13 @@ export const configSchema = z
       if (clientIds.has(c.clientId)) ctx.addIssue({ code: 'custom', path: ['auth', 'clients', i, 'clientId'], message: `duplicate clientId "${c.clientId}"` });
       clientIds.add(c.clientId);
       c.districts.forEach((d, j) => {
-        if (d !== '*' && !ids.has(d)) {
+        if (d.includes('*')) {
+          if (!/^[a-z0-9-]*\*$/.test(d)) ctx.addIssue({ code: 'custom', path: ['auth', 'clients', i, 'districts', j], message: 'a pattern is "*" or a prefix ending in "*", e.g. "classlink-*"' });
+          return;
+        }
+        // Discovered districts are not known yet at start-up.
+        if (cfg.classlink && d.startsWith(CLASSLINK_PREFIX)) return;
+        if (!ids.has(d)) {
           ctx.addIssue({ code: 'custom', path: ['auth', 'clients', i, 'districts', j], message: `unknown district "${d}"` });
         }
       });
@@ -252,3 +283,4 @@ export type ClientConfig = z.infer<typeof clientSchema>;
 export type SandboxConfig = z.infer<typeof sandboxSchema>;
 export type CacheConfig = z.infer<typeof cacheSchema>;
 export type AdminConfig = z.infer<typeof adminSchema>;
+export type ClassLinkConfig = z.infer<typeof classlinkSchema>;

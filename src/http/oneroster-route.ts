@@ -24,8 +24,8 @@ const DISTRICT_PREFIX = /^\/districts\/[^/]+$/;
 function resolveDistrict(opts: OneRosterRouteOptions, client: GatewayClient, fromPath: string | undefined, header: string | undefined): District {
   let id = fromPath ?? header?.trim();
   if (!id) {
-    const own = client.districts.filter((d) => d !== '*');
-    if (own.length === 1 && !client.districts.includes('*')) id = own[0];
+    // Only a client with exactly one district, named outright, may leave it implicit.
+    if (client.districts.length === 1 && !client.districts[0]!.includes('*')) id = client.districts[0];
     else {
       throw new GatewayError(
         'district_required',

@@ -45,3 +45,10 @@ export function writeReply(res: ServerResponse, reply: Reply): void {
   res.writeHead(reply.status, headers);
   res.end(payload);
 }
+
+/** The raw (still percent-encoded) path and query of a request line. */
+export function splitRawUrl(rawUrl: string | undefined): { path: string; query: string } {
+  const url = rawUrl ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
+}

@@ -9,7 +9,7 @@ import { codeForStatus, errorBody } from './errors.js';
 import { FaultQueue, HTML_ERROR_PAGE, TRUNCATED_JSON } from './faults.js';
 import { generateDataSet } from './generate.js';
 import { ONEROSTER_ROOT, makeRefBuilder } from './hrefs.js';
-import { readBody, writeReply, type Reply } from './http-io.js';
+import { readBody, writeReply, type Reply, splitRawUrl } from './http-io.js';
 import { RenderedView } from './rendered-view.js';
 import { v1p1Renderer } from './render-v1p1.js';
 import { v1p2Renderer } from './render-v1p2.js';
@@ -107,10 +107,7 @@ export class SandboxServer implements Sandbox {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    const query = q < 0 ? '' : rawUrl.slice(q + 1);
+    const { path, query } = splitRawUrl(req.url);
     const method = req.method ?? 'GET';
     const body = await readBody(req);
     if (path === TOKEN_PATH) return this.token(req, res, body);

@@ -85,6 +85,32 @@ describe('config loading', () => {
     expect(issues).toContain('districts[1].baseUrl: no sandbox with id "nope"');
   });
 
+  it('reads a classlink block with defaults, and lets clients name discovered districts by pattern', () => {
+    const cfg = parseConfig(
+      base(`classlink:
+  token: \${CL_TOKEN}
+  tenants:
+    "1234": { name: Springfield USD, version: v1p2 }`).replace('districts: [springfield]', 'districts: [springfield, classlink-*, classlink-77]'),
+      { CL_TOKEN: 'dev-token' },
+      'test.yaml',
+    );
+    expect(cfg.classlink).toMatchObject({
+      discoveryUrl: 'https://oneroster-proxy.classlink.io/applications',
+      proxyBaseUrl: 'https://oneroster-proxy.classlink.io',
+      version: 'v1p1',
+      refreshSeconds: 300,
+      token: 'dev-token',
+    });
+    expect(cfg.classlink!.tenants['1234']).toEqual({ name: 'Springfield USD', version: 'v1p2', enabled: true });
+    // Without a classlink block, classlink-77 is just an unknown district; a bad pattern is refused either way.
+    const issues = issuesOf(base().replace('districts: [springfield]', 'districts: [springfield, classlink-77, "spring*field"]'));
+    expect(issues).toContain('auth.clients[0].districts[1]: unknown district "classlink-77"');
+    expect(issues.some((i) => i.startsWith('auth.clients[0].districts[2]: a pattern is'))).toBe(true);
+    const missing = issuesOf(base('classlink:\n  refreshSeconds: 1'));
+    expect(missing).toContain('classlink.token: required');
+    expect(missing.some((i) => i.startsWith('classlink.refreshSeconds'))).toBe(true);
+  });
+
   it('requires exactly one of clientSecret and clientSecretSha256, and a long token secret', () => {
     const text = base()
       .replace('clientSecret: app-secret-123456', `clientSecret: app-secret-123456\n      clientSecretSha256: ${'a'.repeat(64)}`)

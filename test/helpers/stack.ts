@@ -60,6 +60,8 @@ export async function startStack(spec: {
   /** The config's cache block; delta sync is off unless a test turns it on (it would add upstream hits). */
   cache?: Record<string, unknown>;
   admin?: { token: string };
+  /** Further top-level config blocks (e.g. classlink). */
+  extra?: Record<string, unknown>;
 }): Promise<Stack> {
   const sandboxes: Record<string, Sandbox> = {};
   const districts = [];
@@ -81,6 +83,7 @@ export async function startStack(spec: {
     districts,
     cache: { ...spec.cache, deltaSync: { enabled: false, ...(spec.cache?.deltaSync as object | undefined) } },
     ...(spec.admin ? { admin: spec.admin } : {}),
+    ...spec.extra,
   };
   // JSON is YAML: the stack goes through the same loader as a real config file.
   const config = parseConfig(JSON.stringify(raw), {}, 'test-stack');

@@ -1,0 +1,185 @@
+import { CLASSLINK_PREFIX, type ClassLinkConfig, type DistrictConfig } from '../config/schema.js';
+import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
+import type { District, MutableDistrictRegistry } from './districts.js';
+
+// ClassLink discovery (reference §6): GET {discoveryUrl} with the developer token lists the
+// tenants that granted the app access. Each enabled, active one is district
+// `classlink-{tenant_id}`, reached at {proxyBaseUrl}/{oneroster_application_id}/ims/oneroster
+// with the tenant's bearer (else the developer token). The application id arrives already
+// percent-encoded and is used verbatim: re-encoding it (%253D) fails opaquely.
+
+export interface Tenant {
+  districtId: string;
+  name: string;
+  applicationId: string;
+  bearer: string;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+
+/** Enabled, active tenants from a discovery answer; malformed entries are skipped, not fatal. */
+export function readTenants(body: unknown, config: ClassLinkConfig): Tenant[] {
+  const apps = body && typeof body === 'object' ? (body as { applications?: unknown }).applications : undefined;
+  if (!Array.isArray(apps)) throw new Error('the discovery answer has no "applications" list');
+  const tenants = new Map<string, Tenant>();
+  for (const raw of apps) {
+    if (!raw || typeof raw !== 'object') continue;
+    const a = raw as Record<string, unknown>;
+    const tenantId = text(a.tenant_id);
+    const appId = text(a.oneroster_application_id);
+    if (!tenantId || !/^\d{1,18}$/.test(tenantId) || !appId) continue;
+    const enabled = text(a.enabled);
+    if (enabled !== undefined && enabled.toLowerCase() !== 'true') continue;
+    const status = text(a.tenant_status);
+    if (status !== undefined && status.toLowerCase() !== 'active') continue;
+    // The id is a path segment: anything but unreserved characters and %XX is refused.
+    if (!/^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$/.test(appId)) continue;
+    const override = config.tenants[tenantId];
+    if (override && !override.enabled) continue;
+    const bearer = typeof a.bearer === 'string' && a.bearer && !/[\r\n\0]/.test(a.bearer) ? a.bearer : config.token;
+    tenants.set(tenantId, {
+      districtId: `${CLASSLINK_PREFIX}${tenantId}`,
+      name: override?.name ?? text(a.tenant_name) ?? `ClassLink tenant ${tenantId}`,
+      applicationId: appId,
+      bearer,
+    });
+  }
+  return [...tenants.values()];
+}
+
+export interface ClassLinkDiscoveryDeps {
+  config: ClassLinkConfig;
+  registry: MutableDistrictRegistry;
+  /** Builds the upstream client of a district config (the composition root's factory). */
+  buildClient(district: DistrictConfig): UpstreamClient;
+  /** A district went away: drop its cache. */
+  onRemoved(districtId: string): Promise<void> | void;
+  logger: { info(o: object): void; warn(o: object): void };
+  fetchImpl?: typeof fetch;
+}
+
+export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
+  const { config, registry, logger } = deps;
+  const fetchImpl = deps.fetchImpl ?? fetch;
+  /** The live client per tenant; districts delegate to it, so a rotated bearer swaps only this. */
+  const live = new Map<string, { tenant: Tenant; client: UpstreamClient }>();
+  const revoked = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  function districtConfig(t: Tenant): DistrictConfig {
+    const version = config.tenants[t.districtId.slice(CLASSLINK_PREFIX.length)]?.version ?? config.version;
+    return {
+      id: t.districtId,
+      name: t.name,
+      version,
+      baseUrl: `${config.proxyBaseUrl}/${t.applicationId}/ims/oneroster`,
+      auth: { type: 'bearer', token: t.bearer },
+      upstream: config.upstream,
+      cache: { collections: {} },
+    };
+  }
+
+  /** On a 401 the tenant's bearer may have rotated: rediscover once, retry if it changed. */
+  function delegatingClient(districtId: string): UpstreamClient {
+    return {
+      districtId,
+      async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+        const before = live.get(districtId);
+        if (!before) throw new Error(`district ${districtId} is gone`);
+        const res = await before.client.request(req);
+        if (res.status !== 401) {
+          revoked.delete(districtId);
+          return res;
+        }
+        await refresh();
+        const after = live.get(districtId);
+        if (after && after.tenant.bearer !== before.tenant.bearer) return after.client.request(req);
+        if (!revoked.has(districtId)) logger.warn({ msg: 'classlink tenant refused the gateway', district: districtId });
+        revoked.add(districtId);
+        return res;
+      },
+      async close() {
+        // The tenant's live client is closed by discovery when the tenant goes or rotates.
+      },
+    };
+  }
+
+  function apply(tenants: Tenant[]): void {
+    const seen = new Set<string>();
+    for (const t of tenants) {
+      seen.add(t.districtId);
+      const current = live.get(t.districtId);
+      if (current && current.tenant.bearer === t.bearer && current.tenant.applicationId === t.applicationId && current.tenant.name === t.name) continue;
+      const client = deps.buildClient(districtConfig(t));
+      live.set(t.districtId, { tenant: t, client });
+      if (current) void current.client.close().catch(() => undefined);
+    }
+    for (const [id, entry] of live) {
+      if (seen.has(id)) continue;
+      live.delete(id);
+      void entry.client.close().catch(() => undefined);
+    }
+    const districts: District[] = tenants.map((t) => {
+      const cfg = districtConfig(t);
+      const existing = registry.get(t.districtId);
+      if (existing && existing.source === 'classlink' && existing.name === t.name && existing.version === cfg.version && existing.upstreamBase === cfg.baseUrl) {
+        return existing;
+      }
+      return {
+        id: t.districtId,
+        name: t.name,
+        version: cfg.version,
+        authType: 'bearer',
+        source: 'classlink',
+        upstreamBase: cfg.baseUrl,
+        maxStitchPages: config.upstream.maxStitchPages,
+        upstream: delegatingClient(t.districtId),
+      };
+    });
+    for (const gone of registry.replaceSource('classlink', districts)) {
+      logger.info({ msg: 'classlink tenant removed', district: gone.id });
+      void Promise.resolve(deps.onRemoved(gone.id)).catch(() => undefined);
+    }
+  }
+
+  async function discover(): Promise<void> {
+    try {
+      const res = await fetchImpl(config.discoveryUrl, {
+        headers: { authorization: `Bearer ${config.token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(config.upstream.timeoutMs),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const tenants = readTenants(await res.json(), config);
+      apply(tenants);
+      logger.info({ msg: 'classlink discovery', tenants: tenants.length });
+    } catch (err) {
+      // The last known set keeps serving; the URL and token never reach the log.
+      logger.warn({ msg: 'classlink discovery failed', reason: err instanceof Error ? err.message.slice(0, 200) : 'unknown' });
+    }
+  }
+
+  /** One discovery at a time; callers arriving meanwhile share it. */
+  function refresh(): Promise<void> {
+    running ??= discover().finally(() => (running = undefined));
+    return running;
+  }
+
+  return {
+    refresh,
+    async start(): Promise<void> {
+      await refresh();
+      timer = setInterval(() => void refresh(), config.refreshSeconds * 1000);
+      timer.unref();
+    },
+    isRevoked: (districtId: string) => revoked.has(districtId),
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      await running;
+      await Promise.allSettled([...live.values()].map((e) => e.client.close()));
+      live.clear();
+    },
+  };
+}
+
+export type ClassLinkDiscovery = ReturnType<typeof createClassLinkDiscovery>;

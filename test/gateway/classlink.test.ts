@@ -1,0 +1,105 @@
+// ClassLink discovery against a fake ClassLink (discovery API + OneRoster proxy) in front of
+// two sandbox districts: tenants appear as districts, follow additions, removals and bearer
+// rotation without a restart, and are reached with the application id used verbatim.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startClassLinkFake, type ClassLinkFake, type ClassLinkTenant } from '../../src/sandbox/classlink.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { ALL_SCOPES, startStack, type Stack } from '../helpers/stack.js';
+
+const DEV_TOKEN = 'classlink-developer-token-0123';
+let stack: Stack;
+let fake: ClassLinkFake;
+let north: Sandbox;
+let south: Sandbox;
+let token: string;
+let tenants: ClassLinkTenant[];
+
+beforeAll(async () => {
+  north = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'north-upstream' }, users: 60, seed: 3 });
+  south = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'south-upstream' }, users: 40, seed: 4 });
+  tenants = [
+    { tenantId: 1234, tenantName: 'North District', applicationId: 'MoYPlyQWmG0%3D', bearer: 'north-tenant-bearer', upstream: north, upstreamToken: 'north-upstream' },
+    { tenantId: 77, tenantName: 'South District', applicationId: 'Zm9vYmFy', bearer: null, upstream: south, upstreamToken: 'south-upstream' },
+  ];
+  fake = await startClassLinkFake({ developerToken: DEV_TOKEN, tenants });
+  stack = await startStack({
+    districts: [],
+    clients: [
+      { clientId: 'app', clientSecret: 'app-secret-value', districts: ['classlink-*'], scopes: ALL_SCOPES },
+      { clientId: 'north-only', clientSecret: 'north-secret-val', districts: ['classlink-1234'], scopes: ALL_SCOPES },
+    ],
+    extra: { classlink: { discoveryUrl: `${fake.url}/applications`, proxyBaseUrl: fake.url, token: DEV_TOKEN, refreshSeconds: 3600 } },
+  });
+  token = await stack.token('app', 'app-secret-value');
+});
+afterAll(async () => {
+  await stack?.close();
+  await fake?.close();
+  await Promise.all([north?.close(), south?.close()]);
+});
+
+const get = (path: string, t = token) => stack.http.get(path).set('authorization', `Bearer ${t}`);
+const refresh = () => stack.gateway.classlink!.refresh();
+
+describe('ClassLink discovery', () => {
+  it('serves every discovered tenant with only a classlink block, the application id used verbatim', async () => {
+    const list = await get('/districts');
+    expect(list.body.districts).toEqual([
+      { id: 'classlink-1234', name: 'North District', source: 'classlink', version: 'v1p1', authType: 'bearer' },
+      { id: 'classlink-77', name: 'South District', source: 'classlink', version: 'v1p1', authType: 'bearer' },
+    ]);
+    north.resetHits();
+    const users = await get('/districts/classlink-1234/ims/oneroster/v1p1/users?limit=5');
+    expect(users.status).toBe(200);
+    expect(users.body.users).toHaveLength(5);
+    expect(north.hitCount()).toBe(1); // through the proxy, at MoYPlyQWmG0%3D (the fake 404s any other form)
+    // The null-bearer tenant is reached with the developer token.
+    const south1 = await get('/districts/classlink-77/ims/oneroster/rostering/v1p2/users?limit=3');
+    expect(south1.status).toBe(200);
+    expect(south1.body.users[0].roles).toBeInstanceOf(Array);
+    // Nothing of the proxy's address reaches the client.
+    expect(users.text + south1.text).not.toContain(fake.url);
+    expect(users.text + south1.text).not.toContain(new URL(north.baseUrl).origin);
+    expect(users.text + south1.text + stack.logs.join('')).not.toMatch(/north-tenant-bearer|classlink-developer-token/);
+  });
+
+  it('applies client patterns to discovered districts', async () => {
+    const northOnly = await stack.token('north-only', 'north-secret-val');
+    expect((await get('/districts/classlink-77/ims/oneroster/v1p1/orgs', northOnly)).status).toBe(403);
+    expect((await get('/ims/oneroster/v1p1/orgs', northOnly)).status).toBe(200); // its only district
+  });
+
+  it('follows a rotated bearer: a 401 triggers one rediscovery and a retry', async () => {
+    fake.resetHits();
+    fake.rotateBearer(1234, 'north-bearer-rotated');
+    const res = await get('/districts/classlink-1234/ims/oneroster/v1p1/courses?limit=2');
+    expect(res.status).toBe(200);
+    expect(fake.hits().discovery).toBe(1);
+    expect(fake.hits().data).toBe(2); // refused with the old bearer, then served with the new one
+  });
+
+  it('adds and removes tenants at the next refresh; a removed one answers 404 and its cache is gone', async () => {
+    const cached = await get('/districts/classlink-77/ims/oneroster/v1p1/classes?limit=2');
+    expect(cached.status).toBe(200);
+    const west = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'west-upstream' }, users: 20, seed: 5 });
+    try {
+      fake.setTenants([
+        tenants[0]!,
+        { tenantId: 9, tenantName: 'West District', applicationId: 'd2VzdA%3D%3D', bearer: 'west-bearer', upstream: west, upstreamToken: 'west-upstream' },
+      ]);
+      fake.rotateBearer(1234, 'north-bearer-rotated');
+      await refresh();
+      const ids = (await get('/districts')).body.districts.map((d: { id: string }) => d.id);
+      expect(ids).toEqual(['classlink-1234', 'classlink-9']);
+      expect((await get('/districts/classlink-9/ims/oneroster/v1p1/schools')).status).toBe(200);
+      const gone = await get('/districts/classlink-77/ims/oneroster/v1p1/classes?limit=2');
+      expect(gone.status).toBe(404);
+      expect(gone.text).not.toContain('"classes"');
+    } finally {
+      fake.setTenants(tenants);
+      await refresh();
+      await west.close();
+    }
+  });
+
+});
