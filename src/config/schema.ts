@@ -213,13 +213,21 @@ export const classlinkSchema = z.strictObject({
   token: nonEmpty(),
   proxyBaseUrl: httpUrl().transform((v) => v.replace(/\/+$/, '')).default('https://oneroster-proxy.classlink.io'),
   version: z.enum(['v1p1', 'v1p2'], { error: 'must be v1p1 or v1p2' }).default('v1p1'),
+  // proxy: through ClassLink's OneRoster proxy; direct: to each district's own server,
+  // OAuth 1.0a-signed with the credentials from /applications/{id}/server.
+  mode: z.enum(['proxy', 'direct'], { error: 'must be proxy or direct' }).default('proxy'),
   refreshSeconds: int(10, 86_400).default(300),
   upstream: upstreamOptionsSchema.prefault({}),
   // Per tenant id: a name, the version, or `enabled: false` to leave a tenant out.
   tenants: z
     .record(
       z.string().regex(/^\d+$/, 'tenant ids are numbers'),
-      z.strictObject({ name: z.string().optional(), version: z.enum(['v1p1', 'v1p2']).optional(), enabled: bool().default(true) }),
+      z.strictObject({
+        name: z.string().optional(),
+        version: z.enum(['v1p1', 'v1p2']).optional(),
+        mode: z.enum(['proxy', 'direct']).optional(),
+        enabled: bool().default(true),
+      }),
     )
     .default({}),
 });

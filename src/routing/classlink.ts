@@ -13,6 +13,28 @@ export interface Tenant {
   name: string;
   applicationId: string;
   bearer: string;
+  /** Direct mode: the district's own server and OAuth 1.0a credentials. */
+  direct?: DirectServer;
+}
+
+export interface DirectServer {
+  /** Host-level, e.g. https://district.oneroster.com (the OneRoster root is below it). */
+  endpointUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** `{"status":1,"server":{"client_id","client_secret","endpoint_url"}}`; undefined when unusable. */
+export function readServerDetails(body: unknown): DirectServer | undefined {
+  const server = body && typeof body === 'object' ? (body as { server?: unknown }).server : undefined;
+  if (!server || typeof server !== 'object') return undefined;
+  const s = server as Record<string, unknown>;
+  const endpointUrl = text(s.endpoint_url)?.replace(/\/+$/, '').replace(/\/ims\/oneroster$/, '');
+  const clientId = text(s.client_id);
+  const clientSecret = text(s.client_secret);
+  // ClassLink's own example has an empty secret: nothing to sign with.
+  if (!endpointUrl || !/^https?:\/\/[^\s/]+/i.test(endpointUrl) || !URL.canParse(endpointUrl) || !clientId || !clientSecret) return undefined;
+  return { endpointUrl, clientId, clientSecret };
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
@@ -64,20 +86,51 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
   /** The live client per tenant; districts delegate to it, so a rotated bearer swaps only this. */
   const live = new Map<string, { tenant: Tenant; client: UpstreamClient }>();
   const revoked = new Set<string>();
+  /** Direct-mode server details per application id, fetched once (again after a 401). */
+  const details = new Map<string, DirectServer | undefined>();
   let timer: NodeJS.Timeout | undefined;
+
+  const credentials = (t: Tenant) => JSON.stringify([t.applicationId, t.bearer, t.direct ?? null]);
+  const modeOf = (t: Tenant) => config.tenants[t.districtId.slice(CLASSLINK_PREFIX.length)]?.mode ?? config.mode;
+
+  async function fetchJson(url: string): Promise<unknown> {
+    const res = await fetchImpl(url, {
+      headers: { authorization: `Bearer ${config.token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(config.upstream.timeoutMs),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return res.json();
+  }
+
+  /** Direct mode: the tenant's own server, or (unusable details) the proxy, said once in the log. */
+  async function withDirect(t: Tenant): Promise<Tenant> {
+    if (modeOf(t) !== 'direct') return t;
+    if (!details.has(t.applicationId)) {
+      let server: DirectServer | undefined;
+      try {
+        server = readServerDetails(await fetchJson(`${config.discoveryUrl}/${t.applicationId}/server`));
+      } catch {
+        server = undefined;
+      }
+      if (!server) logger.warn({ msg: 'classlink direct mode unavailable for tenant; using the proxy', district: t.districtId });
+      details.set(t.applicationId, server);
+    }
+    const server = details.get(t.applicationId);
+    return server ? { ...t, direct: server } : t;
+  }
   let running: Promise<void> | undefined;
 
   function districtConfig(t: Tenant): DistrictConfig {
     const version = config.tenants[t.districtId.slice(CLASSLINK_PREFIX.length)]?.version ?? config.version;
-    return {
-      id: t.districtId,
-      name: t.name,
-      version,
-      baseUrl: `${config.proxyBaseUrl}/${t.applicationId}/ims/oneroster`,
-      auth: { type: 'bearer', token: t.bearer },
-      upstream: config.upstream,
-      cache: { collections: {} },
-    };
+    const base = { id: t.districtId, name: t.name, version, upstream: config.upstream, cache: { collections: {} } };
+    if (t.direct) {
+      return {
+        ...base,
+        baseUrl: `${t.direct.endpointUrl}/ims/oneroster`,
+        auth: { type: 'oauth1', consumerKey: t.direct.clientId, consumerSecret: t.direct.clientSecret, signatureMethod: 'HMAC-SHA256' },
+      };
+    }
+    return { ...base, baseUrl: `${config.proxyBaseUrl}/${t.applicationId}/ims/oneroster`, auth: { type: 'bearer', token: t.bearer } };
   }
 
   /** On a 401 the tenant's bearer may have rotated: rediscover once, retry if it changed. */
@@ -92,9 +145,11 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
           revoked.delete(districtId);
           return res;
         }
+        // Direct credentials may have rotated too: ask for them again.
+        if (before.tenant.direct) details.delete(before.tenant.applicationId);
         await refresh();
         const after = live.get(districtId);
-        if (after && after.tenant.bearer !== before.tenant.bearer) return after.client.request(req);
+        if (after && credentials(after.tenant) !== credentials(before.tenant)) return after.client.request(req);
         if (!revoked.has(districtId)) logger.warn({ msg: 'classlink tenant refused the gateway', district: districtId });
         revoked.add(districtId);
         return res;
@@ -110,7 +165,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
     for (const t of tenants) {
       seen.add(t.districtId);
       const current = live.get(t.districtId);
-      if (current && current.tenant.bearer === t.bearer && current.tenant.applicationId === t.applicationId && current.tenant.name === t.name) continue;
+      if (current && credentials(current.tenant) === credentials(t) && current.tenant.name === t.name) continue;
       const client = deps.buildClient(districtConfig(t));
       live.set(t.districtId, { tenant: t, client });
       if (current) void current.client.close().catch(() => undefined);
@@ -130,7 +185,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
         id: t.districtId,
         name: t.name,
         version: cfg.version,
-        authType: 'bearer',
+        authType: cfg.auth.type,
         source: 'classlink',
         upstreamBase: cfg.baseUrl,
         maxStitchPages: config.upstream.maxStitchPages,
@@ -145,12 +200,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
 
   async function discover(): Promise<void> {
     try {
-      const res = await fetchImpl(config.discoveryUrl, {
-        headers: { authorization: `Bearer ${config.token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(config.upstream.timeoutMs),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const tenants = readTenants(await res.json(), config);
+      const tenants = await Promise.all(readTenants(await fetchJson(config.discoveryUrl), config).map(withDirect));
       apply(tenants);
       logger.info({ msg: 'classlink discovery', tenants: tenants.length });
     } catch (err) {

@@ -103,3 +103,42 @@ describe('ClassLink discovery', () => {
   });
 
 });
+
+describe('ClassLink direct mode', () => {
+  it('signs directly to the district server with the credentials ClassLink hands out, else uses the proxy', async () => {
+    const direct = await startSandbox({ version: 'v1p1', auth: { type: 'oauth1', consumerKey: 'cl-direct-key', consumerSecret: 'cl-direct-secret' }, users: 30, seed: 6 });
+    const proxied = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'east-upstream' }, users: 20, seed: 7 });
+    const cl = await startClassLinkFake({
+      developerToken: DEV_TOKEN,
+      tenants: [
+        { tenantId: 501, tenantName: 'Direct District', applicationId: 'ZGlyZWN0%3D', bearer: 'unused-bearer', upstream: direct, upstreamToken: 'n/a', direct: { clientId: 'cl-direct-key', clientSecret: 'cl-direct-secret' } },
+        // No direct credentials (ClassLink's example has an empty secret): the proxy it is.
+        { tenantId: 502, tenantName: 'East District', applicationId: 'ZWFzdA%3D%3D', bearer: 'east-bearer', upstream: proxied, upstreamToken: 'east-upstream' },
+      ],
+    });
+    const s = await startStack({
+      districts: [],
+      clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }],
+      extra: { classlink: { discoveryUrl: `${cl.url}/applications`, proxyBaseUrl: cl.url, token: DEV_TOKEN, mode: 'direct' } },
+    });
+    try {
+      const t = await s.token('app', 'app-secret-value');
+      const list = (await s.http.get('/districts').set('authorization', `Bearer ${t}`)).body.districts;
+      expect(list.map((d: { id: string; authType: string }) => `${d.id}:${d.authType}`)).toEqual(['classlink-501:oauth1', 'classlink-502:bearer']);
+      cl.resetHits();
+      const res = await s.http.get('/districts/classlink-501/ims/oneroster/v1p1/users?limit=4').set('authorization', `Bearer ${t}`);
+      expect(res.status).toBe(200);
+      expect(res.body.users).toHaveLength(4);
+      expect(direct.hitCount()).toBeGreaterThan(0); // the OAuth1 signature verified by the district itself
+      expect(cl.hits().data).toBe(0);
+      const east = await s.http.get('/districts/classlink-502/ims/oneroster/v1p1/orgs').set('authorization', `Bearer ${t}`);
+      expect(east.status).toBe(200);
+      expect(cl.hits().data).toBe(1);
+      expect(s.logs.join('')).not.toContain('cl-direct-secret');
+    } finally {
+      await s.close();
+      await cl.close();
+      await Promise.all([direct.close(), proxied.close()]);
+    }
+  });
+});
