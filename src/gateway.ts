@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { createClientRegistry, sha256Hex } from './auth/clients.js';
+import { createClientRegistry, sha256Hex, type ClientRegistry } from './auth/clients.js';
 import { createTokenService } from './auth/tokens.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
@@ -10,7 +10,7 @@ import { createDistrictRegistry, type District } from './routing/districts.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { createCacheBackend } from './cache/index.js';
 import { createCacheAdmin } from './service/cache-admin.js';
-import { createCachePolicy } from './service/cache-policy.js';
+import { createCachePolicy, type CachePolicy } from './service/cache-policy.js';
 import { createCachedProxy } from './service/cached-proxy.js';
 import { createLookups } from './service/lookups.js';
 import { createProxyService } from './service/proxy-service.js';
@@ -23,6 +23,12 @@ export interface RunningGateway {
   readonly url: string;
   readonly port: number;
   readonly sandboxes: ReadonlyMap<string, Sandbox>;
+  /**
+   * Applies a new, already validated config without dropping a request: districts (new,
+   * changed, removed), clients and cache freshness. Returns the sections that changed but
+   * only take effect at a restart.
+   */
+  reload(next: Readonly<GatewayConfig>): Promise<{ restartNeeded: string[] }>;
   /** ClassLink discovery, when configured: `refresh()` re-reads the tenant list now. */
   readonly classlink?: { refresh(): Promise<void> };
   /** Stops accepting, lets in-flight requests finish within the grace period, closes upstreams. */
@@ -67,27 +73,33 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   }
 
   const clientDeps = options.now ? { now: options.now } : {};
-  const districts = createDistrictRegistry(
-    config.districts.map((cfg): District => {
-      const d = resolveDistrict(cfg, sandboxes);
-      return {
-        id: d.id,
-        name: d.name ?? d.id,
-        version: d.version,
-        authType: d.auth.type,
-        source: 'config',
-        upstreamBase: d.baseUrl,
-        maxStitchPages: d.upstream.maxStitchPages,
-        upstream: createUpstreamClient(d, clientDeps),
-      };
-    }),
-  );
+  function buildDistrict(cfg: DistrictConfig): District {
+    const d = resolveDistrict(cfg, sandboxes);
+    return {
+      id: d.id,
+      name: d.name ?? d.id,
+      version: d.version,
+      authType: d.auth.type,
+      source: 'config',
+      upstreamBase: d.baseUrl,
+      maxStitchPages: d.upstream.maxStitchPages,
+      upstream: createUpstreamClient(d, clientDeps),
+    };
+  }
+  let districtConfigs = new Map(config.districts.map((d) => [d.id, JSON.stringify(d)]));
+  const districts = createDistrictRegistry(config.districts.map(buildDistrict));
   const tokens = createTokenService({
     secret: config.auth.tokenSecret,
     ttlSeconds: config.auth.tokenTtlSeconds,
     ...(options.now ? { now: options.now } : {}),
   });
-  const clients = createClientRegistry(config.auth.clients);
+  // Reloadable (SIGHUP): the app holds these wrappers, the current config sits behind them.
+  let clientsNow = createClientRegistry(config.auth.clients);
+  const clients: ClientRegistry = {
+    get: (id) => clientsNow.get(id),
+    authenticate: (id, secrets) => clientsNow.authenticate(id, secrets),
+    canSeeDistrict: (client, id) => clientsNow.canSeeDistrict(client, id),
+  };
   const backend = await createCacheBackend({
     store: config.cache.store,
     maxMemoryBytes: config.cache.maxMemoryBytes,
@@ -96,12 +108,20 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     logger,
     ...(options.now ? { now: options.now } : {}),
   });
-  const policy = createCachePolicy({
-    defaults: { ttlSeconds: config.cache.ttlSeconds, staleSeconds: config.cache.staleSeconds },
-    collections: config.cache.collections,
-    districts: new Map(config.districts.map((d) => [d.id, d.cache])),
-    negativeTtlSeconds: config.cache.negativeTtlSeconds,
-  });
+  const policyFor = (cfg: Readonly<GatewayConfig>) =>
+    createCachePolicy({
+      defaults: { ttlSeconds: cfg.cache.ttlSeconds, staleSeconds: cfg.cache.staleSeconds },
+      collections: cfg.cache.collections,
+      districts: new Map(cfg.districts.map((d) => [d.id, d.cache])),
+      negativeTtlSeconds: cfg.cache.negativeTtlSeconds,
+    });
+  let policyNow = policyFor(config);
+  const policy: CachePolicy = {
+    freshness: (districtId, collection) => policyNow.freshness(districtId, collection),
+    get negativeTtlMs() {
+      return policyNow.negativeTtlMs;
+    },
+  };
   const proxy = createCachedProxy({
     proxy: createProxyService({ bridge: createVersionBridge({ lookups: createLookups(options.now ? { now: options.now } : {}), maxLocalRecords: 100_000 }) }),
     backend,
@@ -159,8 +179,43 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   sync?.start();
   logger.info({ msg: 'listening', host: config.server.host, port, districts: districts.list().length });
 
+  // Settings a running gateway cannot swap: listening socket, token signing, cache store, admin, discovery.
+  const fixedPart = (cfg: Readonly<GatewayConfig>) => ({
+    server: cfg.server,
+    'auth.tokenSecret': cfg.auth.tokenSecret,
+    'auth.tokenTtlSeconds': cfg.auth.tokenTtlSeconds,
+    admin: cfg.admin,
+    'cache.store': [cfg.cache.store, cfg.cache.keyPrefix, cfg.cache.maxMemoryBytes, cfg.cache.l1MaxAgeSeconds, cfg.cache.coalesceWaitMs],
+    'cache.deltaSync': cfg.cache.deltaSync,
+    classlink: cfg.classlink,
+    sandboxes: cfg.sandboxes,
+  });
+  let fixed = fixedPart(config);
+
+  async function reload(next: Readonly<GatewayConfig>): Promise<{ restartNeeded: string[] }> {
+    const nextFixed = fixedPart(next);
+    const restartNeeded = Object.keys(nextFixed).filter(
+      (k) => JSON.stringify(nextFixed[k as keyof typeof nextFixed]) !== JSON.stringify(fixed[k as keyof typeof fixed]),
+    );
+    const sandboxIds = new Set(sandboxes.keys());
+    // A district on a sandbox this process did not start cannot be built: keep the old set.
+    const unreachable = next.districts.filter((d) => /^sandbox:\/\/([^/]+)/i.exec(d.baseUrl) && !sandboxIds.has(/^sandbox:\/\/([^/]+)/i.exec(d.baseUrl)![1]!));
+    if (unreachable.length > 0) throw new Error(`districts on sandboxes that need a restart: ${unreachable.map((d) => d.id).join(', ')}`);
+    const nextConfigs = new Map(next.districts.map((d) => [d.id, JSON.stringify(d)]));
+    // Unchanged districts keep their District (and its upstream client, token, in-flight requests).
+    const list = next.districts.map((d) => (districtConfigs.get(d.id) === nextConfigs.get(d.id) ? districts.get(d.id)! : buildDistrict(d)));
+    clientsNow = createClientRegistry(next.auth.clients);
+    policyNow = policyFor(next);
+    for (const gone of districts.replaceSource('config', list)) await cacheAdmin.purgeDistrict(gone.id);
+    districtConfigs = nextConfigs;
+    fixed = { ...nextFixed, ...Object.fromEntries(restartNeeded.map((k) => [k, fixed[k as keyof typeof fixed]])) } as typeof fixed;
+    logger.info({ msg: 'config reloaded', districts: next.districts.length, clients: next.auth.clients.length, restartNeeded });
+    return { restartNeeded };
+  }
+
   let closing: Promise<void> | undefined;
   return {
+    reload,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     sandboxes,

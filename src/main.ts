@@ -68,6 +68,27 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP: read the file again; only a valid one replaces the running config.
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      let next;
+      try {
+        next = loadConfigFile(file, process.env);
+      } catch (err) {
+        const problems = err instanceof ConfigError ? err.issues : ['the file could not be read'];
+        logger.error({ msg: 'config reload refused: the running config stays', file, problems });
+        return;
+      }
+      try {
+        const { restartNeeded } = await gateway.reload(next);
+        if (restartNeeded.length > 0) logger.warn({ msg: 'config changes that take effect at the next restart', sections: restartNeeded });
+      } catch (err) {
+        logger.error({ msg: 'config reload refused: the running config stays', file, problems: [err instanceof Error ? err.message : 'unknown'] });
+      }
+    });
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

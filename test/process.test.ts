@@ -93,4 +93,66 @@ districts:
     expect(await p.exited).toBe(0);
     expect(p.out()).toContain('"msg":"stopped"');
   });
+
+  it('reloads its config file on SIGHUP: a good file applies without a restart, a bad one is refused and the old config serves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+    const file = join(dir, 'gateway.yaml');
+    const config = (extraClient: string, extraDistrict: string) => `server: { port: 0, host: 127.0.0.1 }
+auth:
+  tokenSecret: "${'r'.repeat(40)}"
+  clients:
+    - { clientId: ops, clientSecret: ops-secret-value, districts: ["*"], scopes: [roster-core.readonly] }
+${extraClient}
+sandboxes:
+  - { id: box, version: v1p1, auth: { type: bearer, token: box-token }, users: 20 }
+districts:
+  - { id: first, version: v1p1, baseUrl: "sandbox://box/ims/oneroster", auth: { type: bearer, token: box-token } }
+${extraDistrict}
+`;
+    writeFileSync(file, config('', ''));
+    const p = run(['--config', file]);
+    const port = await waitFor(() => {
+      const line = p.out().split('\n').find((l) => l.includes('"msg":"listening"'));
+      return line ? (JSON.parse(line) as { port: number }).port : undefined;
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const tokenFor = async (id: string, secret: string) => {
+      const res = await fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&client_id=${id}&client_secret=${secret}`,
+      });
+      return res.status === 200 ? ((await res.json()) as { access_token: string }).access_token : undefined;
+    };
+    const ops = (await tokenFor('ops', 'ops-secret-value'))!;
+    const ids = async () =>
+      ((await (await fetch(`${base}/districts`, { headers: { authorization: `Bearer ${ops}` } })).json()) as { districts: Array<{ id: string }> }).districts.map((d) => d.id);
+    expect(await ids()).toEqual(['first']);
+    expect(await tokenFor('late', 'late-secret-value')).toBeUndefined();
+
+    // A good file: a new district and a new client, no restart.
+    writeFileSync(
+      file,
+      config(
+        '    - { clientId: late, clientSecret: late-secret-value, districts: [second], scopes: [roster-core.readonly] }',
+        '  - { id: second, version: v1p1, baseUrl: "sandbox://box/ims/oneroster", auth: { type: bearer, token: box-token } }',
+      ),
+    );
+    p.child.kill('SIGHUP');
+    await waitFor(() => (p.out().includes('"msg":"config reloaded"') ? true : undefined));
+    expect(await ids()).toEqual(['first', 'second']);
+    const late = (await tokenFor('late', 'late-secret-value'))!;
+    const users = await fetch(`${base}/ims/oneroster/rostering/v1p2/users?limit=2`, { headers: { authorization: `Bearer ${late}` } });
+    expect(users.status).toBe(200);
+
+    // A bad file: refused with the field named, the running config keeps serving.
+    writeFileSync(file, config('', '  - { id: Bad_Id, version: v9, baseUrl: nope, auth: { type: bearer, token: x } }'));
+    p.child.kill('SIGHUP');
+    const refusal = await waitFor(() => p.out().split('\n').find((l) => l.includes('config reload refused')));
+    expect(refusal).toContain('districts[1].id');
+    expect(await ids()).toEqual(['first', 'second']);
+    expect(p.child.exitCode).toBeNull();
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
 });

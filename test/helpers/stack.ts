@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import request from 'supertest';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import type { GatewayConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
@@ -28,6 +29,8 @@ export interface Stack {
   sandboxes: Record<string, Sandbox>;
   http: ReturnType<typeof request>;
   logs: string[];
+  /** The config the gateway started with (validated), for reload tests. */
+  config: GatewayConfig;
   /** A token for the client via POST /oauth/token (body credentials). */
   token(clientId: string, secret: string, scope?: string): Promise<string>;
   close(): Promise<void>;
@@ -100,6 +103,7 @@ export async function startStack(spec: {
   return {
     gateway,
     sandboxes,
+    config,
     http,
     logs,
     async token(clientId, secret, scope) {
