@@ -7,6 +7,7 @@ import { createApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
 import { createDistrictRegistry, type District } from './routing/districts.js';
+import { withHealth } from './routing/health.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { createCacheBackend } from './cache/index.js';
 import { createCacheAdmin } from './service/cache-admin.js';
@@ -75,6 +76,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   const clientDeps = options.now ? { now: options.now } : {};
   function buildDistrict(cfg: DistrictConfig): District {
     const d = resolveDistrict(cfg, sandboxes);
+    const watched = withHealth(createUpstreamClient(d, clientDeps), options.now);
     return {
       id: d.id,
       name: d.name ?? d.id,
@@ -83,7 +85,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
       source: 'config',
       upstreamBase: d.baseUrl,
       maxStitchPages: d.upstream.maxStitchPages,
-      upstream: createUpstreamClient(d, clientDeps),
+      upstream: watched.client,
+      health: watched.health,
     };
   }
   let districtConfigs = new Map(config.districts.map((d) => [d.id, JSON.stringify(d)]));

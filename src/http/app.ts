@@ -132,7 +132,15 @@ export function createApp(deps: AppDeps): GatewayHttp {
     const districts = deps.districts
       .list()
       .filter((d) => deps.clients.canSeeDistrict(client, d.id))
-      .map((d) => ({ id: d.id, name: d.name, source: d.source, version: d.version, authType: d.authType }));
+      .map((d) => ({
+        id: d.id,
+        name: d.name,
+        source: d.source,
+        version: d.version,
+        authType: d.authType,
+        health: d.health?.() ?? {},
+        cache: deps.proxy.stats(d.id),
+      }));
     return c.json({ districts });
   });
 

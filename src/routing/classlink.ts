@@ -1,6 +1,7 @@
 import { CLASSLINK_PREFIX, type ClassLinkConfig, type DistrictConfig } from '../config/schema.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
 import type { District, MutableDistrictRegistry } from './districts.js';
+import { withHealth } from './health.js';
 
 // ClassLink discovery (reference §6): GET {discoveryUrl} with the developer token lists the
 // tenants that granted the app access. Each enabled, active one is district
@@ -160,6 +161,11 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
     };
   }
 
+  function watchedClient(districtId: string): Pick<District, 'upstream' | 'health'> {
+    const watched = withHealth(delegatingClient(districtId));
+    return { upstream: watched.client, health: () => ({ ...watched.health(), ...(revoked.has(districtId) ? { revoked: true } : {}) }) };
+  }
+
   function apply(tenants: Tenant[]): void {
     const seen = new Set<string>();
     for (const t of tenants) {
@@ -189,7 +195,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
         source: 'classlink',
         upstreamBase: cfg.baseUrl,
         maxStitchPages: config.upstream.maxStitchPages,
-        upstream: delegatingClient(t.districtId),
+        ...watchedClient(t.districtId),
       };
     });
     for (const gone of registry.replaceSource('classlink', districts)) {

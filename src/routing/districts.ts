@@ -1,5 +1,6 @@
 import type { Version } from '../core/oneroster/endpoints.js';
 import type { UpstreamClient } from '../upstream/types.js';
+import type { DistrictHealth } from './health.js';
 
 /** A district as the request path sees it: what it speaks and how to reach it. */
 export interface District {
@@ -14,6 +15,8 @@ export interface District {
   /** Bound on upstream pages fetched to fill one client page. */
   readonly maxStitchPages: number;
   readonly upstream: UpstreamClient;
+  /** Last upstream success and failure, for GET /districts. */
+  readonly health?: () => DistrictHealth;
 }
 
 // The seam for live district sources (ClassLink discovery, config reload): callers only

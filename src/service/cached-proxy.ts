@@ -55,6 +55,14 @@ export function createCachedProxy(options: CachedProxyOptions) {
   const { cache, leases } = backend;
   const now = options.now ?? Date.now;
   const flights = new Map<string, Promise<CacheEntry>>();
+  /** Answers per district by cache status, in this process, for GET /districts. */
+  const counts = new Map<string, Record<CacheStatus, number>>();
+
+  function count(districtId: string, status: CacheStatus): void {
+    let c = counts.get(districtId);
+    if (!c) counts.set(districtId, (c = { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0 }));
+    c[status]++;
+  }
 
   function answer(entry: CachedResponse & { storedAt?: number }, cacheStatus: CacheStatus, upstream?: ProxyResponse): CachedProxyResponse {
     const res: CachedProxyResponse = {
@@ -150,47 +158,62 @@ export function createCachedProxy(options: CachedProxyOptions) {
     freshHit(req: CachedProxyRequest): CachedProxyResponse | undefined {
       if (req.endpoint.kind === 'write' || req.noCache) return undefined;
       const entry = cache.peek(req.district.id, keyOf(req));
-      return entry && now() < entry.freshUntil ? answer(entry, 'HIT') : undefined;
+      if (!entry || now() >= entry.freshUntil) return undefined;
+      count(req.district.id, 'HIT');
+      return answer(entry, 'HIT');
+    },
+
+    /** This process's answers for a district by cache status, and the share served from cache. */
+    stats(districtId: string): Record<CacheStatus, number> & { hitRatio: number | null } {
+      const c = counts.get(districtId) ?? { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0 };
+      const total = c.HIT + c.MISS + c.STALE + c.BYPASS;
+      return { ...c, hitRatio: total === 0 ? null : Math.round(((c.HIT + c.STALE) / total) * 1000) / 1000 };
     },
 
     async handle(req: CachedProxyRequest): Promise<CachedProxyResponse> {
-      const scope = req.district.id;
-      if (req.endpoint.kind === 'write') {
-        const tags = tagsForWrite(req.endpoint, req.params, req.parsedBody);
-        try {
-          return { ...(await proxy.handle(req)), cache: 'BYPASS' };
-        } finally {
-          // Before the response returns, so the next read (on any replica) sees the write.
-          // Also after a failure: the district may have applied the write anyway.
-          await cache.bump(scope, tags);
-        }
-      }
-      const fresh = policy.freshness(scope, routeCollection(req.endpoint));
-      if (fresh.ttlMs === 0 && fresh.staleMs === 0) return { ...(await proxy.handle(req)), cache: 'BYPASS' };
-
-      const key = keyOf(req);
-      const tags = req.tags ?? tagsForRoute(req.endpoint, req.params);
-      if (req.noCache) return answer(await fetchShared(req, key, tags), 'BYPASS');
-
-      const found = await cache.get(scope, key);
-      const t = now();
-      if (found?.valid && t < found.entry.freshUntil) return answer(found.entry, 'HIT');
-      if (found?.valid && t < found.entry.staleUntil) {
-        fetchShared(req, key, tags).catch((err: unknown) => {
-          logger.warn({ msg: 'background refresh failed', district: scope, errorCode: err instanceof GatewayError ? err.code : 'internal' });
-        });
-        return answer(found.entry, 'STALE');
-      }
-      try {
-        return answer(await fetchShared(req, key, tags), 'MISS');
-      } catch (err) {
-        // stale-if-error: an outage answers from any entry still inside its stale window,
-        // even one a change invalidated: old data beats no data, and X-Cache says STALE.
-        if (found && t < found.entry.staleUntil && isOutage(err)) return answer(found.entry, 'STALE');
-        throw err;
-      }
+      const res = await handleUncounted(req);
+      count(req.district.id, res.cache);
+      return res;
     },
   };
+
+  async function handleUncounted(req: CachedProxyRequest): Promise<CachedProxyResponse> {
+    const scope = req.district.id;
+    if (req.endpoint.kind === 'write') {
+      const tags = tagsForWrite(req.endpoint, req.params, req.parsedBody);
+      try {
+        return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+      } finally {
+        // Before the response returns, so the next read (on any replica) sees the write.
+        // Also after a failure: the district may have applied the write anyway.
+        await cache.bump(scope, tags);
+      }
+    }
+    const fresh = policy.freshness(scope, routeCollection(req.endpoint));
+    if (fresh.ttlMs === 0 && fresh.staleMs === 0) return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+
+    const key = keyOf(req);
+    const tags = req.tags ?? tagsForRoute(req.endpoint, req.params);
+    if (req.noCache) return answer(await fetchShared(req, key, tags), 'BYPASS');
+
+    const found = await cache.get(scope, key);
+    const t = now();
+    if (found?.valid && t < found.entry.freshUntil) return answer(found.entry, 'HIT');
+    if (found?.valid && t < found.entry.staleUntil) {
+      fetchShared(req, key, tags).catch((err: unknown) => {
+        logger.warn({ msg: 'background refresh failed', district: scope, errorCode: err instanceof GatewayError ? err.code : 'internal' });
+      });
+      return answer(found.entry, 'STALE');
+    }
+    try {
+      return answer(await fetchShared(req, key, tags), 'MISS');
+    } catch (err) {
+      // stale-if-error: an outage answers from any entry still inside its stale window,
+      // even one a change invalidated: old data beats no data, and X-Cache says STALE.
+      if (found && t < found.entry.staleUntil && isOutage(err)) return answer(found.entry, 'STALE');
+      throw err;
+    }
+  }
 }
 
 export type CachedProxy = ReturnType<typeof createCachedProxy>;

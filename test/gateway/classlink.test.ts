@@ -45,8 +45,8 @@ describe('ClassLink discovery', () => {
   it('serves every discovered tenant with only a classlink block, the application id used verbatim', async () => {
     const list = await get('/districts');
     expect(list.body.districts).toEqual([
-      { id: 'classlink-1234', name: 'North District', source: 'classlink', version: 'v1p1', authType: 'bearer' },
-      { id: 'classlink-77', name: 'South District', source: 'classlink', version: 'v1p1', authType: 'bearer' },
+      expect.objectContaining({ id: 'classlink-1234', name: 'North District', source: 'classlink', version: 'v1p1', authType: 'bearer' }),
+      expect.objectContaining({ id: 'classlink-77', name: 'South District', source: 'classlink', version: 'v1p1', authType: 'bearer' }),
     ]);
     north.resetHits();
     const users = await get('/districts/classlink-1234/ims/oneroster/v1p1/users?limit=5');
@@ -61,6 +61,13 @@ describe('ClassLink discovery', () => {
     expect(users.text + south1.text).not.toContain(fake.url);
     expect(users.text + south1.text).not.toContain(new URL(north.baseUrl).origin);
     expect(users.text + south1.text + stack.logs.join('')).not.toMatch(/north-tenant-bearer|classlink-developer-token/);
+    // GET /districts: when each district last answered, and how its pages were served.
+    const again = await get('/districts/classlink-1234/ims/oneroster/v1p1/users?limit=5');
+    expect(again.headers['x-cache']).toBe('HIT');
+    const north1 = (await get('/districts')).body.districts.find((d: { id: string }) => d.id === 'classlink-1234');
+    expect(Date.parse(north1.health.lastSuccessAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(north1.health.lastFailureAt).toBeUndefined();
+    expect(north1.cache).toMatchObject({ HIT: 1, MISS: 1, hitRatio: 0.5 });
   });
 
   it('applies client patterns to discovered districts', async () => {

@@ -85,7 +85,17 @@ describe('district routing', () => {
 describe('gateway routes', () => {
   it('lists the districts the caller may see, without secrets', async () => {
     const mine = await stack.http.get('/districts').set(auth(one));
-    expect(mine.body).toEqual({ districts: [{ id: 'springfield', name: 'District springfield', source: 'config', version: 'v1p1', authType: 'oauth1' }] });
+    expect(mine.body.districts).toEqual([
+      {
+        id: 'springfield',
+        name: 'District springfield',
+        source: 'config',
+        version: 'v1p1',
+        authType: 'oauth1',
+        health: expect.any(Object),
+        cache: { HIT: expect.any(Number), MISS: expect.any(Number), STALE: expect.any(Number), BYPASS: expect.any(Number), hitRatio: expect.anything() },
+      },
+    ]);
     const all = await stack.http.get('/districts').set(auth(many));
     expect(all.body.districts.map((d: { id: string; authType: string }) => `${d.id}:${d.authType}`)).toEqual([
       'springfield:oauth1',
