@@ -4,7 +4,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startClassLinkFake, startSandbox, type ClassLinkFake, type ClassLinkTenant, type Sandbox } from '../../src/sandbox/index.js';
-import { enc } from './helpers.js';
+import { enc, readGot, type Got } from './helpers.js';
 
 const DEV = 'developer-api-key-123';
 const APP_A = 'MoYPlyQWmG0%3D'; // as ClassLink sends it
@@ -41,19 +41,10 @@ beforeEach(() => {
   sbA.clearFaults();
 });
 
-interface Got { status: number; headers: Headers; body: any } // assertions walk arbitrary JSON
 async function get(url: string, token: string | null, init: RequestInit = {}): Promise<Got> {
   const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
   if (token !== null) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { ...init, headers });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, headers: res.headers, body };
+  return readGot(await fetch(url, { ...init, headers }));
 }
 const dataA = (rest: string): string => `${cl.url}/${APP_A}/ims/oneroster/v1p1${rest}`;
 const dataB = (rest: string): string => `${cl.url}/${APP_B}/ims/oneroster/rostering/v1p2${rest}`;

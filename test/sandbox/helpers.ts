@@ -24,12 +24,17 @@ export async function call(url: string, init: RequestInit = {}): Promise<Got> {
     ...init,
     headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string> | undefined) },
   });
+  return readGot(res);
+}
+
+/** Status, headers and the body as JSON when it is JSON, else its raw text (HTML fault pages, truncated JSON). */
+export async function readGot(res: Response): Promise<Got> {
   const text = await res.text();
   let body: unknown = text;
   try {
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
-    // keep the raw text (HTML fault pages, truncated JSON)
+    // keep the raw text
   }
   return { status: res.status, headers: res.headers, body };
 }
