@@ -93,4 +93,10 @@ describe('mapper edge cases found by the property tests', () => {
     expect([...mappingNeeds('lineItems', [item], 'v1p1', 'v1p2').classes]).toEqual(['cls-1']);
     expect(mapRecord('lineItems', item, 'v1p1', 'v1p2', ctx).school).toMatchObject({ sourcedId: 'sch-1', type: 'org' });
   });
+
+  it('writes -0 as 0, in model fields and vendor fields alike (JSON has no -0)', () => {
+    const out = mapRecord('lineItems', { sourcedId: 'li', resultValueMin: -0, vendorScore: -0 }, 'v1p1', 'v1p2', ctx);
+    expect(Object.is(out.resultValueMin, 0)).toBe(true);
+    expect(Object.is((out.metadata as Record<string, unknown>).vendorScore, 0)).toBe(true);
+  });
 });

@@ -25,7 +25,8 @@ function withoutNulls(v: unknown): unknown {
     for (const k of Object.keys(v)) if (COPYABLE(k) && v[k] !== null && v[k] !== undefined) out[k] = withoutNulls(v[k]);
     return out;
   }
-  return v;
+  // JSON has no -0: the record is serialized anyway, and a cached copy must equal a fresh one.
+  return v === 0 ? 0 : v;
 }
 
 /** "true"/"false"; JSON booleans accepted; anything else is not a boolean and is dropped. */
@@ -37,8 +38,9 @@ function asBoolean(v: unknown): string | undefined {
 
 /** A number; numeric strings accepted; anything else is dropped. */
 function asNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) return undefined;
+  return n === 0 ? 0 : n; // no -0
   return undefined;
 }
 
