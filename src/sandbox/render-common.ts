@@ -99,3 +99,33 @@ export function renderEnrollment(r: RecordTypes['enrollments'], ctx: RenderConte
     role: r.role, primary: r.primary, beginDate: r.beginDate, endDate: r.endDate,
   });
 }
+
+export function renderDemographics(r: RecordTypes['demographics']): Json {
+  const { sourcedId: _s, status: _st, dateLastModified: _d, metadata: _m, ...rest } = r;
+  return withBase(r, rest);
+}
+
+export function renderResource(r: RecordTypes['resources']): Json {
+  return withBase(r, {
+    title: r.title, roles: r.roles, importance: r.importance,
+    vendorResourceId: r.vendorResourceId, vendorId: r.vendorId, applicationId: r.applicationId,
+  });
+}
+
+/** Field catalogues of the entities whose shape is the same in 1.1 and 1.2. */
+export const SHARED_FIELDS = {
+  orgs: { ...BASE_FIELDS, name: null, type: null, identifier: null, parent: REF, children: REF },
+  academicSessions: { ...BASE_FIELDS, title: null, startDate: null, endDate: null, type: null, parent: REF, children: REF, schoolYear: null },
+  courses: { ...BASE_FIELDS, title: null, schoolYear: REF, courseCode: null, grades: null, subjects: null, org: REF, subjectCodes: null, resources: REF },
+  classes: {
+    ...BASE_FIELDS, title: null, classCode: null, classType: null, location: null, grades: null, subjects: null,
+    course: REF, school: REF, terms: REF, subjectCodes: null, periods: null, resources: REF,
+  },
+  enrollments: { ...BASE_FIELDS, user: REF, class: REF, school: REF, role: null, primary: null, beginDate: null, endDate: null },
+  demographics: {
+    ...BASE_FIELDS, birthDate: null, sex: null, americanIndianOrAlaskaNative: null, asian: null, blackOrAfricanAmerican: null,
+    nativeHawaiianOrOtherPacificIslander: null, white: null, demographicRaceTwoOrMoreRaces: null, hispanicOrLatinoEthnicity: null,
+    countryOfBirthCode: null, stateOfBirthAbbreviation: null, cityOfBirth: null, publicSchoolResidenceStatus: null,
+  },
+  resources: { ...BASE_FIELDS, title: null, roles: null, importance: null, vendorResourceId: null, vendorId: null, applicationId: null },
+} satisfies Record<string, FieldCatalogue>;

@@ -4,7 +4,7 @@
 
 import type { CollectionName, RecordTypes, UserRole } from './records.js';
 import {
-  BASE_FIELDS, REF, classRenderer, maybeRef, renderAcademicSession, renderCourse, renderEnrollment, renderOrg, withBase,
+  BASE_FIELDS, REF, SHARED_FIELDS, classRenderer, maybeRef, renderAcademicSession, renderCourse, renderEnrollment, renderDemographics, renderOrg, renderResource, withBase,
   type FieldCatalogue, type Json, type RenderContext, type VersionRenderer,
 } from './render-common.js';
 
@@ -29,10 +29,7 @@ const RENDER: Renderers = {
     agents: r.agentIds.map((id) => ctx.ref('user', id)), orgs: r.orgIds.map((id) => ctx.ref('org', id)), grades: r.grades,
   }),
   enrollments: renderEnrollment,
-  demographics: (r) => {
-    const { sourcedId: _s, status: _st, dateLastModified: _d, metadata: _m, ...rest } = r;
-    return withBase(r, rest);
-  },
+  demographics: renderDemographics,
   categories: (r) => withBase(r, { title: r.title }),
   lineItems: (r, ctx) => withBase(r, {
     title: r.title, description: r.description ?? '', assignDate: r.assignDate, dueDate: r.dueDate,
@@ -44,29 +41,14 @@ const RENDER: Renderers = {
     lineItem: ctx.ref('lineItem', r.lineItemId), student: ctx.ref('student', r.studentId),
     scoreStatus: r.scoreStatus, score: r.score ?? 0, scoreDate: r.scoreDate, comment: r.comment ?? '',
   }),
-  resources: (r) => withBase(r, {
-    title: r.title, roles: r.roles, importance: r.importance,
-    vendorResourceId: r.vendorResourceId, vendorId: r.vendorId, applicationId: r.applicationId,
-  }),
+  resources: renderResource,
 };
 
 const FIELDS: { [C in CollectionName]?: FieldCatalogue } = {
-  orgs: { ...BASE_FIELDS, name: null, type: null, identifier: null, parent: REF, children: REF },
-  academicSessions: { ...BASE_FIELDS, title: null, startDate: null, endDate: null, type: null, parent: REF, children: REF, schoolYear: null },
-  courses: { ...BASE_FIELDS, title: null, schoolYear: REF, courseCode: null, grades: null, subjects: null, org: REF, subjectCodes: null, resources: REF },
-  classes: {
-    ...BASE_FIELDS, title: null, classCode: null, classType: null, location: null, grades: null, subjects: null,
-    course: REF, school: REF, terms: REF, subjectCodes: null, periods: null, resources: REF,
-  },
+  ...SHARED_FIELDS,
   users: {
     ...BASE_FIELDS, username: null, userIds: ['type', 'identifier'], enabledUser: null, givenName: null, familyName: null,
     middleName: null, role: null, identifier: null, email: null, sms: null, phone: null, agents: REF, orgs: REF, grades: null, password: null,
-  },
-  enrollments: { ...BASE_FIELDS, user: REF, class: REF, school: REF, role: null, primary: null, beginDate: null, endDate: null },
-  demographics: {
-    ...BASE_FIELDS, birthDate: null, sex: null, americanIndianOrAlaskaNative: null, asian: null, blackOrAfricanAmerican: null,
-    nativeHawaiianOrOtherPacificIslander: null, white: null, demographicRaceTwoOrMoreRaces: null, hispanicOrLatinoEthnicity: null,
-    countryOfBirthCode: null, stateOfBirthAbbreviation: null, cityOfBirth: null, publicSchoolResidenceStatus: null,
   },
   categories: { ...BASE_FIELDS, title: null },
   lineItems: {
@@ -74,7 +56,6 @@ const FIELDS: { [C in CollectionName]?: FieldCatalogue } = {
     gradingPeriod: REF, resultValueMin: null, resultValueMax: null,
   },
   results: { ...BASE_FIELDS, lineItem: REF, student: REF, scoreStatus: null, score: null, scoreDate: null, comment: null },
-  resources: { ...BASE_FIELDS, title: null, roles: null, importance: null, vendorResourceId: null, vendorId: null, applicationId: null },
 };
 
 export const v1p1Renderer: VersionRenderer = {

@@ -4,7 +4,7 @@
 
 import type { CollectionName, RecordTypes, UserRecord } from './records.js';
 import {
-  BASE_FIELDS, REF, classRenderer, maybeRef, renderAcademicSession, renderCourse, renderEnrollment, renderOrg, withBase,
+  BASE_FIELDS, REF, SHARED_FIELDS, classRenderer, maybeRef, renderAcademicSession, renderCourse, renderEnrollment, renderDemographics, renderOrg, renderResource, withBase,
   type FieldCatalogue, type Json, type RenderContext, type VersionRenderer,
 } from './render-common.js';
 
@@ -35,10 +35,7 @@ const RENDER: Renderers = {
     resources: r.resourceIds.map((id) => ctx.ref('resource', id)),
   }),
   enrollments: renderEnrollment,
-  demographics: (r) => {
-    const { sourcedId: _s, status: _st, dateLastModified: _d, metadata: _m, ...rest } = r;
-    return withBase(r, rest);
-  },
+  demographics: renderDemographics,
   categories: (r) => withBase(r, { title: r.title, weight: r.weight }),
   lineItems: (r, ctx) => withBase(r, {
     title: r.title, description: r.description, assignDate: r.assignDate, dueDate: r.dueDate,
@@ -54,10 +51,7 @@ const RENDER: Renderers = {
     scoreStatus: r.scoreStatus, score: r.score, textScore: r.textScore, scoreDate: r.scoreDate, comment: r.comment,
     inProgress: r.inProgress, incomplete: r.incomplete, late: r.late, missing: r.missing,
   }),
-  resources: (r) => withBase(r, {
-    title: r.title, roles: r.roles, importance: r.importance,
-    vendorResourceId: r.vendorResourceId, vendorId: r.vendorId, applicationId: r.applicationId,
-  }),
+  resources: renderResource,
   scoreScales: (r, ctx) => withBase(r, {
     title: r.title, type: r.type, course: maybeRef(ctx, 'course', r.courseId), class: ctx.ref('class', r.classId),
     scoreScaleValue: r.scoreScaleValue,
@@ -78,25 +72,13 @@ const RENDER: Renderers = {
 const RESULT_FLAGS: FieldCatalogue = { inProgress: null, incomplete: null, late: null, missing: null };
 
 const FIELDS: Record<CollectionName, FieldCatalogue> = {
-  orgs: { ...BASE_FIELDS, name: null, type: null, identifier: null, parent: REF, children: REF },
-  academicSessions: { ...BASE_FIELDS, title: null, startDate: null, endDate: null, type: null, parent: REF, children: REF, schoolYear: null },
-  courses: { ...BASE_FIELDS, title: null, schoolYear: REF, courseCode: null, grades: null, subjects: null, org: REF, subjectCodes: null, resources: REF },
-  classes: {
-    ...BASE_FIELDS, title: null, classCode: null, classType: null, location: null, grades: null, subjects: null,
-    course: REF, school: REF, terms: REF, subjectCodes: null, periods: null, resources: REF,
-  },
+  ...SHARED_FIELDS,
   users: {
     ...BASE_FIELDS, userMasterIdentifier: null, username: null, userIds: ['type', 'identifier'], enabledUser: null,
     givenName: null, familyName: null, middleName: null, preferredFirstName: null, preferredMiddleName: null,
     preferredLastName: null, pronouns: null, roles: ['roleType', 'role', 'org', 'userProfile', 'beginDate', 'endDate'],
     userProfiles: ['profileId', 'profileType', 'vendorId', 'applicationId', 'description', 'credentials'],
     primaryOrg: REF, identifier: null, email: null, sms: null, phone: null, agents: REF, grades: null, password: null, resources: REF,
-  },
-  enrollments: { ...BASE_FIELDS, user: REF, class: REF, school: REF, role: null, primary: null, beginDate: null, endDate: null },
-  demographics: {
-    ...BASE_FIELDS, birthDate: null, sex: null, americanIndianOrAlaskaNative: null, asian: null, blackOrAfricanAmerican: null,
-    nativeHawaiianOrOtherPacificIslander: null, white: null, demographicRaceTwoOrMoreRaces: null, hispanicOrLatinoEthnicity: null,
-    countryOfBirthCode: null, stateOfBirthAbbreviation: null, cityOfBirth: null, publicSchoolResidenceStatus: null,
   },
   categories: { ...BASE_FIELDS, title: null, weight: null },
   lineItems: {
@@ -108,7 +90,6 @@ const FIELDS: Record<CollectionName, FieldCatalogue> = {
     ...BASE_FIELDS, lineItem: REF, student: REF, class: REF, scoreScale: REF, scoreStatus: null, score: null,
     textScore: null, scoreDate: null, comment: null, learningObjectiveSet: ['source', 'learningObjectiveResults'], ...RESULT_FLAGS,
   },
-  resources: { ...BASE_FIELDS, title: null, roles: null, importance: null, vendorResourceId: null, vendorId: null, applicationId: null },
   scoreScales: { ...BASE_FIELDS, title: null, type: null, course: REF, class: REF, scoreScaleValue: ['itemValueLHS', 'itemValueRHS'] },
   assessmentLineItems: {
     ...BASE_FIELDS, title: null, description: null, class: REF, parentAssessmentLineItem: REF, scoreScale: REF,
