@@ -101,8 +101,13 @@ const MAX_KEY_CHARS = 256;
  * no two (scope, key) pairs share an id; a long key is replaced by its sha256.
  */
 export function entryId(scope: string, key: string): string {
-  const s = scope.replace(/%/g, '%25').replace(/:/g, '%3A');
+  const s = scopePart(scope);
   const id = `${s}:${key}`;
   if (id.length <= MAX_KEY_CHARS) return id;
   return `${s}:#${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+/** The scope as it leads an entry id (`{scope}:`). */
+export function scopePart(scope: string): string {
+  return scope.replace(/%/g, '%25').replace(/:/g, '%3A');
 }

@@ -4,7 +4,7 @@
 // validated against the authoritative generations. Store errors never escape: reads fall
 // back to what L1 holds, writes and bumps still happen locally.
 import { LRUCache } from 'lru-cache';
-import { entryFootprint, entryId, ownedBuffer } from './entry-codec.js';
+import { entryFootprint, entryId, ownedBuffer, scopePart } from './entry-codec.js';
 import { createGenerationMirror } from './generation-mirror.js';
 import { parseInvalidation, type SharedTier } from './shared-tier.js';
 import type { StoreHealth } from './store-health.js';
@@ -43,9 +43,21 @@ interface L1Item {
 
 export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
   const { tier, health, now } = deps;
+  /** L1 entries and bytes per scope part of the id, kept as lru-cache adds and drops them. */
+  const perScope = new Map<string, { l1Entries: number; l1Bytes: number }>();
+  const account = (id: string, item: L1Item, sign: 1 | -1) => {
+    const scope = id.slice(0, id.indexOf(':'));
+    let s = perScope.get(scope);
+    if (!s) perScope.set(scope, (s = { l1Entries: 0, l1Bytes: 0 }));
+    s.l1Entries += sign;
+    s.l1Bytes += sign * entryFootprint(item.entry, id);
+    if (s.l1Entries === 0) perScope.delete(scope);
+  };
   const l1 = new LRUCache<string, L1Item>({
     maxSize: deps.maxMemoryBytes,
     sizeCalculation: (item, id) => entryFootprint(item.entry, id),
+    // Every removal (eviction, overwrite, delete, expiry, clear) passes here.
+    dispose: (item, id) => account(id, item, -1),
   });
   const mirror = createGenerationMirror();
   /** Bumps the store did not take, per scope and tag, replayed when it is back. */
@@ -53,7 +65,10 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
   let resyncAt = -Infinity;
 
   function keep(id: string, entry: CacheEntry, t: number): void {
-    l1.set(id, { entry, checkedAt: t }, { ttl: Math.max(1, Math.ceil(entry.staleUntil - t)) });
+    const item = { entry, checkedAt: t };
+    l1.set(id, item, { ttl: Math.max(1, Math.ceil(entry.staleUntil - t)) });
+    // lru-cache refuses an item larger than maxSize without storing it.
+    if (l1.peek(id, { allowStale: true }) === item) account(id, item, 1);
   }
 
   async function generations(scope: string, tags: readonly string[]): Promise<number[]> {
@@ -188,6 +203,7 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     },
 
     stats: () => ({ l1Bytes: l1.calculatedSize, l1Entries: l1.size }),
+    scopeStats: (scope) => ({ ...(perScope.get(scopePart(scope)) ?? { l1Entries: 0, l1Bytes: 0 }) }),
     clearL1: () => l1.clear(),
     close: () => deps.close(),
 

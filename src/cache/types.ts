@@ -67,6 +67,8 @@ export interface TieredCache {
   bump(scope: string, tags: readonly string[]): Promise<void>;
   /** Bytes held in L1 and its entry count (for /districts and metrics). */
   stats(): { l1Bytes: number; l1Entries: number };
+  /** The same, for one scope (district). */
+  scopeStats(scope: string): { l1Bytes: number; l1Entries: number };
   close(): Promise<void>;
 }
 

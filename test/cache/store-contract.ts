@@ -231,6 +231,35 @@ export function storeContract(name: string, make: MakeBackend, { shared }: Contr
       expect(b.cache.stats().l1Bytes).toBeLessThanOrEqual(max);
     });
 
+    it('counts L1 entries and bytes per scope through evictions, overwrites, deletes and clears', async () => {
+      const max = 100_000;
+      const b = await backend({ maxMemoryBytes: max });
+      const [a, z] = [`d-${uid()}`, `d:${uid()}`]; // a ':' in a scope must not confuse the count
+      const t = Date.now();
+      const times = { freshUntil: t + 60_000, staleUntil: t + 60_000 };
+      const sum = () => {
+        const [x, y] = [b.cache.scopeStats(a), b.cache.scopeStats(z)];
+        return { l1Entries: x.l1Entries + y.l1Entries, l1Bytes: x.l1Bytes + y.l1Bytes };
+      };
+      await b.cache.set(a, 'one', response('x'.repeat(1000)), times, []);
+      await b.cache.set(a, 'one', response('x'.repeat(2000)), times, []); // overwrite
+      await b.cache.set(z, 'one', response('y'.repeat(1000)), times, []);
+      expect(b.cache.scopeStats(a).l1Entries).toBe(1);
+      expect(b.cache.scopeStats(a).l1Bytes).toBeGreaterThan(2000);
+      expect(b.cache.scopeStats(z).l1Entries).toBe(1);
+      expect(b.cache.scopeStats('elsewhere')).toEqual({ l1Entries: 0, l1Bytes: 0 });
+      // Evictions: the per-scope figures always add up to the whole.
+      for (let i = 0; i < 30; i++) await b.cache.set(i % 2 ? a : z, `k${i}`, response('x'.repeat(10_000)), times, []);
+      expect(sum()).toEqual(b.cache.stats());
+      await b.cache.set(a, 'huge', response('x'.repeat(max + 1)), times, []); // refused by L1
+      expect(sum()).toEqual(b.cache.stats());
+      await b.cache.delete(a, 'k29');
+      expect(sum()).toEqual(b.cache.stats());
+      b.cache.clearL1();
+      expect(b.cache.scopeStats(a)).toEqual({ l1Entries: 0, l1Bytes: 0 });
+      expect(b.cache.scopeStats(z)).toEqual({ l1Entries: 0, l1Bytes: 0 });
+    });
+
     it('grants a lease to one caller at a time, until release or expiry', async () => {
       const b = await backend();
       const name = `lease-${uid()}`;
