@@ -25,6 +25,18 @@ export interface CollectionReport {
   watermark?: string;
 }
 
+/** A district's last delta sync as every replica reads it (GET /districts). */
+export interface SyncStatus {
+  lastRunAt: string;
+  /**
+   * Changes up to this instant are known for every synced collection (the oldest of their
+   * watermarks); undefined when no collection could be synced.
+   */
+  watermark?: string;
+  changes: number;
+  collections: Record<string, { outcome: CollectionReport['outcome']; watermark?: string }>;
+}
+
 export interface SyncReport {
   district: string;
   ran: boolean;
@@ -35,6 +47,8 @@ export interface SyncReport {
 // A filter the district rejected is remembered for a day, then tried again.
 const UNSUPPORTED_TTL_MS = 24 * 3600_000;
 const MAX_PAGES = 10_000;
+// A district gone for a month no longer needs its last sync remembered.
+const STATUS_TTL_MS = 30 * 24 * 3600_000;
 
 function servicePath(district: District, collection: BaseCollection): string {
   const service = ['categories', 'lineItems', 'results', 'scoreScales'].includes(collection)
@@ -104,6 +118,11 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   async function runDistrict(districtId: string): Promise<SyncReport> {
     const district = districts.get(districtId);
     if (!district) return { district: districtId, ran: false, reason: 'unknown district', collections: [] };
+    try {
+      await district.versionProbe?.settle();
+    } catch {
+      return { district: districtId, ran: false, reason: 'the district version is not known yet', collections: [] };
+    }
     const lease = `sync|${districtId}`;
     if (!(await backend.leases.acquire(lease, Math.max(options.intervalMs, 60_000)))) {
       return { district: districtId, ran: false, reason: 'another replica is syncing this district', collections: [] };
@@ -116,6 +135,14 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       }
       const changes = reports.reduce((n, r) => n + r.changes, 0);
       if (changes > 0) logger.info({ msg: 'delta sync', district: districtId, changes });
+      const marks = reports.flatMap((r) => (r.watermark ? [r.watermark] : [])).sort();
+      const status: SyncStatus = {
+        lastRunAt: new Date(now()).toISOString(),
+        ...(marks.length > 0 ? { watermark: marks[0]! } : {}),
+        changes,
+        collections: Object.fromEntries(reports.map((r) => [r.collection, { outcome: r.outcome, ...(r.watermark ? { watermark: r.watermark } : {}) }])),
+      };
+      await backend.state.set(`synced|${districtId}`, JSON.stringify(status), STATUS_TTL_MS);
       return { district: districtId, ran: true, collections: reports };
     } finally {
       await backend.leases.release(lease);
@@ -138,6 +165,16 @@ export function createDeltaSync(options: DeltaSyncOptions) {
 
   return {
     syncDistrict,
+    /** The district's last completed sync, by whichever replica ran it. */
+    async status(districtId: string): Promise<SyncStatus | undefined> {
+      const raw = await backend.state.get(`synced|${districtId}`).catch(() => undefined);
+      if (!raw) return undefined;
+      try {
+        return JSON.parse(raw) as SyncStatus;
+      } catch {
+        return undefined;
+      }
+    },
     start() {
       if (timer || stopped) return;
       timer = setInterval(() => void tick(), options.intervalMs);

@@ -94,4 +94,21 @@ describe('delta sync', () => {
     expect(sandbox().hitCount('/ims/oneroster/v1p1/categories')).toBe(0);
     expect(stack.logs.filter((l) => l.includes('rejects dateLastModified filter'))).toHaveLength(1);
   });
+
+  it('shows each district its last sync and watermark in GET /districts', async () => {
+    const user = sandbox().store.list('users').find((u) => u.status === 'active')!;
+    sandbox().store.update('users', user.sourcedId, { givenName: 'Watermarked' });
+    const changedAt = sandbox().store.get('users', user.sourcedId)!.dateLastModified as string;
+    const startedAt = Date.now();
+    await syncNow();
+    const [listed] = (await stack.http.get('/districts').set('authorization', `Bearer ${token}`)).body.districts;
+    expect(listed.id).toBe('springfield');
+    expect(Date.parse(listed.deltaSync.lastRunAt)).toBeGreaterThanOrEqual(startedAt - 1000);
+    expect(listed.deltaSync.collections.users).toEqual({ outcome: 'synced', watermark: changedAt });
+    expect(listed.deltaSync.collections.categories).toEqual({ outcome: 'unsupported' });
+    // The district's watermark: the oldest of its collections' (all changes before it are known).
+    const marks = Object.values(listed.deltaSync.collections as Record<string, { watermark?: string }>).flatMap((c) => (c.watermark ? [c.watermark] : []));
+    expect(listed.deltaSync.watermark).toBe(marks.sort()[0]);
+    expect(Date.parse(listed.deltaSync.watermark)).toBeLessThanOrEqual(Date.parse(changedAt));
+  });
 });
