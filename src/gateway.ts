@@ -6,8 +6,7 @@ import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
-import { createDistrictRegistry, type District } from './routing/districts.js';
-import { withHealth } from './routing/health.js';
+import { assembleDistrict, createDistrictRegistry, type District } from './routing/districts.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { createCacheBackend } from './cache/index.js';
 import { createCacheAdmin } from './service/cache-admin.js';
@@ -76,18 +75,13 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   const clientDeps = options.now ? { now: options.now } : {};
   function buildDistrict(cfg: DistrictConfig): District {
     const d = resolveDistrict(cfg, sandboxes);
-    const watched = withHealth(createUpstreamClient(d, clientDeps), options.now);
-    return {
-      id: d.id,
-      name: d.name ?? d.id,
-      version: d.version,
-      authType: d.auth.type,
-      source: 'config',
-      upstreamBase: d.baseUrl,
-      maxStitchPages: d.upstream.maxStitchPages,
-      upstream: watched.client,
-      health: watched.health,
-    };
+    const client = createUpstreamClient(d, clientDeps);
+    return assembleDistrict(
+      { id: d.id, name: d.name ?? d.id, authType: d.auth.type, source: 'config', upstreamBase: d.baseUrl, maxStitchPages: d.upstream.maxStitchPages },
+      d.version,
+      client,
+      { logger, ...clientDeps, retire: () => client.retire() },
+    );
   }
   let districtConfigs = new Map(config.districts.map((d) => [d.id, JSON.stringify(d)]));
   const districts = createDistrictRegistry(config.districts.map(buildDistrict));
@@ -165,7 +159,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     districts,
     proxy,
     cacheAdmin,
-    ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id) } : {}),
+    ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id), syncStatus: (id: string) => sync.status(id) } : {}),
     ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
     logger,
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),

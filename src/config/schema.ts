@@ -154,7 +154,8 @@ export const upstreamOptionsSchema = z.strictObject({
 export const districtSchema = z.strictObject({
   id: districtId(),
   name: z.string().optional(),
-  version: z.enum(['v1p1', 'v1p2'], { error: 'must be v1p1 or v1p2' }),
+  // auto: asked of the district at its first request (1.2 path, then 1.1) and remembered.
+  version: z.enum(['v1p1', 'v1p2', 'auto'], { error: 'must be v1p1, v1p2 or auto' }),
   baseUrl: httpUrl().transform((v) => v.replace(/\/+$/, '')),
   auth: upstreamAuthSchema,
   upstream: upstreamOptionsSchema.prefault({}),
@@ -212,7 +213,7 @@ export const classlinkSchema = z.strictObject({
   discoveryUrl: httpUrl().default('https://oneroster-proxy.classlink.io/applications'),
   token: nonEmpty(),
   proxyBaseUrl: httpUrl().transform((v) => v.replace(/\/+$/, '')).default('https://oneroster-proxy.classlink.io'),
-  version: z.enum(['v1p1', 'v1p2'], { error: 'must be v1p1 or v1p2' }).default('v1p1'),
+  version: z.enum(['v1p1', 'v1p2', 'auto'], { error: 'must be v1p1, v1p2 or auto' }).default('v1p1'),
   // proxy: through ClassLink's OneRoster proxy; direct: to each district's own server,
   // OAuth 1.0a-signed with the credentials from /applications/{id}/server.
   mode: z.enum(['proxy', 'direct'], { error: 'must be proxy or direct' }).default('proxy'),
@@ -224,7 +225,7 @@ export const classlinkSchema = z.strictObject({
       z.string().regex(/^\d+$/, 'tenant ids are numbers'),
       z.strictObject({
         name: z.string().optional(),
-        version: z.enum(['v1p1', 'v1p2']).optional(),
+        version: z.enum(['v1p1', 'v1p2', 'auto'], { error: 'must be v1p1, v1p2 or auto' }).optional(),
         mode: z.enum(['proxy', 'direct']).optional(),
         enabled: bool().default(true),
       }),

@@ -28,6 +28,8 @@ export interface AppDeps {
   /** sha256 (hex) of the admin token; undefined: no admin API. */
   adminTokenSha256?: string;
   syncNow?: (districtId: string) => Promise<unknown>;
+  /** A district's last delta sync (shared by the replicas); absent when delta sync is off. */
+  syncStatus?: (districtId: string) => Promise<object | undefined>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -127,20 +129,22 @@ export function createApp(deps: AppDeps): GatewayHttp {
   });
 
   const auth = bearerAuth(deps);
-  app.get('/districts', auth, (c) => {
+  app.get('/districts', auth, async (c) => {
     const client = c.get('client');
-    const districts = deps.districts
-      .list()
-      .filter((d) => deps.clients.canSeeDistrict(client, d.id))
-      .map((d) => ({
-        id: d.id,
-        name: d.name,
-        source: d.source,
-        version: d.version,
-        authType: d.authType,
-        health: d.health?.() ?? {},
-        cache: deps.proxy.stats(d.id),
-      }));
+    const visible = deps.districts.list().filter((d) => deps.clients.canSeeDistrict(client, d.id));
+    const synced = await Promise.all(visible.map((d) => deps.syncStatus?.(d.id)));
+    const districts = visible.map((d, i) => ({
+      id: d.id,
+      name: d.name,
+      source: d.source,
+      // `auto` before the district answered the probe: null.
+      version: d.versionProbe ? (d.versionProbe.current() ?? null) : d.version,
+      ...(d.versionProbe ? { versionProbe: d.versionProbe.state() } : {}),
+      authType: d.authType,
+      health: d.health?.() ?? {},
+      cache: deps.proxy.stats(d.id),
+      deltaSync: deps.syncStatus ? (synced[i] ?? { lastRunAt: null }) : { enabled: false },
+    }));
     return c.json({ districts });
   });
 

@@ -1,7 +1,7 @@
 import { CLASSLINK_PREFIX, type ClassLinkConfig, type DistrictConfig } from '../config/schema.js';
+import type { DistrictUpstreamClient } from '../upstream/client.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
-import type { District, MutableDistrictRegistry } from './districts.js';
-import { withHealth } from './health.js';
+import { assembleDistrict, type District, type MutableDistrictRegistry } from './districts.js';
 
 // ClassLink discovery (reference §6): GET {discoveryUrl} with the developer token lists the
 // tenants that granted the app access. Each enabled, active one is district
@@ -74,7 +74,7 @@ export interface ClassLinkDiscoveryDeps {
   config: ClassLinkConfig;
   registry: MutableDistrictRegistry;
   /** Builds the upstream client of a district config (the composition root's factory). */
-  buildClient(district: DistrictConfig): UpstreamClient;
+  buildClient(district: DistrictConfig): DistrictUpstreamClient;
   /** A district went away: drop its cache. */
   onRemoved(districtId: string): Promise<void> | void;
   logger: { info(o: object): void; warn(o: object): void };
@@ -85,7 +85,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
   const { config, registry, logger } = deps;
   const fetchImpl = deps.fetchImpl ?? fetch;
   /** The live client per tenant; districts delegate to it, so a rotated bearer swaps only this. */
-  const live = new Map<string, { tenant: Tenant; client: UpstreamClient }>();
+  const live = new Map<string, { tenant: Tenant; client: DistrictUpstreamClient }>();
   const revoked = new Set<string>();
   /** Direct-mode server details per application id, fetched once (again after a 401). */
   const details = new Map<string, DirectServer | undefined>();
@@ -161,11 +161,6 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
     };
   }
 
-  function watchedClient(districtId: string): Pick<District, 'upstream' | 'health'> {
-    const watched = withHealth(delegatingClient(districtId));
-    return { upstream: watched.client, health: () => ({ ...watched.health(), ...(revoked.has(districtId) ? { revoked: true } : {}) }) };
-  }
-
   function apply(tenants: Tenant[]): void {
     const seen = new Set<string>();
     for (const t of tenants) {
@@ -174,29 +169,26 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
       if (current && credentials(current.tenant) === credentials(t) && current.tenant.name === t.name) continue;
       const client = deps.buildClient(districtConfig(t));
       live.set(t.districtId, { tenant: t, client });
-      if (current) void current.client.close().catch(() => undefined);
+      // Requests already sent with the old bearer finish; a 401 among them retries on the new client.
+      if (current) void current.client.retire().catch(() => undefined);
     }
     for (const [id, entry] of live) {
       if (seen.has(id)) continue;
       live.delete(id);
-      void entry.client.close().catch(() => undefined);
+      void entry.client.retire().catch(() => undefined);
     }
     const districts: District[] = tenants.map((t) => {
       const cfg = districtConfig(t);
       const existing = registry.get(t.districtId);
-      if (existing && existing.source === 'classlink' && existing.name === t.name && existing.version === cfg.version && existing.upstreamBase === cfg.baseUrl) {
+      if (existing && existing.source === 'classlink' && existing.name === t.name && existing.versionSetting === cfg.version && existing.upstreamBase === cfg.baseUrl) {
         return existing;
       }
-      return {
-        id: t.districtId,
-        name: t.name,
-        version: cfg.version,
-        authType: cfg.auth.type,
-        source: 'classlink',
-        upstreamBase: cfg.baseUrl,
-        maxStitchPages: config.upstream.maxStitchPages,
-        ...watchedClient(t.districtId),
-      };
+      return assembleDistrict(
+        { id: t.districtId, name: t.name, authType: cfg.auth.type, source: 'classlink', upstreamBase: cfg.baseUrl, maxStitchPages: config.upstream.maxStitchPages },
+        cfg.version,
+        delegatingClient(t.districtId),
+        { logger, extraHealth: () => (revoked.has(t.districtId) ? { revoked: true } : {}) },
+      );
     });
     for (const gone of registry.replaceSource('classlink', districts)) {
       logger.info({ msg: 'classlink tenant removed', district: gone.id });

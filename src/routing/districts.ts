@@ -1,12 +1,20 @@
 import type { Version } from '../core/oneroster/endpoints.js';
 import type { UpstreamClient } from '../upstream/types.js';
-import type { DistrictHealth } from './health.js';
+import { withHealth, type DistrictHealth } from './health.js';
+import { withVersionProbe, type VersionProbe } from './version-probe.js';
 
 /** A district as the request path sees it: what it speaks and how to reach it. */
 export interface District {
   readonly id: string;
   readonly name: string;
+  /**
+   * What the district speaks. With `version: auto` it is the probed answer, meaningful
+   * once `versionProbe.settle()` has resolved (the cached proxy and delta sync settle first).
+   */
   readonly version: Version;
+  /** As configured: a version, or `auto`. */
+  readonly versionSetting: Version | 'auto';
+  readonly versionProbe?: VersionProbe;
   readonly authType: 'oauth1' | 'oauth2' | 'bearer';
   /** Where the district came from: the config file, or ClassLink discovery. */
   readonly source: 'config' | 'classlink';
@@ -17,6 +25,8 @@ export interface District {
   readonly upstream: UpstreamClient;
   /** Last upstream success and failure, for GET /districts. */
   readonly health?: () => DistrictHealth;
+  /** Replaced while serving: its requests finish, then its client closes (else `upstream.close()`). */
+  readonly retire?: () => Promise<void>;
 }
 
 // The seam for live district sources (ClassLink discovery, config reload): callers only
@@ -30,8 +40,8 @@ export interface DistrictRegistry {
 export interface MutableDistrictRegistry extends DistrictRegistry {
   /**
    * Makes `districts` the whole set from `source`: new ones appear, changed ones are
-   * replaced, missing ones go. Returns the districts that went (their clients are closed
-   * here once in-flight requests finish; the caller drops their cache).
+   * replaced, missing ones go. Returns the districts that went (their clients are retired
+   * here: closed once their in-flight requests finish; the caller drops their cache).
    */
   replaceSource(source: District['source'], districts: readonly District[]): District[];
 }
@@ -39,7 +49,8 @@ export interface MutableDistrictRegistry extends DistrictRegistry {
 /** The districts requests can reach; config districts and discovered ones side by side. */
 export function createDistrictRegistry(initial: readonly District[] = []): MutableDistrictRegistry {
   const byId = new Map(initial.map((d) => [d.id, d]));
-  const retire = (d: District) => void d.upstream.close().catch(() => undefined);
+  // Requests already routed to a replaced district finish on its old client.
+  const retire = (d: District) => void (d.retire ? d.retire() : d.upstream.close()).catch(() => undefined);
   return {
     get: (id) => byId.get(id),
     list: () => [...byId.values()],
@@ -65,6 +76,43 @@ export function createDistrictRegistry(initial: readonly District[] = []): Mutab
     async close() {
       await Promise.allSettled([...byId.values()].map((d) => d.upstream.close()));
     },
+  };
+}
+
+export type DistrictFields = Pick<District, 'id' | 'name' | 'authType' | 'source' | 'upstreamBase' | 'maxStitchPages'>;
+
+/**
+ * A district around its upstream client: every outcome recorded for GET /districts, and,
+ * for `version: auto`, the version asked of the district (provisionally v1p2 until then).
+ */
+export function assembleDistrict(
+  fields: DistrictFields,
+  versionSetting: Version | 'auto',
+  client: UpstreamClient,
+  deps: {
+    logger: { info(o: object): void; warn(o: object): void };
+    now?: () => number;
+    extraHealth?: () => Partial<DistrictHealth>;
+    /** How the client closes gracefully when the district is replaced. */
+    retire?: () => Promise<void>;
+  },
+): District {
+  const watched = withHealth(client, deps.now);
+  const health = deps.extraHealth ? () => ({ ...watched.health(), ...deps.extraHealth!() }) : watched.health;
+  const retire = deps.retire ? { retire: deps.retire } : {};
+  if (versionSetting !== 'auto') return { ...fields, version: versionSetting, versionSetting, upstream: watched.client, health, ...retire };
+  const probed = withVersionProbe(watched.client, { logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
+  const probe = probed.probe;
+  return {
+    ...fields,
+    get version() {
+      return probe.current() ?? 'v1p2';
+    },
+    versionSetting,
+    versionProbe: probe,
+    upstream: probed.client,
+    health,
+    ...retire,
   };
 }
 

@@ -3,6 +3,7 @@ import { cacheKey } from '../core/cache-key.js';
 import { GatewayError, statusInfoBody } from '../core/errors.js';
 import { routeCollection, tagsForRoute, tagsForWrite } from '../core/oneroster/cache-tags.js';
 import type { CachePolicy } from './cache-policy.js';
+import { fromUpstreamFailure } from './upstream-errors.js';
 import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-service.js';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
@@ -157,20 +158,40 @@ export function createCachedProxy(options: CachedProxyOptions) {
      */
     freshHit(req: CachedProxyRequest): CachedProxyResponse | undefined {
       if (req.endpoint.kind === 'write' || req.noCache) return undefined;
+      // An `auto` district not probed yet: `handle` asks it first.
+      if (req.district.versionProbe?.current() === undefined && req.district.versionProbe) return undefined;
       const entry = cache.peek(req.district.id, keyOf(req));
       if (!entry || now() >= entry.freshUntil) return undefined;
       count(req.district.id, 'HIT');
       return answer(entry, 'HIT');
     },
 
-    /** This process's answers for a district by cache status, and the share served from cache. */
-    stats(districtId: string): Record<CacheStatus, number> & { hitRatio: number | null } {
+    /**
+     * This process's answers for a district by cache status, the share served from cache,
+     * and the pages it holds in memory (L2 entries are shared and not counted per district:
+     * that would mean scanning Redis).
+     */
+    stats(districtId: string): Record<CacheStatus, number> & { hitRatio: number | null; entries: number; bytes: number } {
       const c = counts.get(districtId) ?? { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0 };
       const total = c.HIT + c.MISS + c.STALE + c.BYPASS;
-      return { ...c, hitRatio: total === 0 ? null : Math.round(((c.HIT + c.STALE) / total) * 1000) / 1000 };
+      const held = cache.scopeStats(districtId);
+      return {
+        ...c,
+        hitRatio: total === 0 ? null : Math.round(((c.HIT + c.STALE) / total) * 1000) / 1000,
+        entries: held.l1Entries,
+        bytes: held.l1Bytes,
+      };
     },
 
     async handle(req: CachedProxyRequest): Promise<CachedProxyResponse> {
+      const probe = req.district.versionProbe;
+      if (probe && probe.current() === undefined) {
+        try {
+          await probe.settle();
+        } catch (err) {
+          throw fromUpstreamFailure(err, req.district.id);
+        }
+      }
       const res = await handleUncounted(req);
       count(req.district.id, res.cache);
       return res;

@@ -12,11 +12,23 @@ import { oauth2 } from './oauth2.js';
 import { buildQueryString } from './rfc3986.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';
 
+/** A district's own client: `close` cuts at once (shutdown); `retire` lets its requests finish first. */
+export interface DistrictUpstreamClient extends UpstreamClient {
+  /**
+   * For a district replaced while serving (config reload, rotated ClassLink bearer): the
+   * requests in flight and queued finish, then the client closes once it has stayed idle
+   * for a moment (a stitched page's next call follows its first), or after a bound.
+   */
+  retire(): Promise<void>;
+}
+
 export interface UpstreamClientDeps {
   /** Wall clock in ms for token expiry and OAuth1 timestamps; defaults to Date.now. */
   now?: () => number;
   /** Largest response body accepted; defaults to 512 MiB. */
   maxBodyBytes?: number;
+  /** How long a retired client must stay idle before it closes; defaults to 2 s. */
+  retireLingerMs?: number;
 }
 
 // Headers the caller may not set: the client owns authentication and connection management,
@@ -38,7 +50,7 @@ const FORBIDDEN_HEADERS = new Set([
 
 const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE']);
 
-export function createUpstreamClient(district: DistrictConfig, deps: UpstreamClientDeps = {}): UpstreamClient {
+export function createUpstreamClient(district: DistrictConfig, deps: UpstreamClientDeps = {}): DistrictUpstreamClient {
   const districtId = district.id;
   if (!districtId) throw new Error('upstream client: district.id is required');
   const { origin, basePath } = parseBaseUrl(district.baseUrl, districtId);
@@ -69,12 +81,32 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
     }, req.signal);
   }
 
+  let closing: Promise<void> | undefined;
+  async function close() {
+    limiter.close();
+    await transport.close();
+  }
+  const lingerMs = deps.retireLingerMs ?? 2_000;
+  // Beyond this, whatever still runs would have timed out anyway.
+  const retireBoundMs = Math.min(opts.queueTimeoutMs + 2 * opts.timeoutMs + lingerMs, 15 * 60_000);
+
   return {
     districtId,
     request,
-    async close() {
-      limiter.close();
-      await transport.close();
+    close: () => (closing ??= close()),
+    retire() {
+      closing ??= (async () => {
+        const until = performance.now() + retireBoundMs;
+        let idleSince: number | undefined;
+        while (performance.now() < until) {
+          const t = performance.now();
+          if (limiter.active > 0 || limiter.queued > 0) idleSince = undefined;
+          else if ((idleSince ??= t) + lingerMs <= t) break;
+          await new Promise((r) => setTimeout(r, Math.min(100, lingerMs)).unref());
+        }
+        await close();
+      })();
+      return closing;
     },
   };
 }

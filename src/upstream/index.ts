@@ -1,7 +1,7 @@
 // The upstream layer's public surface. Callers build one client per district at start-up
 // and see only UpstreamClient; the schemes, transport and limiter are exported for tests
 // and for tools (e.g. a `token` CLI command) that need one piece on its own.
-export { createUpstreamClient, type UpstreamClientDeps } from './client.js';
+export { createUpstreamClient, type DistrictUpstreamClient, type UpstreamClientDeps } from './client.js';
 export { bearer, type BearerOptions } from './bearer.js';
 export { createTransport, DEFAULT_MAX_BODY_BYTES, type AuthScheme, type Send, type Transport, type TransportOptions, type TransportRequest, type TransportResponse } from './http.js';
 export { createLimiter, type Limiter, type LimiterOptions } from './limiter.js';

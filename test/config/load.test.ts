@@ -177,4 +177,24 @@ describe('the contract example', () => {
     expect(cfg.server.publicUrl).toBe('http://localhost:8080');
     expect(cfg.districts[1]!.upstream).toMatchObject({ maxConcurrency: 2, timeoutMs: 120000, connectTimeoutMs: 5000 });
   });
+
+  it('parses config/classlink.example.yaml: a gateway with only a classlink block', () => {
+    const env = { GATEWAY_TOKEN_SECRET: 'z'.repeat(32), LMS_SYNC_SECRET: 'lms-sync-secret-value', CLASSLINK_DEVELOPER_TOKEN: 'dev-token' };
+    const cfg = parseConfig(readFileSync('config/classlink.example.yaml', 'utf8'), env, 'x');
+    expect(cfg.districts).toEqual([]);
+    expect(cfg.classlink).toMatchObject({ token: 'dev-token', version: 'auto', mode: 'proxy', refreshSeconds: 300 });
+    expect(cfg.classlink!.tenants['5678']!.enabled).toBe(false);
+    expect(cfg.auth.clients[0]!.districts).toEqual(['classlink-*']);
+  });
+});
+
+describe('version: auto', () => {
+  it('is accepted for a district, the classlink block and a tenant; other values are refused by path', () => {
+    const cfg = parseConfig(base().replace('version: v1p1', 'version: auto'), {}, 'x');
+    expect(cfg.districts[0]!.version).toBe('auto');
+    const issues = issuesOf(base('classlink:\n  token: t\n  version: v2\n  tenants:\n    "9": { version: "1.2" }').replace('version: v1p1', 'version: detect'));
+    expect(issues).toContain('districts[0].version: must be v1p1, v1p2 or auto');
+    expect(issues).toContain('classlink.version: must be v1p1, v1p2 or auto');
+    expect(issues).toContain('classlink.tenants.9.version: must be v1p1, v1p2 or auto');
+  });
 });

@@ -28,7 +28,16 @@ beforeAll(async () => {
       { clientId: 'app', clientSecret: 'app-secret-value', districts: ['classlink-*'], scopes: ALL_SCOPES },
       { clientId: 'north-only', clientSecret: 'north-secret-val', districts: ['classlink-1234'], scopes: ALL_SCOPES },
     ],
-    extra: { classlink: { discoveryUrl: `${fake.url}/applications`, proxyBaseUrl: fake.url, token: DEV_TOKEN, refreshSeconds: 3600 } },
+    extra: {
+      classlink: {
+        discoveryUrl: `${fake.url}/applications`,
+        proxyBaseUrl: fake.url,
+        token: DEV_TOKEN,
+        refreshSeconds: 3600,
+        // Tenant 505 (added later) speaks 1.2 behind the proxy: asked, not configured.
+        tenants: { '505': { version: 'auto' } },
+      },
+    },
   });
   token = await stack.token('app', 'app-secret-value');
 });
@@ -76,6 +85,18 @@ describe('ClassLink discovery', () => {
     expect((await get('/ims/oneroster/v1p1/orgs', northOnly)).status).toBe(200); // its only district
   });
 
+  it('lets a request in flight finish when the tenant bearer rotates under it', async () => {
+    north.injectFault({ kind: 'delay', ms: 400 }, { match: '/academicSessions' });
+    const inFlight = get('/districts/classlink-1234/ims/oneroster/v1p1/academicSessions?limit=2').then((r) => r);
+    await new Promise((r) => setTimeout(r, 100));
+    fake.rotateBearer(1234, 'north-bearer-while-busy');
+    await refresh(); // the tenant's client is replaced; the old one is retired, not cut
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(res.body.academicSessions).toHaveLength(2);
+    expect((await get('/districts/classlink-1234/ims/oneroster/v1p1/orgs?limit=1')).status).toBe(200);
+  });
+
   it('follows a rotated bearer: a 401 triggers one rediscovery and a retry', async () => {
     fake.resetHits();
     fake.rotateBearer(1234, 'north-bearer-rotated');
@@ -109,6 +130,25 @@ describe('ClassLink discovery', () => {
     }
   });
 
+  it('asks a tenant with version auto which OneRoster it speaks, through the proxy', async () => {
+    const east = await startSandbox({ version: 'v1p2', auth: { type: 'bearer', token: 'east-upstream' }, users: 20, seed: 6 });
+    try {
+      fake.setTenants([...tenants, { tenantId: 505, tenantName: 'East District', applicationId: 'ZWFzdA%3D%3D', bearer: 'east-bearer', upstream: east, upstreamToken: 'east-upstream' }]);
+      await refresh();
+      const before = (await get('/districts')).body.districts.find((d: { id: string }) => d.id === 'classlink-505');
+      expect(before).toMatchObject({ version: null, versionProbe: { state: 'pending' } });
+      const users = await get('/districts/classlink-505/ims/oneroster/v1p1/users?limit=3');
+      expect(users.status).toBe(200);
+      expect(users.body.users[0].role).toEqual(expect.any(String));
+      expect(east.hits.filter((h) => h.path.endsWith('/orgs')).map((h) => h.path)).toEqual(['/ims/oneroster/rostering/v1p2/orgs']);
+      const after = (await get('/districts')).body.districts.find((d: { id: string }) => d.id === 'classlink-505');
+      expect(after).toMatchObject({ version: 'v1p2', versionProbe: { state: 'probed' } });
+    } finally {
+      fake.setTenants(tenants);
+      await refresh();
+      await east.close();
+    }
+  });
 });
 
 describe('ClassLink direct mode', () => {

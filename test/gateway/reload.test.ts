@@ -28,8 +28,10 @@ const edited = (change: (raw: Record<string, any>) => void): GatewayConfig => {
 };
 
 it('applies district and client changes without dropping an in-flight request', async () => {
-  const inFlight = get('/districts/slow/ims/oneroster/v1p1/orgs?limit=2'); // 400 ms upstream
+  // `.then` sends it now (a supertest request is lazy); the upstream takes 400 ms.
+  const inFlight = get('/districts/slow/ims/oneroster/v1p1/orgs?limit=2').then((r) => r);
   await new Promise((r) => setTimeout(r, 100));
+  expect(stack.sandboxes.slow!.hits.map((h) => [h.path, h.status])).toEqual([['/ims/oneroster/v1p1/orgs', 0]]); // pending
   const { restartNeeded } = await stack.gateway.reload(
     edited((raw) => {
       raw.districts[0].name = 'Slow, renamed';

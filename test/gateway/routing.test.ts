@@ -93,7 +93,16 @@ describe('gateway routes', () => {
         version: 'v1p1',
         authType: 'oauth1',
         health: expect.any(Object),
-        cache: { HIT: expect.any(Number), MISS: expect.any(Number), STALE: expect.any(Number), BYPASS: expect.any(Number), hitRatio: expect.anything() },
+        cache: {
+          HIT: expect.any(Number),
+          MISS: expect.any(Number),
+          STALE: expect.any(Number),
+          BYPASS: expect.any(Number),
+          hitRatio: expect.anything(),
+          entries: expect.any(Number),
+          bytes: expect.any(Number),
+        },
+        deltaSync: { enabled: false },
       },
     ]);
     const all = await stack.http.get('/districts').set(auth(many));
@@ -104,6 +113,19 @@ describe('gateway routes', () => {
     ]);
     expect(JSON.stringify(all.body)).not.toMatch(/secret|token|127\.0\.0\.1/i);
     expect((await stack.http.get('/districts')).status).toBe(401);
+  });
+
+  it('counts the pages each district holds in memory', async () => {
+    const caches = async () =>
+      Object.fromEntries(((await stack.http.get('/districts').set(auth(many))).body.districts as Array<{ id: string; cache: { entries: number; bytes: number } }>).map((d) => [d.id, d.cache]));
+    const before = await caches();
+    const paths = ['/ims/oneroster/v1p1/courses?limit=2', '/ims/oneroster/v1p1/courses?limit=3', '/ims/oneroster/v1p1/terms'];
+    for (const p of paths) expect((await stack.http.get(p).set(auth(many)).set('x-district-id', 'ogdenville')).status).toBe(200);
+    const after = await caches();
+    expect(after.ogdenville!.entries - before.ogdenville!.entries).toBe(3);
+    expect(after.ogdenville!.bytes).toBeGreaterThan(before.ogdenville!.bytes + 300);
+    // Another district's pages are counted under it, not here.
+    expect(after.springfield).toEqual(before.springfield);
   });
 
   it('answers health and readiness without a token', async () => {
