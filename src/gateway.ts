@@ -80,7 +80,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
       { id: d.id, name: d.name ?? d.id, authType: d.auth.type, source: 'config', upstreamBase: d.baseUrl, maxStitchPages: d.upstream.maxStitchPages },
       d.version,
       client,
-      { logger, ...clientDeps, retire: () => client.retire() },
+      { logger, ...clientDeps, retire: () => client.retire(), upstream: d.upstream },
     );
   }
   let districtConfigs = new Map(config.districts.map((d) => [d.id, JSON.stringify(d)]));

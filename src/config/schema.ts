@@ -43,6 +43,24 @@ export const serverSchema = z.strictObject({
     }),
   // Bound on how long in-flight requests may take to finish at shutdown.
   shutdownGraceMs: int(0, 600_000).default(10_000),
+  // At SIGTERM, /readyz answers 503 this long before the listener closes, so a load
+  // balancer's health check sees it and stops sending (set it to the check's interval x threshold).
+  drainDelayMs: int(0, 600_000).default(0),
+  // Requests beyond these are refused before any work (414, 400, 413).
+  limits: z
+    .strictObject({
+      maxUrlBytes: int(256, 1_048_576).default(8192),
+      maxQueryParams: int(1, 1000).default(50),
+      maxQueryValueBytes: int(16, 1_048_576).default(4096),
+      maxWriteBodyBytes: int(1024, 104_857_600).default(1_048_576),
+    })
+    .prefault({}),
+});
+
+// A token bucket: `requestsPerSecond` on average, `burst` at once.
+const rateSchema = z.strictObject({
+  requestsPerSecond: z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().positive().max(1_000_000)),
+  burst: int(1, 1_000_000).optional(),
 });
 
 const clientSchema = z
@@ -59,6 +77,11 @@ const clientSchema = z
     // Whether the client's Cache-Control: no-cache forces an upstream refresh. Off by
     // default: one careless client must not turn the cache off for a fragile district.
     allowNoCache: bool().default(false),
+    // Requests this client may make, shared by every replica when cache.store is Redis.
+    // A cache hit costs `hitCost` of a request (0: hits are free; the district is not touched).
+    rateLimit: rateSchema
+      .extend({ hitCost: z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().min(0).max(1)).default(0) })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (!c.clientSecret === !c.clientSecretSha256) {
@@ -149,6 +172,29 @@ export const upstreamOptionsSchema = z.strictObject({
   queueTimeoutMs: int(0, 3_600_000).default(30_000),
   // Upper bound of upstream pages fetched to fill one client page.
   maxStitchPages: int(1, 10_000).default(100),
+  // The district's request budget, shared by every replica when cache.store is Redis
+  // (maxConcurrency is then shared too). No block: no budget.
+  rateLimit: rateSchema.optional(),
+  // GETs only, on connection errors, 502/503/504 and 429, with exponential backoff and
+  // full jitter; a Retry-After is honoured; nothing is retried past maxTotalMs.
+  retry: z
+    .strictObject({
+      maxAttempts: int(1, 10).default(3),
+      baseDelayMs: int(1, 60_000).default(200),
+      maxDelayMs: int(1, 600_000).default(5_000),
+      maxTotalMs: int(0, 3_600_000).default(15_000),
+    })
+    .prefault({}),
+  // After `failureThreshold` failures in a row the district is left alone for openSeconds:
+  // cached pages are served stale, others get 503 with Retry-After; then one probe request
+  // decides whether it closes again.
+  breaker: z
+    .strictObject({
+      enabled: bool().default(true),
+      failureThreshold: int(1, 1000).default(5),
+      openSeconds: int(1, 86_400).default(30),
+    })
+    .prefault({}),
 });
 
 export const districtSchema = z.strictObject({
@@ -235,6 +281,12 @@ export const classlinkSchema = z.strictObject({
 
 export const CLASSLINK_PREFIX = 'classlink-';
 
+// Prometheus text at GET /metrics: open (scraped inside the network), or behind the admin token.
+export const metricsSchema = z.strictObject({
+  enabled: bool().default(true),
+  auth: z.enum(['none', 'admin'], { error: 'must be none or admin' }).default('none'),
+});
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
@@ -244,9 +296,13 @@ export const configSchema = z
     cache: cacheSchema.prefault({}),
     districts: z.array(districtSchema).default([]),
     classlink: classlinkSchema.optional(),
+    metrics: metricsSchema.prefault({}),
     sandboxes: z.array(sandboxSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.metrics.enabled && cfg.metrics.auth === 'admin' && !cfg.admin) {
+      ctx.addIssue({ code: 'custom', path: ['metrics', 'auth'], message: 'admin needs an admin block (admin.token or admin.tokenSha256)' });
+    }
     const ids = new Set<string>();
     cfg.districts.forEach((d, i) => {
       if (cfg.classlink && d.id.startsWith(CLASSLINK_PREFIX)) {
@@ -293,3 +349,6 @@ export type SandboxConfig = z.infer<typeof sandboxSchema>;
 export type CacheConfig = z.infer<typeof cacheSchema>;
 export type AdminConfig = z.infer<typeof adminSchema>;
 export type ClassLinkConfig = z.infer<typeof classlinkSchema>;
+export type RateConfig = z.infer<typeof rateSchema>;
+export type RetryConfig = UpstreamOptions['retry'];
+export type BreakerConfig = UpstreamOptions['breaker'];

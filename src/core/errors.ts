@@ -46,6 +46,11 @@ export const ERROR_CATALOGUE = {
   upstream_bad_response: { status: 502, codeMinor: 'internal_server_error' },
   upstream_auth_failed: { status: 502, codeMinor: 'internal_server_error' },
   upstream_busy: { status: 503, codeMinor: 'server_busy' },
+  // The district's circuit breaker is open: it is left alone until Retry-After.
+  upstream_circuit_open: { status: 503, codeMinor: 'server_busy' },
+  // A client over its rate limit (Retry-After says when to come back).
+  rate_limited: { status: 429, codeMinor: 'server_busy' },
+  url_too_long: { status: 414, codeMinor: 'invaliddata' },
   internal: { status: 500, codeMinor: 'internal_server_error' },
   oauth_invalid_request: { status: 400, codeMinor: 'invaliddata', oauth: 'invalid_request' },
   oauth_invalid_client: { status: 401, codeMinor: 'unauthorisedrequest', oauth: 'invalid_client' },

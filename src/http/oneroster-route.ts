@@ -109,6 +109,8 @@ export function toResponse(res: CachedProxyResponse, head: boolean, requestId: s
   headers['cache-control'] = 'private';
   headers['x-request-id'] = requestId;
   if (res.ageSeconds !== undefined) headers.age = String(res.ageSeconds);
+  // What this answer cost the district (curl -v, the warm command); absent on a cache hit.
+  if (res.upstreamRequests > 0) headers['server-timing'] = `upstream;dur=${res.upstreamMs.toFixed(1)};desc="${res.upstreamRequests}"`;
   return new Response(head ? null : res.body, { status: res.status, headers });
 }
 

@@ -187,7 +187,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
         { id: t.districtId, name: t.name, authType: cfg.auth.type, source: 'classlink', upstreamBase: cfg.baseUrl, maxStitchPages: config.upstream.maxStitchPages },
         cfg.version,
         delegatingClient(t.districtId),
-        { logger, extraHealth: () => (revoked.has(t.districtId) ? { revoked: true } : {}) },
+        { logger, extraHealth: () => (revoked.has(t.districtId) ? { revoked: true } : {}), upstream: config.upstream },
       );
     });
     for (const gone of registry.replaceSource('classlink', districts)) {

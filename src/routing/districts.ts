@@ -1,4 +1,5 @@
 import type { Version } from '../core/oneroster/endpoints.js';
+import type { UpstreamOptions } from '../config/schema.js';
 import type { UpstreamClient } from '../upstream/types.js';
 import { withHealth, type DistrictHealth } from './health.js';
 import { withVersionProbe, type VersionProbe } from './version-probe.js';
@@ -95,6 +96,8 @@ export function assembleDistrict(
     extraHealth?: () => Partial<DistrictHealth>;
     /** How the client closes gracefully when the district is replaced. */
     retire?: () => Promise<void>;
+    /** The district's upstream options (retry, breaker). */
+    upstream?: UpstreamOptions;
   },
 ): District {
   const watched = withHealth(client, deps.now);

@@ -37,7 +37,7 @@ export interface CachedProxyOptions {
 
 const KEPT_HEADERS = ['content-type', 'x-total-count', 'link'];
 // Statuses that mean the district is down or overloaded, when a stale page beats an error.
-const OUTAGE = new Set(['upstream_timeout', 'upstream_unreachable', 'upstream_bad_response', 'upstream_auth_failed', 'upstream_busy']);
+const OUTAGE = new Set(['upstream_timeout', 'upstream_unreachable', 'upstream_bad_response', 'upstream_auth_failed', 'upstream_busy', 'upstream_circuit_open']);
 
 function isOutage(err: unknown): boolean {
   if (!(err instanceof GatewayError)) return false;

@@ -16,6 +16,10 @@ export function fromUpstreamFailure(err: unknown, districtId: string): unknown {
       });
     case 'UPSTREAM_AUTH_FAILED':
       return new GatewayError('upstream_auth_failed', `The gateway could not authenticate to district "${districtId}".`);
+    case 'UPSTREAM_CIRCUIT_OPEN':
+      return new GatewayError('upstream_circuit_open', `District "${districtId}" is failing; the gateway leaves it alone for a while. Retry later.`, {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))) },
+      });
     case 'UPSTREAM_ABORTED':
       return err;
   }

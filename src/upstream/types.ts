@@ -36,7 +36,8 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_UNREACHABLE' // refused, reset, DNS, TLS
   | 'UPSTREAM_BUSY' // local queue full or queue wait timed out
   | 'UPSTREAM_AUTH_FAILED' // could not obtain an OAuth2 token
-  | 'UPSTREAM_ABORTED'; // caller aborted
+  | 'UPSTREAM_ABORTED' // caller aborted
+  | 'UPSTREAM_CIRCUIT_OPEN'; // the district's breaker is open; nothing was sent
 
 /** Failure before a usable HTTP response arrived. Messages never hold URLs or credentials. */
 export class UpstreamError extends Error {
@@ -45,6 +46,8 @@ export class UpstreamError extends Error {
     readonly code: UpstreamErrorCode,
     message: string,
     readonly districtId: string,
+    /** For UPSTREAM_CIRCUIT_OPEN: when the district may be asked again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

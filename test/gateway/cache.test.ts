@@ -42,10 +42,13 @@ describe('read-through cache', () => {
     expect(first.headers['x-cache']).toBe('MISS');
     expect(first.headers['cache-control']).toBe('private');
     expect(first.headers.age).toBeUndefined();
+    // What the answer cost the district: one upstream request.
+    expect(first.headers['server-timing']).toMatch(/^upstream;dur=\d+\.\d;desc="1"$/);
     now += 3_000;
     const second = await get('/orgs?offset=0&limit=5');
     expect(second.headers['x-cache']).toBe('HIT');
     expect(second.headers.age).toBe('3');
+    expect(second.headers['server-timing']).toBeUndefined();
     expect(second.text).toBe(first.text);
     expect(second.headers['x-total-count']).toBe(first.headers['x-total-count']);
     expect(second.headers.link).toBe(first.headers.link);
