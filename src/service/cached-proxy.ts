@@ -55,7 +55,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
   const { proxy, backend, policy, logger } = options;
   const { cache, leases } = backend;
   const now = options.now ?? Date.now;
-  const flights = new Map<string, Promise<CacheEntry>>();
+  const flights = new Map<string, Promise<CacheEntry & { fetched?: { requests: number; ms: number } }>>();
   /** Answers per district by cache status, in this process, for GET /districts. */
   const counts = new Map<string, Record<CacheStatus, number>>();
 
@@ -65,13 +65,13 @@ export function createCachedProxy(options: CachedProxyOptions) {
     c[status]++;
   }
 
-  function answer(entry: CachedResponse & { storedAt?: number }, cacheStatus: CacheStatus, upstream?: ProxyResponse): CachedProxyResponse {
+  function answer(entry: CachedResponse & { storedAt?: number; fetched?: { requests: number; ms: number } }, cacheStatus: CacheStatus): CachedProxyResponse {
     const res: CachedProxyResponse = {
       status: entry.status,
       headers: entry.headers,
       body: entry.body,
-      upstreamRequests: upstream?.upstreamRequests ?? 0,
-      upstreamMs: upstream?.upstreamMs ?? 0,
+      upstreamRequests: entry.fetched?.requests ?? 0,
+      upstreamMs: entry.fetched?.ms ?? 0,
       cache: cacheStatus,
     };
     if (cacheStatus !== 'MISS' && cacheStatus !== 'BYPASS' && entry.storedAt !== undefined) {
@@ -81,38 +81,44 @@ export function createCachedProxy(options: CachedProxyOptions) {
   }
 
   /** Fetches from the district and stores what may be stored; the generations are read first so a change during the fetch wins. */
-  async function fetchAndStore(req: CachedProxyRequest, key: string, tags: string[]): Promise<CacheEntry> {
+  /** An entry this process just fetched, with what the fetch cost the district. */
+  type Fetched = CacheEntry & { fetched?: { requests: number; ms: number } };
+
+  async function fetchAndStore(req: CachedProxyRequest, key: string, tags: string[]): Promise<Fetched> {
     const scope = req.district.id;
     const generations = await cache.generations(scope, tags);
     const { ttlMs, staleMs } = policy.freshness(scope, routeCollection(req.endpoint));
     let response: CachedResponse;
     let times: { freshUntil: number; staleUntil: number };
+    let fetched = { requests: 0, ms: 0 };
     const fetchReq = { ...req };
     // Shared by every waiting client: one client going away must not cancel it for the others.
     delete fetchReq.signal;
     try {
       const res = await proxy.handle(fetchReq);
+      fetched = { requests: res.upstreamRequests, ms: res.upstreamMs };
       const headers: Record<string, string> = {};
       for (const h of KEPT_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h]!;
       response = { status: res.status, headers, body: typeof res.body === 'string' ? Buffer.from(res.body) : (res.body ?? Buffer.alloc(0)) };
       const t = now();
       times = { freshUntil: t + ttlMs, staleUntil: t + ttlMs + staleMs };
-      if (res.status !== 200) return { ...response, storedAt: t, ...times, tags: [] };
+      if (res.status !== 200) return { ...response, storedAt: t, ...times, tags: [], fetched };
     } catch (err) {
       const negative = req.endpoint.kind === 'single' && err instanceof GatewayError && err.code === 'upstream_status' && err.status === 404;
       if (!negative || policy.negativeTtlMs === 0) throw err;
       // The district says this object does not exist: remember that briefly, never as stale.
+      fetched = { requests: 1, ms: 0 };
       const body = statusInfoBody(req.version, { codeMajor: err.codeMajor, codeMinor: err.codeMinor, description: err.description });
       response = { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(JSON.stringify(body)) };
       const t = now();
       times = { freshUntil: t + policy.negativeTtlMs, staleUntil: t + policy.negativeTtlMs };
     }
     await cache.set(scope, key, response, times, tags, generations);
-    return { ...response, storedAt: now(), ...times, tags: tags.map((t, i) => [t, generations[i] ?? 0]) };
+    return { ...response, storedAt: now(), ...times, tags: tags.map((t, i) => [t, generations[i] ?? 0]), fetched };
   }
 
   /** One fetch per key in this process; across replicas, the lease holder fetches and the others wait for its entry. */
-  function fetchShared(req: CachedProxyRequest, key: string, tags: string[]): Promise<CacheEntry> {
+  function fetchShared(req: CachedProxyRequest, key: string, tags: string[]): Promise<Fetched> {
     const flightKey = `${req.district.id}\u0000${key}`;
     let flight = flights.get(flightKey);
     if (flight) return flight;
