@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { serve, type ServerType } from '@hono/node-server';
 import { createClientRegistry, sha256Hex, type ClientRegistry } from './auth/clients.js';
 import { createTokenService } from './auth/tokens.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
+import { parserErrorBytes } from './http/error-response.js';
 import type { Logger } from './observability/logger.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
 import { assembleDistrict, createDistrictRegistry, type District } from './routing/districts.js';
@@ -16,7 +18,8 @@ import { createLookups } from './service/lookups.js';
 import { createProxyService } from './service/proxy-service.js';
 import { createVersionBridge } from './service/version-bridge.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
-import { createUpstreamClient } from './upstream/index.js';
+import { createUpstreamClient, type DistrictUpstreamClient } from './upstream/index.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface RunningGateway {
   /** http://host:port the gateway listens on (loopback form when bound to all interfaces). */
@@ -73,9 +76,30 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   }
 
   const clientDeps = options.now ? { now: options.now } : {};
+  const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
+  /** Every request sent to a district (each retry attempt too), counted and timed. */
+  function measured(client: DistrictUpstreamClient): DistrictUpstreamClient {
+    if (!metrics) return client;
+    const id = client.districtId;
+    return {
+      districtId: id,
+      async request(req) {
+        try {
+          const res = await client.request(req);
+          metrics.upstreamRequest(id, res.status, res.elapsedMs / 1000);
+          return res;
+        } catch (err) {
+          metrics.upstreamRequest(id, (err as { code?: string }).code ?? 'error');
+          throw err;
+        }
+      },
+      close: () => client.close(),
+      retire: () => client.retire(),
+    };
+  }
   function buildDistrict(cfg: DistrictConfig): District {
     const d = resolveDistrict(cfg, sandboxes);
-    const client = createUpstreamClient(d, clientDeps);
+    const client = measured(createUpstreamClient(d, clientDeps));
     return assembleDistrict(
       { id: d.id, name: d.name ?? d.id, authType: d.auth.type, source: 'config', upstreamBase: d.baseUrl, maxStitchPages: d.upstream.maxStitchPages },
       d.version,
@@ -126,6 +150,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     logger,
     coalesceWaitMs: config.cache.coalesceWaitMs,
     ...(options.now ? { now: options.now } : {}),
+    ...(metrics ? { events: { lookup: metrics.cacheLookup, staleServed: metrics.staleServed } } : {}),
   });
   const sync: DeltaSync | undefined = config.cache.deltaSync.enabled
     ? createDeltaSync({
@@ -143,12 +168,23 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ? createClassLinkDiscovery({
         config: config.classlink,
         registry: districts,
-        buildClient: (d) => createUpstreamClient(d, clientDeps),
+        buildClient: (d) => measured(createUpstreamClient(d, clientDeps)),
         // A tenant that revoked access: nothing of it may be served again, even stale.
         onRemoved: (id) => cacheAdmin.purgeDistrict(id),
         logger,
       })
     : undefined;
+  metrics?.setSources({
+    cacheStats: () => backend.cache.stats(),
+    ...(sync ? { deltaSync: () => sync.seen() } : {}),
+    circuits: () =>
+      districts.list().flatMap((d) => {
+        const b = (d as { breaker?: () => { state: 'closed' | 'half-open' | 'open' } }).breaker?.();
+        return b ? [{ district: d.id, state: b.state }] : [];
+      }),
+    ...(options.now ? { now: options.now } : {}),
+  });
+
   // The first discovery before listening, so the tenants are there for the first request.
   await classlink?.start();
 
@@ -164,11 +200,18 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     logger,
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     isReady: () => ready,
+    limits: config.server.limits,
+    ...(metrics ? { metrics, metricsAuth: config.metrics.auth } : {}),
   });
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: http.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
     s.once('error', reject);
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // Node's own answer has no body; a half-sent response cannot take another.
+    if ((err.code === 'ECONNRESET' || !socket.writable) && !socket.destroyed) return void socket.destroy();
+    socket.end(parserErrorBytes(err.code));
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;

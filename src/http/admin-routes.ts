@@ -15,7 +15,7 @@ export interface AdminOptions {
   syncNow?: (districtId: string) => Promise<unknown>;
 }
 
-function adminAuth(tokenSha256: string | undefined): MiddlewareHandler<AppEnv> {
+export function adminAuth(tokenSha256: string | undefined): MiddlewareHandler<AppEnv> {
   const expected = tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined;
   return async function adminAuth(c, next) {
     if (!expected) throw new GatewayError('not_found', 'The admin API is not configured (no admin block in the config).');

@@ -4,13 +4,15 @@ import type { ClientRegistry } from '../auth/clients.js';
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../core/errors.js';
 import { safeErrorFields, type Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { DistrictRegistry } from '../routing/districts.js';
 import type { CachedProxy } from '../service/cached-proxy.js';
 import type { CacheAdmin } from '../service/cache-admin.js';
-import { mountAdminRoutes } from './admin-routes.js';
+import { adminAuth, mountAdminRoutes } from './admin-routes.js';
 import { bearerAuth, bearerAuthenticator, bearerVerifier } from './bearer-auth.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
 import { oneRosterRoute } from './oneroster-route.js';
 import { tokenRoute } from './token-route.js';
 
@@ -23,13 +25,18 @@ export interface AppDeps {
   publicUrl?: string;
   /** False while starting and while draining for shutdown. */
   isReady: () => boolean;
-  maxWriteBodyBytes?: number;
+  /** server.limits; defaults when absent. */
+  limits?: InputLimits;
   cacheAdmin: CacheAdmin;
   /** sha256 (hex) of the admin token; undefined: no admin API. */
   adminTokenSha256?: string;
   syncNow?: (districtId: string) => Promise<unknown>;
   /** A district's last delta sync (shared by the replicas); absent when delta sync is off. */
   syncStatus?: (districtId: string) => Promise<object | undefined>;
+  /** Prometheus metrics; absent: no /metrics and nothing recorded. */
+  metrics?: Metrics;
+  /** `admin`: /metrics needs the admin token. */
+  metricsAuth?: 'none' | 'admin';
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -54,7 +61,11 @@ export function createApp(deps: AppDeps): GatewayHttp {
     upstreamMs: number | undefined;
     started: number;
   }
+  const { metrics } = deps;
+  /** The request's metrics, and its access line when info logging is on. */
   function writeAccessLine(a: AccessLine): void {
+    metrics?.httpRequest(a.district ?? '', a.route, a.status, a.cache ?? '', (performance.now() - a.started) / 1000);
+    if (!logger.isLevelEnabled('info')) return;
     logger.info({
       msg: 'request',
       requestId: a.requestId,
@@ -69,11 +80,12 @@ export function createApp(deps: AppDeps): GatewayHttp {
     });
   }
   function accessLog(c: Context<AppEnv>, status: number, started: number): void {
-    if (!logger.isLevelEnabled('info')) return;
+    if (!metrics && !logger.isLevelEnabled('info')) return;
     writeAccessLine({
       requestId: c.get('requestId'),
       method: c.req.method,
-      route: c.get('route') ?? c.req.path.split('/').slice(0, 3).join('/'),
+      // The matched route pattern: a bounded set (a metrics label), never ids or junk paths.
+      route: c.get('route') ?? `${c.req.method} ${status === 404 && c.req.routePath.includes('*') ? 'unmatched' : c.req.routePath}`,
       clientId: c.get('client')?.clientId,
       district: c.get('districtId'),
       status,
@@ -93,7 +105,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
     // an extra async frame here costs the cache-hit path measurably (BENCHMARKS.md).
     if (path.includes('/ims/oneroster/')) return next();
     c.header('x-request-id', requestId);
-    if (path === '/healthz' || path === '/readyz') return next();
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') return next();
     const started = performance.now();
     return next().then(() => accessLog(c, c.res.status, started));
   });
@@ -115,6 +127,12 @@ export function createApp(deps: AppDeps): GatewayHttp {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
+
+  if (metrics) {
+    const scrape = async (c: Context<AppEnv>) => c.body(await metrics.text(), 200, { 'content-type': metrics.contentType });
+    if (deps.metricsAuth === 'admin') app.get('/metrics', adminAuth(deps.adminTokenSha256), scrape);
+    else app.get('/metrics', scrape);
+  }
 
   app.post('/oauth/token', tokenRoute(deps));
   app.all('/oauth/token', () => {
@@ -153,7 +171,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
     clients: deps.clients,
     proxy: deps.proxy,
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
-    maxWriteBodyBytes: deps.maxWriteBodyBytes ?? 1_048_576,
+    limits: deps.limits ?? DEFAULT_INPUT_LIMITS,
   });
   const authenticate = bearerAuthenticator(deps);
   const guarded = async (c: Context<AppEnv>) => {
@@ -192,7 +210,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
       const who = verifyBearer(raw.headers.get('authorization'));
       const routed = oneRoster.route(raw, { client: who.client, scopes: who.scopes, requestId });
       const res = oneRoster.freshHit(routed, false);
-      if (res && logger.isLevelEnabled('info')) {
+      if (res) {
         writeAccessLine({
           requestId,
           method: 'GET',

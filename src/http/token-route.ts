@@ -31,7 +31,7 @@ function basicCredentials(header: string): { id: string[]; secret: string[] } | 
 }
 
 /** POST /oauth/token: OAuth 2.0 client credentials grant (RFC 6749 §4.4). */
-export function tokenRoute(deps: { tokens: TokenService; clients: ClientRegistry }) {
+export function tokenRoute(deps: { tokens: TokenService; clients: ClientRegistry; metrics?: { tokenIssued(clientId: string): void } }) {
   return async function tokenRoute(c: Context<AppEnv>): Promise<Response> {
     const type = c.req.header('content-type') ?? '';
     if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
@@ -82,6 +82,7 @@ export function tokenRoute(deps: { tokens: TokenService; clients: ClientRegistry
       scopes = asked;
     }
     const issued = deps.tokens.issue(client.clientId, scopes);
+    deps.metrics?.tokenIssued(client.clientId);
     c.header('cache-control', 'no-store');
     c.header('pragma', 'no-cache');
     return c.json({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: scopes.join(' ') });

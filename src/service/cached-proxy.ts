@@ -25,6 +25,13 @@ export interface CachedProxyResponse extends ProxyResponse {
   ageSeconds?: number;
 }
 
+/** What the cache did, for metrics (the composition root forwards these to prom-client). */
+export interface CacheEvents {
+  /** tier: where the answer came from (`none`: nowhere, fetched); coalesced: waited for another fetch. */
+  lookup(tier: 'l1' | 'l2' | 'none', result: 'hit' | 'miss' | 'stale' | 'coalesced'): void;
+  staleServed(districtId: string, reason: 'refreshing' | 'upstream_failed'): void;
+}
+
 export interface CachedProxyOptions {
   proxy: ProxyService;
   backend: CacheBackend;
@@ -33,6 +40,7 @@ export interface CachedProxyOptions {
   /** How long to wait for another replica's fetch of the same page. */
   coalesceWaitMs: number;
   now?: () => number;
+  events?: CacheEvents;
 }
 
 const KEPT_HEADERS = ['content-type', 'x-total-count', 'link'];
@@ -55,6 +63,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
   const { proxy, backend, policy, logger } = options;
   const { cache, leases } = backend;
   const now = options.now ?? Date.now;
+  const events: CacheEvents = options.events ?? { lookup() {}, staleServed() {} };
   const flights = new Map<string, Promise<CacheEntry & { fetched?: { requests: number; ms: number } }>>();
   /** Answers per district by cache status, in this process, for GET /districts. */
   const counts = new Map<string, Record<CacheStatus, number>>();
@@ -121,7 +130,10 @@ export function createCachedProxy(options: CachedProxyOptions) {
   function fetchShared(req: CachedProxyRequest, key: string, tags: string[]): Promise<Fetched> {
     const flightKey = `${req.district.id}\u0000${key}`;
     let flight = flights.get(flightKey);
-    if (flight) return flight;
+    if (flight) {
+      events.lookup('l1', 'coalesced');
+      return flight;
+    }
     flight = (async () => {
       const lease = `${req.district.id}|${key}`;
       const deadline = now() + options.coalesceWaitMs;
@@ -137,6 +149,8 @@ export function createCachedProxy(options: CachedProxyOptions) {
           }
         }
         if (now() >= deadline) return fetchAndStore(req, key, tags);
+        // Another replica holds the lease: wait for its entry in the shared tier.
+        if (wait === 20) events.lookup('l2', 'coalesced');
         await sleep(wait);
         const found = await cache.get(req.district.id, key);
         if (found?.valid && now() < found.entry.freshUntil) return found.entry;
@@ -169,6 +183,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       const entry = cache.peek(req.district.id, keyOf(req));
       if (!entry || now() >= entry.freshUntil) return undefined;
       count(req.district.id, 'HIT');
+      events.lookup('l1', 'hit');
       return answer(entry, 'HIT');
     },
 
@@ -225,19 +240,31 @@ export function createCachedProxy(options: CachedProxyOptions) {
 
     const found = await cache.get(scope, key);
     const t = now();
-    if (found?.valid && t < found.entry.freshUntil) return answer(found.entry, 'HIT');
+    if (found?.valid && t < found.entry.freshUntil) {
+      events.lookup(found.tier, 'hit');
+      return answer(found.entry, 'HIT');
+    }
     if (found?.valid && t < found.entry.staleUntil) {
       fetchShared(req, key, tags).catch((err: unknown) => {
         logger.warn({ msg: 'background refresh failed', district: scope, errorCode: err instanceof GatewayError ? err.code : 'internal' });
       });
+      events.lookup(found.tier, 'stale');
+      events.staleServed(scope, 'refreshing');
       return answer(found.entry, 'STALE');
     }
     try {
-      return answer(await fetchShared(req, key, tags), 'MISS');
+      // Every request that found nothing counts; those that waited on another's fetch count as coalesced too.
+      const fetched = await fetchShared(req, key, tags);
+      events.lookup('none', 'miss');
+      return answer(fetched, 'MISS');
     } catch (err) {
       // stale-if-error: an outage answers from any entry still inside its stale window,
       // even one a change invalidated: old data beats no data, and X-Cache says STALE.
-      if (found && t < found.entry.staleUntil && isOutage(err)) return answer(found.entry, 'STALE');
+      if (found && t < found.entry.staleUntil && isOutage(err)) {
+        events.lookup(found.tier, 'stale');
+        events.staleServed(scope, 'upstream_failed');
+        return answer(found.entry, 'STALE');
+      }
       throw err;
     }
   }

@@ -72,6 +72,8 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   const collections = options.collections ?? DELTA_COLLECTIONS;
   const loggedUnsupported = new Set<string>();
   const running = new Map<string, Promise<SyncReport>>();
+  /** What this replica saw at its own last run of each district, for metrics. */
+  const seen = new Map<string, { district: string; watermarkMs?: number; lastRunMs: number }>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -142,6 +144,7 @@ export function createDeltaSync(options: DeltaSyncOptions) {
         changes,
         collections: Object.fromEntries(reports.map((r) => [r.collection, { outcome: r.outcome, ...(r.watermark ? { watermark: r.watermark } : {}) }])),
       };
+      seen.set(districtId, { district: districtId, lastRunMs: now(), ...(status.watermark ? { watermarkMs: Date.parse(status.watermark) } : {}) });
       await backend.state.set(`synced|${districtId}`, JSON.stringify(status), STATUS_TTL_MS);
       return { district: districtId, ran: true, collections: reports };
     } finally {
@@ -165,6 +168,8 @@ export function createDeltaSync(options: DeltaSyncOptions) {
 
   return {
     syncDistrict,
+    /** The districts this replica synced, with their watermark and last run (ms epoch). */
+    seen: () => seen.values(),
     /** The district's last completed sync, by whichever replica ran it. */
     async status(districtId: string): Promise<SyncStatus | undefined> {
       const raw = await backend.state.get(`synced|${districtId}`).catch(() => undefined);
