@@ -21,3 +21,17 @@ export function errorResponse(err: GatewayError, path: string, requestId?: strin
   if (requestId) headers.set('x-request-id', requestId);
   return new Response(JSON.stringify(body), { status: err.status, headers });
 }
+
+/**
+ * What Node's HTTP parser refuses before any route runs (a request line or headers over its
+ * limit, malformed HTTP) as raw bytes for the socket: the same JSON envelope as every other
+ * error, where Node would answer a bare 400/431 with no body.
+ */
+export function parserErrorBytes(code: string | undefined): string {
+  const [status, reason, description] =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request line or headers are too large.']
+      : [400, 'Bad Request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify(statusInfoBody('v1p2', { codeMajor: 'failure', codeMinor: 'invaliddata', description }));
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}

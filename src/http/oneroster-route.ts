@@ -6,6 +6,7 @@ import type { District, DistrictRegistry } from '../routing/districts.js';
 import type { CachedProxy, CachedProxyRequest, CachedProxyResponse } from '../service/cached-proxy.js';
 import type { AppEnv } from './env.js';
 import { createRoutePlanCache } from './route-plan.js';
+import { checkUrl, type InputLimits } from './input-limits.js';
 import { readWriteBody } from './write-body.js';
 
 export interface OneRosterRouteOptions {
@@ -14,7 +15,7 @@ export interface OneRosterRouteOptions {
   proxy: CachedProxy;
   /** server.publicUrl; when absent, links use the request's own origin. */
   publicUrl?: string;
-  maxWriteBodyBytes: number;
+  limits: InputLimits;
 }
 
 const ROOT = '/ims/oneroster';
@@ -130,6 +131,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     const queryStart = url.indexOf('?', pathStart);
     const rawPath = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
     const rawQuery = queryStart < 0 ? '' : url.slice(queryStart + 1);
+    checkUrl(rawPath, rawQuery, opts.limits);
     const at = rawPath.indexOf(ROOT);
     const prefix = rawPath.slice(0, at);
     // What the router mounts: /ims/oneroster/... and /districts/{one segment}/ims/oneroster/...
@@ -171,7 +173,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     async handle(c: Context<AppEnv>, routed: RoutedRequest): Promise<Response> {
       const { req, method } = routed;
       if (req.endpoint.kind === 'write' && method !== 'DELETE') {
-        const body = await readWriteBody(c, opts.maxWriteBodyBytes);
+        const body = await readWriteBody(c, opts.limits.maxWriteBodyBytes);
         req.body = body.text;
         req.parsedBody = body.value;
       }
