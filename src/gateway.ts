@@ -262,12 +262,19 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ...(classlink ? { classlink: { refresh: () => classlink.refresh() } } : {}),
     close() {
       closing ??= (async () => {
-        // Readiness drops first so a load balancer stops sending new requests.
+        // Readiness drops first so a load balancer stops sending new requests; the listener
+        // stays open for drainDelayMs so requests routed before the balancer noticed still land.
         ready = false;
+        logger.info({ msg: 'draining', drainDelayMs: config.server.drainDelayMs, graceMs: config.server.shutdownGraceMs });
+        if (config.server.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.server.drainDelayMs));
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        // Keep-alive sockets go as soon as they are idle (their responses said Connection: close).
+        const idle = () => 'closeIdleConnections' in server && server.closeIdleConnections();
+        idle();
+        const sweeper = setInterval(idle, 50);
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());
         await Promise.race([closed, grace]);
+        clearInterval(sweeper);
         if ('closeAllConnections' in server) server.closeAllConnections();
         await sync?.stop();
         await classlink?.stop();

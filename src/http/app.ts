@@ -230,6 +230,15 @@ export function createApp(deps: AppDeps): GatewayHttp {
   }
 
   return {
-    fetch: (raw: Request, env?: unknown) => freshHit(raw) ?? app.fetch(raw, env),
+    fetch(raw: Request, env?: unknown) {
+      const res = freshHit(raw) ?? app.fetch(raw, env);
+      if (deps.isReady()) return res;
+      // Draining for shutdown: the client should not reuse this connection.
+      const close = (r: Response) => {
+        r.headers.set('connection', 'close');
+        return r;
+      };
+      return res instanceof Promise ? res.then(close) : close(res);
+    },
   };
 }
