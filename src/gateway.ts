@@ -179,7 +179,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ...(sync ? { deltaSync: () => sync.seen() } : {}),
     circuits: () =>
       districts.list().flatMap((d) => {
-        const b = (d as { breaker?: () => { state: 'closed' | 'half-open' | 'open' } }).breaker?.();
+        const b = d.breaker?.();
         return b ? [{ district: d.id, state: b.state }] : [];
       }),
     ...(options.now ? { now: options.now } : {}),

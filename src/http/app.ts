@@ -160,6 +160,8 @@ export function createApp(deps: AppDeps): GatewayHttp {
       ...(d.versionProbe ? { versionProbe: d.versionProbe.state() } : {}),
       authType: d.authType,
       health: d.health?.() ?? {},
+      // closed / open / half-open, with when it opened and when it will be tried again.
+      ...(d.breaker ? { circuit: d.breaker() } : {}),
       cache: deps.proxy.stats(d.id),
       deltaSync: deps.syncStatus ? (synced[i] ?? { lastRunAt: null }) : { enabled: false },
     }));

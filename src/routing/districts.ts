@@ -1,5 +1,7 @@
 import type { Version } from '../core/oneroster/endpoints.js';
 import type { UpstreamOptions } from '../config/schema.js';
+import { withBreaker, type BreakerState } from '../upstream/breaker.js';
+import { withRetry } from '../upstream/retry.js';
 import type { UpstreamClient } from '../upstream/types.js';
 import { withHealth, type DistrictHealth } from './health.js';
 import { withVersionProbe, type VersionProbe } from './version-probe.js';
@@ -26,6 +28,8 @@ export interface District {
   readonly upstream: UpstreamClient;
   /** Last upstream success and failure, for GET /districts. */
   readonly health?: () => DistrictHealth;
+  /** The district's circuit breaker, for GET /districts; absent when built without upstream options. */
+  readonly breaker?: () => BreakerState;
   /** Replaced while serving: its requests finish, then its client closes (else `upstream.close()`). */
   readonly retire?: () => Promise<void>;
 }
@@ -83,8 +87,11 @@ export function createDistrictRegistry(initial: readonly District[] = []): Mutab
 export type DistrictFields = Pick<District, 'id' | 'name' | 'authType' | 'source' | 'upstreamBase' | 'maxStitchPages'>;
 
 /**
- * A district around its upstream client: every outcome recorded for GET /districts, and,
- * for `version: auto`, the version asked of the district (provisionally v1p2 until then).
+ * A district around its upstream client, composed in the order a request takes from the
+ * outside in: version probe -> breaker -> health -> retry -> client. Health sits inside the
+ * breaker so GET /districts shows the failures that opened it, not the refusals that follow;
+ * retry sits inside health and breaker so a request counts once, however many attempts it took.
+ * For `version: auto` the version is asked of the district (provisionally v1p2 until then).
  */
 export function assembleDistrict(
   fields: DistrictFields,
@@ -96,15 +103,20 @@ export function assembleDistrict(
     extraHealth?: () => Partial<DistrictHealth>;
     /** How the client closes gracefully when the district is replaced. */
     retire?: () => Promise<void>;
-    /** The district's upstream options (retry, breaker). */
+    /** The district's upstream options (retry, breaker); without them neither is applied. */
     upstream?: UpstreamOptions;
   },
 ): District {
-  const watched = withHealth(client, deps.now);
+  const clock = deps.now ? { now: deps.now } : {};
+  // Retry sleeps in real time, so it keeps the real clock: `deps.now` may be a test's frozen one.
+  const retried = deps.upstream ? withRetry(client, deps.upstream.retry) : client;
+  const watched = withHealth(retried, deps.now);
+  const breaker = deps.upstream ? withBreaker(watched.client, deps.upstream.breaker, { logger: deps.logger, ...clock }) : undefined;
+  const guarded = breaker?.client ?? watched.client;
   const health = deps.extraHealth ? () => ({ ...watched.health(), ...deps.extraHealth!() }) : watched.health;
-  const retire = deps.retire ? { retire: deps.retire } : {};
-  if (versionSetting !== 'auto') return { ...fields, version: versionSetting, versionSetting, upstream: watched.client, health, ...retire };
-  const probed = withVersionProbe(watched.client, { logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
+  const extras = { ...(deps.retire && { retire: deps.retire }), ...(breaker && { breaker: breaker.state }) };
+  if (versionSetting !== 'auto') return { ...fields, version: versionSetting, versionSetting, upstream: guarded, health, ...extras };
+  const probed = withVersionProbe(guarded, { logger: deps.logger, ...clock });
   const probe = probed.probe;
   return {
     ...fields,
@@ -115,7 +127,7 @@ export function assembleDistrict(
     versionProbe: probe,
     upstream: probed.client,
     health,
-    ...retire,
+    ...extras,
   };
 }
 

@@ -9,3 +9,5 @@ export { oauth1, type OAuth1Options, type OAuth1SignatureMethod } from './oauth1
 export { oauth2, type OAuth2Options, type OAuth2Scheme } from './oauth2.js';
 export { buildQueryString, encodeRfc3986, parseQueryString } from './rfc3986.js';
 export * from './types.js';
+export { withRetry, retryAfterMs, type RetryDeps } from './retry.js';
+export { withBreaker, type BreakerDeps, type BreakerState } from './breaker.js';

@@ -12,7 +12,8 @@ let refresher: string;
 beforeAll(async () => {
   stack = await startStack({
     districts: [
-      { id: 'springfield', sandbox: oauth1Sandbox({ latencyMs: 30 }) },
+      // One attempt: the stale-if-error tests need a fault to reach the cache as it is.
+      { id: 'springfield', sandbox: oauth1Sandbox({ latencyMs: 30 }), extra: { upstream: { retry: { maxAttempts: 1 } } } },
       { id: 'shelbyville', sandbox: bearerSandbox() },
     ],
     clients: [

@@ -20,8 +20,10 @@ beforeAll(async () => {
   });
   stack = await startStack({
     districts: [
-      { id: 'flaky', sandbox: oauth1Sandbox(), extra: { upstream: { timeoutMs: 400, connectTimeoutMs: 300 } } },
+      // One attempt: each fault reaches the client as it is (retries are tested below and in test/upstream/retry.test.ts).
+      { id: 'flaky', sandbox: oauth1Sandbox(), extra: { upstream: { timeoutMs: 400, connectTimeoutMs: 300, retry: { maxAttempts: 1 } } } },
       { id: 'modern', sandbox: oauth2Sandbox() },
+      { id: 'retrying', sandbox: oauth1Sandbox(), extra: { upstream: { retry: { baseDelayMs: 10, maxDelayMs: 50 } } } },
     ],
     clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }],
   });
@@ -67,6 +69,21 @@ describe('upstream faults become clear JSON errors', () => {
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBe('12');
     expect(res.body.statusInfoSet[0].imsx_codeMinor.imsx_codeMinorField[0].imsx_codeMinorFieldValue).toBe('server_busy');
+  });
+
+  it('retries a read that met a reset and a 503 by default, and the client never sees them', async () => {
+    const retrying = stack.sandboxes.retrying!;
+    retrying.resetHits();
+    retrying.injectFault({ kind: 'reset' }, { match: '/users' });
+    retrying.injectFault({ kind: 'status', status: 503 }, { match: '/users' });
+    const res = await get('/districts/retrying/ims/oneroster/v1p1/users?limit=3');
+    expect(res.status).toBe(200);
+    expect(res.body.users).toHaveLength(3);
+    expect(retrying.hitCount('/ims/oneroster/v1p1/users')).toBe(3);
+    // A 500 is not retried: the district answered, and answering again would not help.
+    retrying.injectFault({ kind: 'status', status: 500 }, { match: '/classes' });
+    expect((await get('/districts/retrying/ims/oneroster/v1p1/classes?limit=3')).status).toBe(502);
+    expect(retrying.hitCount('/ims/oneroster/v1p1/classes')).toBe(1);
   });
 
   it('passes an upstream 400 with its code on, in the 1.2 shape for a 1.2 district', async () => {

@@ -93,6 +93,7 @@ describe('gateway routes', () => {
         version: 'v1p1',
         authType: 'oauth1',
         health: expect.any(Object),
+        circuit: { state: 'closed', consecutiveFailures: 0, opens: 0 },
         cache: {
           HIT: expect.any(Number),
           MISS: expect.any(Number),

@@ -1,0 +1,145 @@
+// A circuit breaker per district. A SIS that keeps failing is left alone for openSeconds:
+// every request fails at once (the cached proxy serves stale pages, others get 503 with
+// Retry-After) instead of piling timeouts onto a server that is trying to come back. Then
+// one request goes through as a probe; its answer decides whether traffic resumes.
+//
+// It sits outside the retries, so one caller's request that failed after all its attempts
+// counts once: the threshold counts failed requests, not failed attempts.
+import type { BreakerConfig } from '../config/schema.js';
+import { UpstreamError, type UpstreamClient, type UpstreamResponse } from './types.js';
+
+export interface BreakerState {
+  state: 'closed' | 'open' | 'half-open';
+  consecutiveFailures: number;
+  /** ISO time the circuit last opened. */
+  openedAt?: string;
+  /** ISO time a probe is let through; set while open. */
+  retryAt?: string;
+  /** How often it has opened since start-up. */
+  opens: number;
+}
+
+export interface BreakerDeps {
+  now?: () => number;
+  logger: { info(o: object): void; warn(o: object): void };
+}
+
+type Outcome = 'success' | 'failure' | 'neutral';
+
+// While a probe is out, others are told to come back soon: the probe decides in a moment.
+const PROBE_PENDING_RETRY_MS = 1_000;
+
+export function withBreaker(client: UpstreamClient, config: BreakerConfig, deps: BreakerDeps): { client: UpstreamClient; state(): BreakerState } {
+  const { enabled, failureThreshold, openSeconds } = config;
+  if (typeof enabled !== 'boolean') throw new Error(`breaker: enabled must be a boolean, got ${String(enabled)}`);
+  if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) throw new Error(`breaker: failureThreshold must be an integer >= 1, got ${String(failureThreshold)}`);
+  if (!Number.isSafeInteger(openSeconds) || openSeconds < 1) throw new Error(`breaker: openSeconds must be an integer >= 1, got ${String(openSeconds)}`);
+  if (!deps?.logger) throw new Error('breaker: logger is required');
+  if (!enabled) return { client, state: () => ({ state: 'closed', consecutiveFailures: 0, opens: 0 }) };
+
+  const now = deps.now ?? Date.now;
+  const { logger } = deps;
+  const districtId = client.districtId;
+  const openMs = openSeconds * 1000;
+
+  let circuit: 'closed' | 'open' = 'closed';
+  let failures = 0;
+  let opens = 0;
+  let openedAt = 0;
+  let probing = false;
+  // Bumped on every opening: an outcome of a request admitted before then is stale news.
+  let generation = 0;
+
+  function open(failureCount: number): void {
+    circuit = 'open';
+    openedAt = now();
+    opens++;
+    generation++;
+    logger.warn({ msg: 'circuit opened', district: districtId, failures: failureCount, openSeconds });
+  }
+
+  function close(): void {
+    circuit = 'closed';
+    failures = 0;
+    logger.info({ msg: 'circuit closed', district: districtId });
+  }
+
+  const refused = (retryAfterMs: number) =>
+    new UpstreamError('UPSTREAM_CIRCUIT_OPEN', `district "${districtId}" is failing; the circuit is open`, districtId, Math.max(0, Math.ceil(retryAfterMs)));
+
+  async function request(req: Parameters<UpstreamClient['request']>[0]): Promise<UpstreamResponse> {
+    if (circuit === 'open') {
+      const wait = openedAt + openMs - now();
+      if (wait > 0) throw refused(wait);
+      if (probing) throw refused(PROBE_PENDING_RETRY_MS);
+      return probe(req);
+    }
+    const admitted = generation;
+    const outcome = await settle(client.request(req));
+    if (admitted === generation && circuit === 'closed') {
+      if (outcome.kind === 'success') failures = 0;
+      else if (outcome.kind === 'failure' && ++failures >= failureThreshold) open(failures);
+    }
+    return outcome.unwrap();
+  }
+
+  async function probe(req: Parameters<UpstreamClient['request']>[0]): Promise<UpstreamResponse> {
+    probing = true;
+    try {
+      const outcome = await settle(client.request(req));
+      if (outcome.kind === 'success') close();
+      else if (outcome.kind === 'failure') open(++failures);
+      // A neutral probe (aborted, our queue full, credentials refused) proves nothing:
+      // the circuit stays half-open and the next request probes.
+      return outcome.unwrap();
+    } finally {
+      probing = false;
+    }
+  }
+
+  function state(): BreakerState {
+    if (circuit === 'closed') return { state: 'closed', consecutiveFailures: failures, opens, ...(opens > 0 && { openedAt: iso(openedAt) }) };
+    const retryAt = openedAt + openMs;
+    return { state: now() >= retryAt ? 'half-open' : 'open', consecutiveFailures: failures, openedAt: iso(openedAt), retryAt: iso(retryAt), opens };
+  }
+
+  return { client: { districtId, request, close: () => client.close() }, state };
+}
+
+function classify(res: UpstreamResponse | undefined, err: unknown): Outcome {
+  if (res) {
+    if (res.status >= 500 || res.status === 429) return 'failure';
+    // Refused credentials are a configuration problem, not an outage: opening the circuit
+    // would hide the real cause behind "district is failing".
+    if (res.status === 401 || res.status === 403) return 'neutral';
+    return 'success';
+  }
+  if (!(err instanceof UpstreamError)) return 'neutral';
+  switch (err.code) {
+    case 'UPSTREAM_TIMEOUT':
+    case 'UPSTREAM_UNREACHABLE':
+      return 'failure';
+    // Aborted and busy are ours. A failed token fetch is mostly refused credentials, and its
+    // code alone cannot tell an unreachable token endpoint apart.
+    default:
+      return 'neutral';
+  }
+}
+
+async function settle(p: Promise<UpstreamResponse>): Promise<{ kind: Outcome; unwrap(): UpstreamResponse }> {
+  try {
+    const res = await p;
+    return { kind: classify(res, undefined), unwrap: () => res };
+  } catch (err) {
+    return {
+      kind: classify(undefined, err),
+      unwrap: () => {
+        throw err;
+      },
+    };
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
