@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Scope } from '../core/oneroster/scopes.js';
+import { parseScopeParam, type Scope } from '../core/oneroster/scopes.js';
 
 export interface GatewayClient {
   clientId: string;
@@ -7,10 +7,19 @@ export interface GatewayClient {
   scopes: readonly Scope[];
   /** May force an upstream refresh with Cache-Control: no-cache. */
   allowNoCache: boolean;
+  /** Requests per second (token bucket); a cache hit costs `hitCost` of a request. */
+  rateLimit?: ClientRateLimit;
 }
 
-export interface ClientDefinition extends Omit<GatewayClient, 'allowNoCache'> {
+export interface ClientRateLimit {
+  requestsPerSecond: number;
+  burst?: number;
+  hitCost: number;
+}
+
+export interface ClientDefinition extends Omit<GatewayClient, 'allowNoCache' | 'rateLimit'> {
   allowNoCache?: boolean;
+  rateLimit?: ClientRateLimit | undefined;
   clientSecret?: string;
   clientSecretSha256?: string;
 }
@@ -45,6 +54,7 @@ export function createClientRegistry(definitions: readonly ClientDefinition[]): 
       districts: [...d.districts],
       scopes: [...d.scopes],
       allowNoCache: d.allowNoCache ?? false,
+      ...(d.rateLimit ? { rateLimit: Object.freeze({ ...d.rateLimit }) } : {}),
     });
     byId.set(d.clientId, { client, digest: Buffer.from(hex, 'hex') });
   }
@@ -64,4 +74,28 @@ export function createClientRegistry(definitions: readonly ClientDefinition[]): 
     },
     canSeeDistrict: (client, districtId) => client.districts.some((d) => districtMatches(d, districtId)),
   };
+}
+
+/**
+ * The scopes a token for `client` gets: those requested, which must all be the client's,
+ * or every scope the client has when none are requested (RFC 6749 §3.3). Throws a
+ * `ScopeRefusal` naming the unknown or ungranted scopes.
+ */
+export function grantScopes(client: GatewayClient, requested: string | undefined): Scope[] {
+  if (requested === undefined || requested.trim() === '') return [...client.scopes];
+  const { scopes: asked, unknown } = parseScopeParam(requested);
+  if (unknown.length > 0) throw new ScopeRefusal('unknown', unknown);
+  const denied = asked.filter((s) => !client.scopes.includes(s));
+  if (denied.length > 0) throw new ScopeRefusal('not_granted', denied);
+  return asked;
+}
+
+export class ScopeRefusal extends Error {
+  override readonly name = 'ScopeRefusal';
+  constructor(
+    readonly reason: 'unknown' | 'not_granted',
+    readonly scopes: readonly string[],
+  ) {
+    super(`${reason === 'unknown' ? 'unknown scope' : 'scope not granted'}: ${scopes.join(' ')}`);
+  }
 }

@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
-import type { ClientRegistry } from '../auth/clients.js';
+import { grantScopes, ScopeRefusal, type ClientRegistry } from '../auth/clients.js';
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../core/errors.js';
 import { parseRawQuery } from '../core/oneroster/query.js';
-import { parseScopeParam } from '../core/oneroster/scopes.js';
+import type { Scope } from '../core/oneroster/scopes.js';
 import type { AppEnv } from './env.js';
 
 const MAX_BODY = 8192;
@@ -72,14 +72,13 @@ export function tokenRoute(deps: { tokens: TokenService; clients: ClientRegistry
       });
     }
 
-    let scopes = [...client.scopes];
-    const requested = form.get('scope');
-    if (requested !== undefined && requested.trim() !== '') {
-      const { scopes: asked, unknown } = parseScopeParam(requested);
-      if (unknown.length > 0) throw new GatewayError('oauth_invalid_scope', `Unknown scope: ${unknown.slice(0, 5).join(' ').slice(0, 200)}`);
-      const denied = asked.filter((s) => !client.scopes.includes(s));
-      if (denied.length > 0) throw new GatewayError('oauth_invalid_scope', `Scope not granted to this client: ${denied.join(' ')}`);
-      scopes = asked;
+    let scopes: Scope[];
+    try {
+      scopes = grantScopes(client, form.get('scope'));
+    } catch (err) {
+      if (!(err instanceof ScopeRefusal)) throw err;
+      const listed = err.scopes.slice(0, 5).join(' ').slice(0, 200);
+      throw new GatewayError('oauth_invalid_scope', err.reason === 'unknown' ? `Unknown scope: ${listed}` : `Scope not granted to this client: ${listed}`);
     }
     const issued = deps.tokens.issue(client.clientId, scopes);
     deps.metrics?.tokenIssued(client.clientId);

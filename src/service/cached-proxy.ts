@@ -17,6 +17,12 @@ export interface CachedProxyRequest extends ProxyRequest {
   parsedBody?: unknown;
   /** The route's cache tags, when the caller already has them (they depend only on the URL). */
   tags?: string[];
+  /**
+   * Called once, when it is known whether the answer comes from the cache (`hit`, stale
+   * included) or from the district (`miss`), before the district is asked; it throws to
+   * refuse (a client over its rate limit).
+   */
+  admit?: (kind: 'hit' | 'miss') => Promise<void>;
 }
 
 export interface CachedProxyResponse extends ProxyResponse {
@@ -221,6 +227,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
 
   async function handleUncounted(req: CachedProxyRequest): Promise<CachedProxyResponse> {
     const scope = req.district.id;
+    if (req.admit && (req.endpoint.kind === 'write' || req.noCache)) await req.admit('miss');
     if (req.endpoint.kind === 'write') {
       const tags = tagsForWrite(req.endpoint, req.params, req.parsedBody);
       try {
@@ -232,7 +239,10 @@ export function createCachedProxy(options: CachedProxyOptions) {
       }
     }
     const fresh = policy.freshness(scope, routeCollection(req.endpoint));
-    if (fresh.ttlMs === 0 && fresh.staleMs === 0) return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+    if (fresh.ttlMs === 0 && fresh.staleMs === 0) {
+      if (req.admit && !req.noCache) await req.admit('miss');
+      return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+    }
 
     const key = keyOf(req);
     const tags = req.tags ?? tagsForRoute(req.endpoint, req.params);
@@ -240,6 +250,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
 
     const found = await cache.get(scope, key);
     const t = now();
+    if (req.admit) await req.admit(found?.valid && t < found.entry.staleUntil ? 'hit' : 'miss');
     if (found?.valid && t < found.entry.freshUntil) {
       events.lookup(found.tier, 'hit');
       return answer(found.entry, 'HIT');
