@@ -19,6 +19,8 @@ import { createProxyService } from './service/proxy-service.js';
 import { createVersionBridge } from './service/version-bridge.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
 import { createUpstreamClient, type DistrictUpstreamClient } from './upstream/index.js';
+import type { SharedBudgets } from './upstream/client.js';
+import { createLimits } from './limits/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface RunningGateway {
@@ -75,7 +77,14 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     logger.info({ msg: 'sandbox started', sandbox: s.id, version: s.version, authType: s.auth.type, users: s.users });
   }
 
-  const clientDeps = options.now ? { now: options.now } : {};
+  // Token buckets and semaphores, in Redis when the cache is (shared by the replicas).
+  const limits = await createLimits({ store: config.cache.store, keyPrefix: config.cache.keyPrefix, logger });
+  const shared: SharedBudgets = {
+    crossReplica: limits.kind === 'redis',
+    take: (key, cost, rate) => limits.rate.take(key, cost, rate),
+    acquire: (key, limit, o) => limits.semaphore.acquire(key, limit, o),
+  };
+  const clientDeps = { ...(options.now ? { now: options.now } : {}), shared };
   const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
   /** Every request sent to a district (each retry attempt too), counted and timed. */
   function measured(client: DistrictUpstreamClient): DistrictUpstreamClient {
@@ -201,6 +210,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     isReady: () => ready,
     limits: config.server.limits,
+    takeToken: (key: string, cost: number, rate: { requestsPerSecond: number; burst?: number }) => limits.rate.take(key, cost, rate),
     ...(metrics ? { metrics, metricsAuth: config.metrics.auth } : {}),
   });
 
@@ -280,6 +290,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
         await classlink?.stop();
         await districts.close();
         await backend.close();
+        await limits.close();
         await Promise.allSettled([...sandboxes.values()].map((s) => s.close()));
         logger.info({ msg: 'stopped' });
       })();

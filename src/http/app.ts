@@ -13,7 +13,7 @@ import { bearerAuth, bearerAuthenticator, bearerVerifier } from './bearer-auth.j
 import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
-import { oneRosterRoute } from './oneroster-route.js';
+import { oneRosterRoute, type OneRosterRouteOptions } from './oneroster-route.js';
 import { tokenRoute } from './token-route.js';
 
 export interface AppDeps {
@@ -37,6 +37,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** `admin`: /metrics needs the admin token. */
   metricsAuth?: 'none' | 'admin';
+  /** Client rate limits' token buckets; absent: clients are not limited. */
+  takeToken?: OneRosterRouteOptions['takeToken'];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -174,6 +176,8 @@ export function createApp(deps: AppDeps): GatewayHttp {
     proxy: deps.proxy,
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
     limits: deps.limits ?? DEFAULT_INPUT_LIMITS,
+    ...(deps.takeToken ? { takeToken: deps.takeToken } : {}),
+    ...(metrics ? { onRateLimited: (id: string) => metrics.rateLimited(id) } : {}),
   });
   const authenticate = bearerAuthenticator(deps);
   const guarded = async (c: Context<AppEnv>) => {

@@ -16,6 +16,10 @@ export interface OneRosterRouteOptions {
   /** server.publicUrl; when absent, links use the request's own origin. */
   publicUrl?: string;
   limits: InputLimits;
+  /** Takes from a client's token bucket (shared by the replicas with Redis); absent: no client limits. */
+  takeToken?: (key: string, cost: number, rate: { requestsPerSecond: number; burst?: number }) => Promise<{ ok: boolean; retryAfterMs: number }>;
+  /** A client refused by its rate limit (metrics). */
+  onRateLimited?: (clientId: string) => void;
 }
 
 const ROOT = '/ims/oneroster';
@@ -85,6 +89,32 @@ function districtRoot(id: string): string {
   if (!root) roots.set(id, (root = `/districts/${encodeURIComponent(id)}${ROOT}`));
   return root;
 }
+
+/**
+ * The request's admission: a cache hit costs the client `hitCost` of a request, anything
+ * that reaches the district a whole one. Over the limit: 429 with Retry-After (server_busy).
+ */
+function admitter(
+  clientId: string,
+  limit: NonNullable<GatewayClient['rateLimit']>,
+  take: NonNullable<OneRosterRouteOptions['takeToken']>,
+  onRefused: ((clientId: string) => void) | undefined,
+): (kind: 'hit' | 'miss') => Promise<void> {
+  const admit = async (kind: 'hit' | 'miss') => {
+    const cost = kind === 'hit' ? limit.hitCost : 1;
+    if (cost === 0) return;
+    const taken = await take(`client:${clientId}`, cost, limit);
+    if (taken.ok) return;
+    onRefused?.(clientId);
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    throw new GatewayError('rate_limited', `Client "${clientId}" is over its rate limit of ${limit.requestsPerSecond} requests per second; retry after ${seconds} s.`, {
+      headers: { 'retry-after': String(seconds) },
+    });
+  };
+  return Object.assign(admit, { hitCost: limit.hitCost });
+}
+
+const hitCostOf = (routed: RoutedRequest) => (routed.req.admit as { hitCost?: number } | undefined)?.hitCost ?? 0;
 
 /** Who asks, as the bearer check established it. */
 export interface Caller {
@@ -160,6 +190,8 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     };
     // Only writes are cancelled with their client; a read's fetch may serve other waiters.
     if (endpoint.kind === 'write') req.signal = raw.signal;
+    const limit = caller.client.rateLimit;
+    if (limit && opts.takeToken) req.admit = admitter(caller.client.clientId, limit, opts.takeToken, opts.onRateLimited);
     return { method, district, route, req };
   }
 
@@ -167,6 +199,8 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     route,
     /** A fresh L1 hit answered synchronously, or undefined (then use `handle`). */
     freshHit(routed: RoutedRequest, head: boolean): Response | undefined {
+      // A client whose hits cost something goes the full way, where its bucket is asked.
+      if (routed.req.admit && (routed.req.district.id === '' || hitCostOf(routed) > 0)) return undefined;
       const res = opts.proxy.freshHit(routed.req);
       return res && toResponse(res, head, routed.req.requestId);
     },

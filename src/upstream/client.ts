@@ -10,7 +10,7 @@ import { createLimiter } from './limiter.js';
 import { oauth1 } from './oauth1.js';
 import { oauth2 } from './oauth2.js';
 import { buildQueryString } from './rfc3986.js';
-import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';
+import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from './types.js';
 
 /** A district's own client: `close` cuts at once (shutdown); `retire` lets its requests finish first. */
 export interface DistrictUpstreamClient extends UpstreamClient {
@@ -29,6 +29,19 @@ export interface UpstreamClientDeps {
   maxBodyBytes?: number;
   /** How long a retired client must stay idle before it closes; defaults to 2 s. */
   retireLingerMs?: number;
+  /**
+   * Budgets shared by every replica (Redis): the district's request rate
+   * (`upstream.rateLimit`), and its `maxConcurrency` counted across replicas.
+   */
+  shared?: SharedBudgets;
+}
+
+/** The slice of src/limits the client needs (the composition root passes the real one). */
+export interface SharedBudgets {
+  /** False when the store is this process only: the local limiter is then the whole story. */
+  readonly crossReplica: boolean;
+  take(key: string, cost: number, rate: { requestsPerSecond: number; burst?: number }): Promise<{ ok: boolean; retryAfterMs: number }>;
+  acquire(key: string, limit: number, opts: { timeoutMs: number; leaseMs: number; signal?: AbortSignal }): Promise<(() => void) | undefined>;
 }
 
 // Headers the caller may not set: the client owns authentication and connection management,
@@ -71,14 +84,53 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
   });
   const send = authScheme(district.auth, districtId, deps.now)(transport.send);
 
+  const shared = deps.shared;
+  const busy = (why: string) => new UpstreamError('UPSTREAM_BUSY', `district "${districtId}" is busy: ${why}`, districtId);
+  /** The district's shared slot and request token, waited for within queueTimeoutMs. */
+  async function budgeted<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (!shared) return fn();
+    const deadline = performance.now() + opts.queueTimeoutMs;
+    const release = shared.crossReplica
+      ? await shared
+          .acquire(`upstream:${districtId}`, opts.maxConcurrency, {
+            timeoutMs: opts.queueTimeoutMs,
+            leaseMs: opts.timeoutMs + 5_000,
+            ...(signal ? { signal } : {}),
+          })
+          .catch((err: unknown) => {
+            if (signal?.aborted) throw new UpstreamError('UPSTREAM_ABORTED', 'aborted', districtId);
+            throw err;
+          })
+      : () => undefined;
+    if (!release) throw busy('every replica-wide slot is taken');
+    try {
+      if (opts.rateLimit) {
+        for (;;) {
+          const taken = await shared.take(`upstream:${districtId}`, 1, opts.rateLimit);
+          if (taken.ok) break;
+          if (performance.now() + taken.retryAfterMs > deadline) throw busy('its request rate budget is spent');
+          await new Promise((r) => setTimeout(r, taken.retryAfterMs));
+          if (signal?.aborted) throw new UpstreamError('UPSTREAM_ABORTED', 'aborted', districtId);
+        }
+      }
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
   async function request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const outgoing = toTransportRequest(req, origin, basePath);
-    return limiter.run(async () => {
-      // Measured inside the slot: queue wait is ours, not the upstream's.
-      const started = performance.now();
-      const res = await send(outgoing);
-      return { ...res, elapsedMs: performance.now() - started };
-    }, req.signal);
+    return limiter.run(
+      () =>
+        budgeted(async () => {
+          // Measured inside the slot: queue wait is ours, not the upstream's.
+          const started = performance.now();
+          const res = await send(outgoing);
+          return { ...res, elapsedMs: performance.now() - started };
+        }, req.signal),
+      req.signal,
+    );
   }
 
   let closing: Promise<void> | undefined;
