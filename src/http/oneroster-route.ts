@@ -200,7 +200,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     /** A fresh L1 hit answered synchronously, or undefined (then use `handle`). */
     freshHit(routed: RoutedRequest, head: boolean): Response | undefined {
       // A client whose hits cost something goes the full way, where its bucket is asked.
-      if (routed.req.admit && (routed.req.district.id === '' || hitCostOf(routed) > 0)) return undefined;
+      if (routed.req.admit && hitCostOf(routed) > 0) return undefined;
       const res = opts.proxy.freshHit(routed.req);
       return res && toResponse(res, head, routed.req.requestId);
     },
