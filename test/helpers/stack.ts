@@ -22,6 +22,7 @@ export interface ClientSpec {
   clientSecretSha256?: string;
   districts: string[];
   scopes: string[];
+  rateLimit?: { requestsPerSecond: number; burst?: number; hitCost?: number };
 }
 
 export interface Stack {
