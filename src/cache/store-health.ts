@@ -32,12 +32,15 @@ export function describeError(err: unknown): { name: string; code?: string; mess
 
 export interface StoreHealthOptions {
   store: 'memory' | 'redis';
-  logger: CacheLogger;
+  logger: Pick<CacheLogger, 'warn' | 'info'>;
   /** Called when the store works again (replay what it missed). */
   onRecovered?: () => void;
+  /** The log lines' `msg`s, for another user of a store (the rate limits). */
+  messages?: { down: string; recovered: string };
 }
 
-export function createStoreHealth({ store, logger, onRecovered }: StoreHealthOptions): StoreHealth {
+export function createStoreHealth({ store, logger, onRecovered, messages }: StoreHealthOptions): StoreHealth {
+  const say = messages ?? { down: 'cache store unavailable', recovered: 'cache store recovered' };
   let down = false;
   let silent = false;
   // Real time on purpose: the injectable clock of entries may stand still in tests.
@@ -57,13 +60,13 @@ export function createStoreHealth({ store, logger, onRecovered }: StoreHealthOpt
       if (down || silent) return;
       down = true;
       nextProbe = Date.now() + PROBE_MS;
-      logger.warn({ msg: 'cache store unavailable', store, op, err: describeError(err) });
+      logger.warn({ msg: say.down, store, op, err: describeError(err) });
     },
     ok() {
       if (!down) return;
       down = false;
       if (silent) return;
-      logger.info({ msg: 'cache store recovered', store });
+      logger.info({ msg: say.recovered, store });
       onRecovered?.();
     },
     silence() {

@@ -1,44 +1,18 @@
-// Fail-open bookkeeping for the limits' Redis, the same breaker as the cache's
-// (src/cache/store-health.ts) with lines of its own: one warning when Redis goes away, one
+// Fail-open bookkeeping for the limits' Redis: the cache's breaker
+// (src/cache/store-health.ts) with log lines of its own: one warning when Redis goes away, one
 // line when it is back; meanwhile commands are skipped but for one probe every PROBE_MS, so
 // a dead or hung Redis costs a take nothing.
 import type { RedisClient } from '../cache/redis-connection.js';
-import { describeError, type StoreHealth } from '../cache/store-health.js';
+import { createStoreHealth, type StoreHealth } from '../cache/store-health.js';
 import type { limitKeys } from './redis-scripts.js';
 import type { LimitsLogger } from './types.js';
 
-const PROBE_MS = 250;
-
 export function createLimitsHealth(logger: LimitsLogger): StoreHealth {
-  let down = false;
-  let silent = false;
-  let nextProbe = 0;
-  return {
-    get down() {
-      return down;
-    },
-    allow() {
-      if (!down) return true;
-      const t = Date.now();
-      if (t < nextProbe) return false;
-      nextProbe = t + PROBE_MS;
-      return true;
-    },
-    fail(op, err) {
-      if (down || silent) return;
-      down = true;
-      nextProbe = Date.now() + PROBE_MS;
-      logger.warn({ msg: 'rate-limit store unavailable: limiting per replica', store: 'redis', op, err: describeError(err) });
-    },
-    ok() {
-      if (!down) return;
-      down = false;
-      if (!silent) logger.info({ msg: 'rate-limit store recovered', store: 'redis' });
-    },
-    silence() {
-      silent = true;
-    },
-  };
+  return createStoreHealth({
+    store: 'redis',
+    logger,
+    messages: { down: 'rate-limit store unavailable: limiting per replica', recovered: 'rate-limit store recovered' },
+  });
 }
 
 export class LimitsStoreSkipped extends Error {
