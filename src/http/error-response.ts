@@ -31,7 +31,9 @@ export function parserErrorBytes(code: string | undefined): string {
   const [status, reason, description] =
     code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'Request Header Fields Too Large', 'The request line or headers are too large.']
-      : [400, 'Bad Request', 'The request is not valid HTTP.'];
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request did not arrive in time.']
+        : [400, 'Bad Request', 'The request is not valid HTTP.'];
   const body = JSON.stringify(statusInfoBody('v1p2', { codeMajor: 'failure', codeMinor: 'invaliddata', description }));
   return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
