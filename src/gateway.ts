@@ -220,7 +220,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // Node's own answer has no body; a half-sent response cannot take another.
-    if ((err.code === 'ECONNRESET' || !socket.writable) && !socket.destroyed) return void socket.destroy();
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     socket.end(parserErrorBytes(err.code));
   });
   const port = (server.address() as AddressInfo).port;

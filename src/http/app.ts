@@ -66,7 +66,8 @@ export function createApp(deps: AppDeps): GatewayHttp {
   const { metrics } = deps;
   /** The request's metrics, and its access line when info logging is on. */
   function writeAccessLine(a: AccessLine): void {
-    metrics?.httpRequest(a.district ?? '', a.route, a.status, a.cache ?? '', (performance.now() - a.started) / 1000);
+    const totalMs = performance.now() - a.started;
+    metrics?.httpRequest(a.district ?? '', a.route, a.status, a.cache ?? '', totalMs / 1000);
     if (!logger.isLevelEnabled('info')) return;
     logger.info({
       msg: 'request',
@@ -78,7 +79,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
       status: a.status,
       cache: a.cache,
       upstreamMs: a.upstreamMs,
-      totalMs: Math.round((performance.now() - a.started) * 10) / 10,
+      totalMs: Math.round(totalMs * 10) / 10,
     });
   }
   function accessLog(c: Context<AppEnv>, status: number, started: number): void {

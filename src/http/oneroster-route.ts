@@ -100,7 +100,7 @@ function admitter(
   take: NonNullable<OneRosterRouteOptions['takeToken']>,
   onRefused: ((clientId: string) => void) | undefined,
 ): (kind: 'hit' | 'miss') => Promise<void> {
-  const admit = async (kind: 'hit' | 'miss') => {
+  return async (kind) => {
     const cost = kind === 'hit' ? limit.hitCost : 1;
     if (cost === 0) return;
     const taken = await take(`client:${clientId}`, cost, limit);
@@ -111,10 +111,7 @@ function admitter(
       headers: { 'retry-after': String(seconds) },
     });
   };
-  return Object.assign(admit, { hitCost: limit.hitCost });
 }
-
-const hitCostOf = (routed: RoutedRequest) => (routed.req.admit as { hitCost?: number } | undefined)?.hitCost ?? 0;
 
 /** Who asks, as the bearer check established it. */
 export interface Caller {
@@ -131,6 +128,8 @@ export interface RoutedRequest {
   district: District;
   route: string;
   req: CachedProxyRequest;
+  /** The client pays for cache hits too: its bucket must be asked, so no synchronous hit. */
+  hitsCharged: boolean;
 }
 
 /** The answer as the client gets it: X-Cache, Age, Cache-Control and the request id added. */
@@ -190,9 +189,9 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     };
     // Only writes are cancelled with their client; a read's fetch may serve other waiters.
     if (endpoint.kind === 'write') req.signal = raw.signal;
-    const limit = caller.client.rateLimit;
-    if (limit && opts.takeToken) req.admit = admitter(caller.client.clientId, limit, opts.takeToken, opts.onRateLimited);
-    return { method, district, route, req };
+    const limit = opts.takeToken ? caller.client.rateLimit : undefined;
+    if (limit) req.admit = admitter(caller.client.clientId, limit, opts.takeToken!, opts.onRateLimited);
+    return { method, district, route, req, hitsCharged: (limit?.hitCost ?? 0) > 0 };
   }
 
   return {
@@ -200,7 +199,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     /** A fresh L1 hit answered synchronously, or undefined (then use `handle`). */
     freshHit(routed: RoutedRequest, head: boolean): Response | undefined {
       // A client whose hits cost something goes the full way, where its bucket is asked.
-      if (routed.req.admit && hitCostOf(routed) > 0) return undefined;
+      if (routed.hitsCharged) return undefined;
       const res = opts.proxy.freshHit(routed.req);
       return res && toResponse(res, head, routed.req.requestId);
     },

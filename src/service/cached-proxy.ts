@@ -185,7 +185,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
     freshHit(req: CachedProxyRequest): CachedProxyResponse | undefined {
       if (req.endpoint.kind === 'write' || req.noCache) return undefined;
       // An `auto` district not probed yet: `handle` asks it first.
-      if (req.district.versionProbe?.current() === undefined && req.district.versionProbe) return undefined;
+      if (req.district.versionProbe && req.district.versionProbe.current() === undefined) return undefined;
       const entry = cache.peek(req.district.id, keyOf(req));
       if (!entry || now() >= entry.freshUntil) return undefined;
       count(req.district.id, 'HIT');
@@ -227,8 +227,12 @@ export function createCachedProxy(options: CachedProxyOptions) {
 
   async function handleUncounted(req: CachedProxyRequest): Promise<CachedProxyResponse> {
     const scope = req.district.id;
-    if (req.admit && (req.endpoint.kind === 'write' || req.noCache)) await req.admit('miss');
-    if (req.endpoint.kind === 'write') {
+    const write = req.endpoint.kind === 'write';
+    const fresh = write ? undefined : policy.freshness(scope, routeCollection(req.endpoint));
+    const uncacheable = !fresh || (fresh.ttlMs === 0 && fresh.staleMs === 0);
+    // What never comes from the cache is charged as a district request, before it is sent.
+    if (req.admit && (uncacheable || req.noCache)) await req.admit('miss');
+    if (write) {
       const tags = tagsForWrite(req.endpoint, req.params, req.parsedBody);
       try {
         return { ...(await proxy.handle(req)), cache: 'BYPASS' };
@@ -238,11 +242,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
         await cache.bump(scope, tags);
       }
     }
-    const fresh = policy.freshness(scope, routeCollection(req.endpoint));
-    if (fresh.ttlMs === 0 && fresh.staleMs === 0) {
-      if (req.admit && !req.noCache) await req.admit('miss');
-      return { ...(await proxy.handle(req)), cache: 'BYPASS' };
-    }
+    if (uncacheable) return { ...(await proxy.handle(req)), cache: 'BYPASS' };
 
     const key = keyOf(req);
     const tags = req.tags ?? tagsForRoute(req.endpoint, req.params);

@@ -8,7 +8,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { redisUrl, uniquePrefix } from '../cache/redis-env.js';
-import { ALL_SCOPES, TOKEN_SECRET, bearerSandbox, startStack, type Stack } from '../helpers/stack.js';
+import { ALL_SCOPES, TOKEN_SECRET, bearerSandbox, startStack, tokenAt, type Stack } from '../helpers/stack.js';
 
 const BEARER = { type: 'bearer', token: 'classlink-bearer-token-xyz' };
 
@@ -119,10 +119,7 @@ describe.runIf(url)('budgets shared by two replicas through Redis', () => {
       );
       replicas.push(await startGateway(config, { logger: createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }) }));
     }
-    for (const r of replicas) {
-      const res = await request(r.url).post('/oauth/token').type('form').send('grant_type=client_credentials&client_id=app&client_secret=app-secret-value');
-      tokens.push(res.body.access_token);
-    }
+    for (const r of replicas) tokens.push(await tokenAt(r.url));
   });
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.close()));

@@ -6,7 +6,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { redisUrl, uniquePrefix } from '../cache/redis-env.js';
-import { ALL_SCOPES, TOKEN_SECRET } from '../helpers/stack.js';
+import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
 
 // Two gateway replicas sharing one real Redis, in front of one slow sandbox district.
 const url = redisUrl();
@@ -42,10 +42,7 @@ describe.runIf(url)('two replicas sharing Redis', () => {
       const logger = createLogger({ destination: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }) });
       replicas.push(await startGateway(config, { logger }));
     }
-    for (const r of replicas) {
-      const res = await request(r.url).post('/oauth/token').type('form').send('grant_type=client_credentials&client_id=app&client_secret=app-secret-value');
-      tokens.push(res.body.access_token);
-    }
+    for (const r of replicas) tokens.push(await tokenAt(r.url));
   });
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.close()));
@@ -120,7 +117,7 @@ describe.runIf(url)('delta sync across replicas', () => {
       const config = replicaConfig(sandbox, prefix, { enabled: true, intervalSeconds: 3600 });
       replicas.push(await startGateway(config, { logger: createLogger({ level: 'silent' }) }));
     }
-    token = (await request(replicas[0]!.url).post('/oauth/token').type('form').send('grant_type=client_credentials&client_id=app&client_secret=app-secret-value')).body.access_token;
+    token = await tokenAt(replicas[0]!.url);
   });
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.close()));

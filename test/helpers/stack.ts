@@ -142,3 +142,11 @@ export const bearerSandbox = (extra: Partial<SandboxOptions> = {}): SandboxOptio
 
 /** Every upstream secret a test stack uses: none may ever reach a client or a log. */
 export const UPSTREAM_SECRETS = ['cs-springfield-secret', 'oauth2-upstream-secret', 'classlink-bearer-token-xyz'];
+
+/** A token from any running gateway (a replica started without startStack), client credentials in the body. */
+export async function tokenAt(gatewayUrl: string, clientId = 'app', secret = 'app-secret-value'): Promise<string> {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
+  const res = await request(gatewayUrl).post('/oauth/token').type('form').send(form.toString());
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status}`);
+  return res.body.access_token as string;
+}
