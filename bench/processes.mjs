@@ -59,7 +59,7 @@ export async function sandboxProcess(options) {
       child.once('message', (m) => resolve(m.hits));
       child.send({ cmd });
     });
-  return { url, baseUrl: `${url}/ims/oneroster`, hits: () => ask('hits'), resetHits: () => ask('reset'), stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid, baseUrl: `${url}/ims/oneroster`, hits: () => ask('hits'), resetHits: () => ask('reset'), stop: () => child.kill('SIGTERM') };
 }
 
 /** A bare hono server answering `body` with `headers`; resolves with its URL. */
@@ -68,7 +68,7 @@ export async function bareServer(bodyFile, headers) {
   const child = spawnServer(['bench/bare-server.mjs', String(port), bodyFile, JSON.stringify(headers)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await firstLine(child, (l) => (l.trim() === 'ready' ? true : undefined));
-  return { url: `http://127.0.0.1:${port}`, cpuMs: () => cpuMs(child.pid), stop: () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, cpuMs: () => cpuMs(child.pid), stop: () => child.kill('SIGTERM') };
 }
 
 /** Starts `node dist/main.js` on a config object; resolves when /readyz answers 200. */
@@ -84,7 +84,7 @@ export async function gatewayProcess(config, env = {}) {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ok) return { url, cpuMs: () => cpuMs(child.pid), stop: () => child.kill('SIGTERM') };
+    if (ok) return { url, pid: child.pid, cpuMs: () => cpuMs(child.pid), stop: () => child.kill('SIGTERM') };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('gateway did not become ready');
