@@ -79,6 +79,13 @@ export function createMemoryLeases(now: () => number): LeaseStore {
       held.set(name, owner);
       return true;
     },
+    async renew(name, ttlMs) {
+      assertTtl(ttlMs);
+      const owner = held.get(name);
+      if (owner === undefined || owners.get(name) !== owner) return false;
+      owners.set(name, owner, ttlMs);
+      return true;
+    },
     async release(name) {
       const owner = held.get(name);
       held.delete(name);

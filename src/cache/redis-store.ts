@@ -26,6 +26,8 @@ return gens`;
 
 // Delete only our own lease: after it expired, another replica may hold the name.
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+// Extend only our own lease, for the same reason.
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 export function redisKeys(prefix: string) {
   return {
@@ -133,6 +135,19 @@ export function createRedisLeases({ client, prefix, health, commandTimeoutMs }: 
         health.fail('lease', err);
         held.set(name, DOWN);
         return true;
+      }
+    },
+    async renew(name, ttlMs) {
+      assertTtl(ttlMs);
+      const owner = held.get(name);
+      if (owner === undefined) return false;
+      if (owner === DOWN) return true; // nothing to extend: no replica can see it either
+      try {
+        const n = await call(() => client.eval(RENEW, { keys: [keys.lease(name)], arguments: [owner, String(ttlMs)] }));
+        return Number(n) === 1;
+      } catch (err) {
+        health.fail('lease', err);
+        return false;
       }
     },
     async release(name) {

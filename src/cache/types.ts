@@ -79,6 +79,8 @@ export interface TieredCache {
 export interface LeaseStore {
   /** True when this caller now holds the lease. */
   acquire(name: string, ttlMs: number): Promise<boolean>;
+  /** Extends a lease this process still holds to `ttlMs` from now; false when it is no longer ours. */
+  renew(name: string, ttlMs: number): Promise<boolean>;
   /** Releases only a lease this process holds. */
   release(name: string): Promise<void>;
 }

@@ -45,6 +45,12 @@ export interface CachedProxyOptions {
   logger: { warn(o: object): void };
   /** How long to wait for another replica's fetch of the same page. */
   coalesceWaitMs: number;
+  /**
+   * How long a replica's claim on a page outlives the replica: the holder renews it every
+   * third of this while it fetches, so a replica that dies mid-fetch holds the others up
+   * this long, not `coalesceWaitMs`. Default 3000.
+   */
+  leaseTtlMs?: number;
   now?: () => number;
   events?: CacheEvents;
 }
@@ -68,6 +74,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createCachedProxy(options: CachedProxyOptions) {
   const { proxy, backend, policy, logger } = options;
   const { cache, leases } = backend;
+  const leaseTtlMs = options.leaseTtlMs ?? 3_000;
+  if (!Number.isInteger(leaseTtlMs) || leaseTtlMs < 3) throw new RangeError(`leaseTtlMs must be an integer >= 3, got ${leaseTtlMs}`);
   const now = options.now ?? Date.now;
   const events: CacheEvents = options.events ?? { lookup() {}, staleServed() {} };
   const flights = new Map<string, Promise<CacheEntry & { fetched?: { requests: number; ms: number } }>>();
@@ -144,13 +152,16 @@ export function createCachedProxy(options: CachedProxyOptions) {
       const lease = `${req.district.id}|${key}`;
       const deadline = now() + options.coalesceWaitMs;
       for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
-        if (await leases.acquire(lease, options.coalesceWaitMs + 5_000)) {
+        if (await leases.acquire(lease, leaseTtlMs)) {
+          const renewal = setInterval(() => void leases.renew(lease, leaseTtlMs).catch(() => {}), leaseTtlMs / 3);
+          renewal.unref();
           try {
             // Another replica may have stored it between our lookup and our lease.
             const again = req.noCache ? undefined : await cache.get(req.district.id, key);
             if (again?.valid && now() < again.entry.freshUntil) return again.entry;
             return await fetchAndStore(req, key, tags);
           } finally {
+            clearInterval(renewal);
             await leases.release(lease);
           }
         }

@@ -274,6 +274,37 @@ export function storeContract(name: string, make: MakeBackend, { shared }: Contr
       await expect(b.leases.acquire(name, 0)).rejects.toThrow(RangeError);
     });
 
+    it('keeps a renewed lease past its first TTL, and renews only a lease still held', async () => {
+      const b = await backend();
+      const name = `lease-${uid()}`;
+      expect(await b.leases.acquire(name, 150)).toBe(true);
+      for (let i = 0; i < 4; i++) {
+        await sleep(60);
+        expect(await b.leases.renew(name, 150)).toBe(true);
+      }
+      // 240 ms after it was taken for 150 ms: still held.
+      expect(await b.leases.acquire(name, 5_000)).toBe(false);
+      await sleep(200);
+      expect(await b.leases.acquire(name, 5_000)).toBe(true);
+      expect(await b.leases.renew(`never-${uid()}`, 150)).toBe(false);
+      await b.leases.release(name);
+      expect(await b.leases.renew(name, 150)).toBe(false);
+      await expect(b.leases.renew(name, 0)).rejects.toThrow(RangeError);
+    });
+
+    if (shared) it('does not let a holder whose lease expired renew the next holder\'s lease', async () => {
+      const a = await backend();
+      const other = await backend();
+      const name = `lease-${uid()}`;
+      expect(await a.leases.acquire(name, 50)).toBe(true);
+      await sleep(100);
+      expect(await other.leases.acquire(name, 100)).toBe(true);
+      expect(await a.leases.renew(name, 5_000)).toBe(false);
+      await sleep(150);
+      // other's 100 ms lease was not stretched by a's renew.
+      expect(await a.leases.acquire(name, 5_000)).toBe(true);
+    });
+
     // Two instances over one store: only a shared (Redis) store can have them.
     if (shared) it('ignores a release by a caller that does not hold the lease', async () => {
       const a = await backend();
