@@ -42,7 +42,7 @@ export async function createCacheBackend(options: CacheBackendOptions): Promise<
       cache?.clearL1();
     };
     cache = createTieredCache({
-      tier: createMemoryTier(o.maxMemoryBytes),
+      tier: createMemoryTier(o.maxMemoryBytes, (id, entry) => cache?.dropL1(id, entry)),
       health,
       maxMemoryBytes: o.maxMemoryBytes,
       l1MaxAgeMs: Infinity,

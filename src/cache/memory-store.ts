@@ -1,39 +1,34 @@
 // The single-process stores: the shared tier, leases and state live in this process. The
-// L2 keeps the two-tier shape of Redis mode (so both modes behave alike) but is bounded:
-// Keyv's default Map never forgets an entry that is not read again.
+// L2 keeps the two-tier shape of Redis mode, so both modes behave alike.
 import { randomUUID } from 'node:crypto';
-import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
-import { keyvEntryCodec } from './entry-codec.js';
+import { entryFootprint } from './entry-codec.js';
 import { assertTtl, type SharedTier } from './shared-tier.js';
 import type { CacheEntry, LeaseStore, SharedState } from './types.js';
 
-/** A Map-like store for Keyv, bounded in (estimated) bytes and honouring Keyv's ttl. */
-function boundedMap(maxBytes: number) {
-  // Serialized values are mostly ASCII JSON: V8 keeps those one byte a char.
-  const lru = new LRUCache<string, string>({ maxSize: maxBytes, sizeCalculation: (v, k) => v.length + k.length * 2 + 100 });
-  return {
-    get: (k: string) => lru.get(k),
-    set: (k: string, v: string, ttl?: number) => {
-      lru.set(k, v, ttl ? { ttl } : {});
-      return true;
-    },
-    delete: (k: string) => lru.delete(k),
-    clear: () => lru.clear(),
-  };
-}
-
-export function createMemoryTier(maxBytes: number): SharedTier {
-  const entries = new Keyv<CacheEntry>({ store: boundedMap(maxBytes), useKeyPrefix: false, throwOnErrors: true, ...keyvEntryCodec });
+/**
+ * The single-process L2: the entry objects themselves, bounded in bytes as L1 is. It holds the
+ * very objects L1 holds (the same body Buffer), and tells L1 of every removal (`onDrop`) so
+ * L1 never keeps a page L2 let go: the process then holds at most `maxBytes` of pages, once.
+ * (A serialised copy here held every page twice, and only one copy was counted.)
+ */
+export function createMemoryTier(maxBytes: number, onDrop: (id: string, entry: CacheEntry) => void = () => {}): SharedTier {
+  const entries = new LRUCache<string, CacheEntry>({
+    maxSize: maxBytes,
+    sizeCalculation: (entry, id) => entryFootprint(entry, id),
+    // Every removal (eviction, overwrite, delete, expiry) passes here.
+    dispose: (entry, id) => onDrop(id, entry),
+  });
   const generations = new Map<string, Map<string, number>>();
 
   return {
     getEntry: async (id) => entries.get(id),
     setEntry: async (id, entry, ttlMs) => {
-      await entries.set(id, entry, ttlMs);
+      assertTtl(ttlMs);
+      entries.set(id, entry, { ttl: ttlMs });
     },
     deleteEntry: async (_scope, id) => {
-      await entries.delete(id);
+      entries.delete(id);
     },
     readGenerations: async (scope, tags) => tags.map((tag) => generations.get(scope)?.get(tag) ?? 0),
     addGenerations: async (scope, tags, increments) => {

@@ -33,6 +33,8 @@ export interface TieredCacheInternals extends ProcessTieredCache {
   resync(): void;
   /** The store is reachable again: push the bumps it missed. */
   replayPendingBumps(): Promise<void>;
+  /** The in-process store let this entry go: so does L1, unless it holds a newer one. */
+  dropL1(id: string, entry: CacheEntry): void;
 }
 
 interface L1Item {
@@ -205,6 +207,9 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     stats: () => ({ l1Bytes: l1.calculatedSize, l1Entries: l1.size }),
     scopeStats: (scope) => ({ ...(perScope.get(scopePart(scope)) ?? { l1Entries: 0, l1Bytes: 0 }) }),
     clearL1: () => l1.clear(),
+    dropL1(id, entry) {
+      if (l1.peek(id, { allowStale: true })?.entry === entry) l1.delete(id);
+    },
     close: () => deps.close(),
 
     applyMessage(raw) {
