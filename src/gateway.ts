@@ -1,12 +1,13 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createClientRegistry, sha256Hex, type ClientRegistry } from './auth/clients.js';
 import { createTokenService } from './auth/tokens.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
-import { parserErrorBytes } from './http/error-response.js';
-import type { Logger } from './observability/logger.js';
+import { parserErrorBytes, requestErrorResponse } from './http/error-response.js';
+import { safeErrorFields, type Logger } from './observability/logger.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
 import { assembleDistrict, createDistrictRegistry, type District } from './routing/districts.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
@@ -214,14 +215,25 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ...(metrics ? { metrics, metricsAuth: config.metrics.auth } : {}),
   });
 
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: http.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
-    s.once('error', reject);
+  // serve() without its errorHandler would answer what @hono/node-server cannot make a Request
+  // of (a backslash in the path, a bad Host header) with a bare 400, outside the JSON envelope.
+  const listener = getRequestListener(http.fetch, {
+    hostname: config.server.host,
+    errorHandler(err) {
+      if (!(err instanceof Error && err.name === 'RequestError')) logger.error({ msg: 'unhandled error', ...safeErrorFields(err) });
+      return requestErrorResponse(err);
+    },
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = createServer(listener);
+    s.once('error', reject);
+    s.listen(config.server.port, config.server.host, () => resolve(s));
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     // Node's own answer has no body; a half-sent response cannot take another.
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    socket.end(parserErrorBytes(err.code));
+    // The method is readable even when the rest of the request line is not (e.g. a byte > 0x7e in the URL).
+    socket.end(parserErrorBytes(err.code, err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD '));
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;

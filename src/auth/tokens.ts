@@ -46,16 +46,19 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== HEADER) return undefined;
-    const given = Buffer.from(parts[2]!, 'base64url');
-    const expected = sign(`${parts[0]}.${parts[1]}`);
+    // The signature's text, not its decoded bytes: Node's base64url decoder also takes '+' '/'
+    // '=' and ignores a last character's spare bits, so other spellings of it would pass too.
+    const given = Buffer.from(parts[2]!);
+    const expected = Buffer.from(b64url(sign(`${parts[0]}.${parts[1]}`)));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    let body: Record<string, unknown>;
+    let body: unknown;
     try {
-      body = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+      body = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
     } catch {
       return undefined;
     }
-    const { iss, sub, scope, iat, exp, jti } = body;
+    if (!body || typeof body !== 'object') return undefined;
+    const { iss, sub, scope, iat, exp, jti } = body as Record<string, unknown>;
     if (iss !== ISSUER || typeof sub !== 'string' || typeof scope !== 'string') return undefined;
     if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string') return undefined;
     const scopes = scope.split(' ').filter(Boolean).map(normalizeScope);

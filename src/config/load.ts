@@ -17,9 +17,8 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 const VAR = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n]*))?\}/g;
-const PLACEHOLDER = /__ORGW_ENV_(\d+)__/g;
 
-type Reference = { literal: string } | { name: string; fallback: string | undefined };
+type Reference = ({ literal: string } | { name: string; fallback: string | undefined }) & { source: string };
 
 /** `districts[2].auth.tokenUrl` from a zod/walk path. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -31,19 +30,34 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 // ${VAR} is swapped for an inert placeholder before YAML parsing, because `{ key: ${VAR} }`
 // in a flow map is not valid YAML, and put back afterwards in each string scalar, so a
 // value can never inject YAML structure and a missing variable is reported by field.
-function protect(text: string): { text: string; refs: Reference[] } {
-  const refs: Reference[] = [];
-  const out = text.replace(VAR, (whole, name: string | undefined, fallback: string | undefined) => {
-    refs.push(whole === '$$' ? { literal: '$' } : { name: name!, fallback });
-    return `__ORGW_ENV_${refs.length - 1}__`;
-  });
-  return { text: out, refs };
+interface Protected {
+  text: string;
+  refs: Reference[];
+  /** Matches the placeholders; its tag is absent from the file, so the file cannot forge one. */
+  placeholder: RegExp;
 }
 
-function substitute(node: unknown, refs: Reference[], env: Env, path: PropertyKey[], issues: string[]): unknown {
+function protect(text: string): Protected {
+  let tag = 'ORGW_ENV';
+  while (text.includes(tag)) tag += 'X';
+  const refs: Reference[] = [];
+  const out = text.replace(VAR, (whole, name: string | undefined, fallback: string | undefined) => {
+    refs.push(whole === '$$' ? { literal: '$', source: whole } : { name: name!, fallback, source: whole });
+    return `__${tag}_${refs.length - 1}__`;
+  });
+  return { text: out, refs, placeholder: new RegExp(`__${tag}_(\\d+)__`, 'g') };
+}
+
+/** A YAML mapping; `!!binary`, `!!timestamp`, `!!set` and `!!omap` give other objects, left to the schema to refuse by path. */
+function isMapping(node: unknown): node is Record<string, unknown> {
+  return !!node && typeof node === 'object' && Object.getPrototypeOf(node) === Object.prototype;
+}
+
+function substitute(node: unknown, p: Protected, env: Env, path: PropertyKey[], issues: string[]): unknown {
   if (typeof node === 'string') {
-    return node.replace(PLACEHOLDER, (_, i: string) => {
-      const ref = refs[Number(i)]!;
+    return node.replace(p.placeholder, (whole: string, i: string) => {
+      const ref = p.refs[Number(i)];
+      if (!ref) return whole; // spelled with YAML escapes in the file: its own text
       if ('literal' in ref) return ref.literal;
       const value = env[ref.name];
       if (value !== undefined && value !== '') return value;
@@ -52,11 +66,17 @@ function substitute(node: unknown, refs: Reference[], env: Env, path: PropertyKe
       return '';
     });
   }
-  if (Array.isArray(node)) return node.map((v, i) => substitute(v, refs, env, [...path, i], issues));
-  if (node && typeof node === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = substitute(v, refs, env, [...path, k], issues);
-    return out;
+  if (Array.isArray(node)) return node.map((v, i) => substitute(v, p, env, [...path, i], issues));
+  if (isMapping(node)) {
+    // fromEntries defines each key, so a `__proto__` key stays a key (refused as unknown)
+    // instead of becoming the object's prototype and lending it fields the file never set.
+    // Keys are not substituted; they get their text back so messages name what the file says.
+    return Object.fromEntries(
+      Object.entries(node).map(([raw, v]) => {
+        const k = raw.replace(p.placeholder, (whole: string, i: string) => p.refs[Number(i)]?.source ?? whole);
+        return [k, substitute(v, p, env, [...path, k], issues)];
+      }),
+    );
   }
   return node;
 }
@@ -81,10 +101,16 @@ export function parseConfig(text: string, env: Env, source: string): Readonly<Ga
       source,
     );
   }
-  const raw = doc.toJS() ?? {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['(root): must be a mapping'], source);
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // An alias to no anchor, or aliases expanding past yaml's maxAliasCount, fail only here.
+    throw new ConfigError([`YAML: ${String((err as Error).message).split('\n')[0]}`], source);
+  }
+  if (!isMapping(raw)) throw new ConfigError(['(root): must be a mapping'], source);
   const issues: string[] = [];
-  const substituted = substitute(raw, protectedText.refs, env, [], issues);
+  const substituted = substitute(raw, protectedText, env, [], issues);
   // Report every problem at once; a field already reported for its variable is not reported twice.
   const result = configSchema.safeParse(substituted);
   if (!result.success || issues.length > 0) {

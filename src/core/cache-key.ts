@@ -39,7 +39,9 @@ function computeCanonicalQuery(query: PageQuery): string {
     if (k === 'limit' || k === 'offset') continue;
     if (k === 'fields') out.push([k, normalizeFields(v)]);
     else if (k === 'orderBy') out.push([k, v.toLowerCase()]);
-    else out.push([k, v.trim()]);
+    // Only a filter's padding is meaningless (the parser skips it). A sort goes to the district
+    // as sent, and a district may read ` familyName` otherwise than `familyName`.
+    else out.push([k, k === 'filter' ? v.trim() : v]);
   }
   if (query.paged) out.push(['limit', String(query.limit)], ['offset', String(query.offset)]);
   out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

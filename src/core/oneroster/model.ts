@@ -127,8 +127,9 @@ const SINGULAR: Readonly<Record<string, Entity>> = {
 
 /** The entity an endpoint's wrapper key holds (`users`, `user`, `demographics`, ...). */
 export function entityOfWrapper(wrapper: string): Entity | undefined {
-  if (wrapper in MODEL.v1p2) return wrapper as Entity;
-  return SINGULAR[wrapper];
+  // Own keys only: `constructor` or `__proto__` must not resolve through Object.prototype.
+  if (Object.hasOwn(MODEL.v1p2, wrapper)) return wrapper as Entity;
+  return Object.hasOwn(SINGULAR, wrapper) ? SINGULAR[wrapper] : undefined;
 }
 
 export function fieldsOf(version: Version, entity: Entity): Fields | undefined {
@@ -142,7 +143,8 @@ export function knowsField(version: Version, entity: Entity, path: string): bool
   const fields = fieldsOf(version, entity);
   if (!fields) return false;
   const [top, sub, ...rest] = path.split('.');
-  const spec = fields[top!];
+  // Own keys only, so a filter, sort or fields on `constructor` or `toString` is refused.
+  const spec = Object.hasOwn(fields, top!) ? fields[top!] : undefined;
   if (!spec) return false;
   if (sub === undefined) return true;
   if (spec.kind === 'open') return true;

@@ -11,6 +11,7 @@ export const DEFAULT_LIMIT = 100;
 /** Largest page the gateway assembles for one request. */
 export const MAX_LIMIT = 10_000;
 const MAX_PARAM_LENGTH = 4096;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export type QueryPairs = Array<[string, string]>;
 
@@ -24,11 +25,17 @@ export function parseRawQuery(raw: string): QueryPairs {
     const eq = part.indexOf('=');
     const k = eq < 0 ? part : part.slice(0, eq);
     const v = eq < 0 ? '' : part.slice(eq + 1);
+    let pair: [string, string];
     try {
-      out.push([decodeURIComponent(k.replace(/\+/g, ' ')), decodeURIComponent(v.replace(/\+/g, ' '))]);
+      pair = [decodeURIComponent(k.replace(/\+/g, ' ')), decodeURIComponent(v.replace(/\+/g, ' '))];
     } catch {
       throw new GatewayError('invalid_query', 'The query string has malformed percent-encoding.');
     }
+    // A lone UTF-16 surrogate has no UTF-8 form: it could be neither forwarded nor keyed.
+    if (LONE_SURROGATE.test(pair[0]) || LONE_SURROGATE.test(pair[1])) {
+      throw new GatewayError('invalid_query', 'The query string holds a lone UTF-16 surrogate.');
+    }
+    out.push(pair);
   }
   return out;
 }
@@ -73,7 +80,8 @@ export function readPageQuery(kind: EndpointKind, pairs: QueryPairs): PageQuery 
     throw new GatewayError('invalid_query', 'orderBy must be asc or desc.');
   }
   for (const k of ['filter', 'fields', 'sort'] as const) {
-    if (get(k) === '') {
+    // Blank too: `fields=,` or `sort=%20` selects nothing (1.2 invalid_blank_selection_field).
+    if (get(k)?.replace(k === 'fields' ? /[\s,]/g : /\s/g, '') === '') {
       throw new GatewayError(k === 'filter' ? 'invalid_filter' : 'invalid_selection', `Query parameter ${k} may not be empty.`);
     }
   }
