@@ -7,7 +7,7 @@
 // round-robin load balancer (HTTP/1.1 keep-alive to the replicas).
 //   npm run build && node bench/fan-in.mjs [--fanin 200] [--pages 20] [--dups 10] [--latency 500]
 // Exits 1 when a setup made more (or fewer) upstream requests than distinct pages.
-import { gatewayProcess, nginxProcess, redisProcess, sandboxProcess } from './processes.mjs';
+import { benchGatewayConfig, benchToken, gatewayProcess, nginxProcess, redisProcess, sandboxProcess } from './processes.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,25 +17,6 @@ const fanin = arg('fanin', 200);
 const pages = arg('pages', 20);
 const dups = arg('dups', 10);
 const latencyMs = arg('latency', 500);
-const SECRET = 'bench-secret-x';
-
-const client = { clientId: 'bench', clientSecret: SECRET, districts: ['*'], scopes: ['roster-core.readonly'] };
-const gatewayConfig = (sandbox, store = 'memory') => ({
-  // As behind one load balancer: every replica builds the same links, so they share entries.
-  server: { publicUrl: 'https://gateway.example.org' },
-  auth: { tokenSecret: 'b'.repeat(40), clients: [client] },
-  cache: { store, ttlSeconds: 3600, deltaSync: { enabled: false } },
-  metrics: { enabled: process.env.BENCH_METRICS !== '0' },
-  districts: [{ id: 'd', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'bench-token' }, upstream: { maxConcurrency: 16 } }],
-});
-async function tokenFor(url) {
-  const res = await fetch(`${url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=client_credentials&client_id=bench&client_secret=${SECRET}`,
-  });
-  return (await res.json()).access_token;
-}
 
 /** OneRoster requests a replica has answered (its /metrics), or NaN with metrics off. */
 async function answered(url) {
@@ -56,7 +37,7 @@ let nextOffset = 0;
  */
 async function fanIn(label, targets, sandbox, total, distinct, replicas = targets) {
   // Tokens are HS256 over the shared secret: any replica's token works on every replica.
-  const token = await tokenFor(targets[0]);
+  const token = await benchToken(targets[0]);
   const base = nextOffset;
   nextOffset += distinct;
   await sandbox.resetHits();
@@ -88,7 +69,7 @@ async function both(label, targets, replicas = targets) {
   spread.push(await fanIn(label, targets, slow, pages * dups, pages, replicas));
 }
 
-const one = await gatewayProcess(gatewayConfig(slow));
+const one = await gatewayProcess(benchGatewayConfig(slow));
 await both('1 gateway (memory store)', [one.url]);
 one.stop();
 
@@ -96,7 +77,7 @@ let redis;
 try {
   redis = await redisProcess();
   const replicas = [];
-  for (let i = 0; i < 3; i++) replicas.push(await gatewayProcess(gatewayConfig(slow, redis.url)));
+  for (let i = 0; i < 3; i++) replicas.push(await gatewayProcess(benchGatewayConfig(slow, redis.url)));
   const urls = replicas.map((r) => r.url);
   await both('2 gateways sharing Redis', urls.slice(0, 2));
   await both('3 gateways sharing Redis', urls);

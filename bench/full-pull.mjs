@@ -22,7 +22,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectedGatewayProcess, procMemory, profileSelf, selfTimeByOwner, staticPagesServer, topSelfTime } from './diagnostics.mjs';
-import { freePort, gatewayProcess, sandboxProcess } from './processes.mjs';
+import { BENCH_CLIENT, benchToken, freePort, gatewayProcess, sandboxProcess } from './processes.mjs';
 import { request } from 'undici';
 import { agent, nextLink, pullAll } from './sync-client.mjs';
 
@@ -46,9 +46,8 @@ const maxMemoryBytes = num('max-memory-mb', 1024) * 1024 * 1024;
 const redisOpt = opt('redis', process.env.REDIS_URL);
 const profile = flag('profile');
 
-const SECRET = 'bench-secret-x';
 const DISTRICT_TOKEN = 'bench-token';
-const client = { clientId: 'bench', clientSecret: SECRET, districts: ['*'], scopes: ['roster-core.readonly'] };
+const client = BENCH_CLIENT;
 let prefixes = 0;
 const gatewayConfig = (sandbox, store) => ({
   // No server.publicUrl: the gateway's Link headers point at its own origin, which the client follows.
@@ -75,15 +74,6 @@ const gatewayConfig = (sandbox, store) => ({
     },
   ],
 });
-
-async function tokenFor(url) {
-  const res = await fetch(`${url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=client_credentials&client_id=bench&client_secret=${SECRET}`,
-  });
-  return (await res.json()).access_token;
-}
 
 async function districtCache(gw, headers) {
   const res = await fetch(`${gw.url}/districts`, { headers });
@@ -136,7 +126,7 @@ function medianRow(label, runs) {
 
 async function threePaths(options, note) {
   const gw = await startGateway(gatewayConfig(sandbox, store));
-  const token = await tokenFor(gw.url);
+  const token = await benchToken(gw.url);
   const headers = { authorization: `Bearer ${token}` };
   const root = `${gw.url}/districts/d/ims/oneroster/v1p1`;
   const rows = [];

@@ -27,7 +27,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { summarizeProfile } from './cpuprofile-summary.mjs';
-import { bareServer, cpuPressureUs, gatewayProcess, nginxProcess, pinLoadGenerator, reapedChildrenCpuMs, sandboxProcess } from './processes.mjs';
+import { bareServer, benchGatewayConfig, benchToken, cpuPressureUs, gatewayProcess, nginxProcess, pinLoadGenerator, reapedChildrenCpuMs, sandboxProcess } from './processes.mjs';
 
 const argv = process.argv;
 const arg = (name, def) => {
@@ -50,25 +50,7 @@ const withNodeHttp = argv.includes('--node-http');
 const withGzip = argv.includes('--gzip');
 const profileDir = strArg('profile', undefined);
 const PAGE = '/ims/oneroster/v1p1/users?limit=100&offset=0';
-const SECRET = 'bench-secret-x';
 const loadCpus = pinLoadGenerator();
-
-const client = { clientId: 'bench', clientSecret: SECRET, districts: ['*'], scopes: ['roster-core.readonly'] };
-const gatewayConfig = (sandbox) => ({
-  server: { publicUrl: 'https://gateway.example.org' },
-  auth: { tokenSecret: 'b'.repeat(40), clients: [client] },
-  cache: { store: 'memory', ttlSeconds: 3600, deltaSync: { enabled: false } },
-  metrics: { enabled: process.env.BENCH_METRICS !== '0' },
-  districts: [{ id: 'd', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'bench-token' }, upstream: { maxConcurrency: 16 } }],
-});
-async function tokenFor(url) {
-  const res = await fetch(`${url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=client_credentials&client_id=bench&client_secret=${SECRET}`,
-  });
-  return (await res.json()).access_token;
-}
 
 /** wrk's figures: req/s, p50/p99 in ms, totals and errors. */
 function parseWrk(out) {
@@ -160,8 +142,8 @@ const profiling = profileDir !== undefined;
 const profDir = profiling ? resolve(profileDir) : undefined;
 if (profDir) mkdirSync(profDir, { recursive: true });
 const profArgs = (name) => (profDir ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
-const gw = await gatewayProcess(gatewayConfig(fast), {}, profArgs('gateway'));
-const token = await tokenFor(gw.url);
+const gw = await gatewayProcess(benchGatewayConfig(fast), {}, profArgs('gateway'));
+const token = await benchToken(gw.url);
 const auth = { authorization: `Bearer ${token}` };
 const gwUrl = `${gw.url}/districts/d${PAGE}`;
 await fetch(gwUrl, { headers: auth }).then((r) => r.arrayBuffer());

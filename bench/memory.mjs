@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { heapSnapshotSummary, inspectedGatewayProcess, procMemory } from './diagnostics.mjs';
-import { freePort, sandboxProcess } from './processes.mjs';
+import { BENCH_CLIENT, benchToken, freePort, sandboxProcess } from './processes.mjs';
 import { pullAll } from './sync-client.mjs';
 
 const argv = process.argv.slice(2);
@@ -41,7 +41,6 @@ const gatewayEnv = Object.fromEntries(String(opt('gateway-env', '')).split(',').
 const MiB = 1024 * 1024;
 const GOAL_SLACK = 100 * MiB;
 
-const SECRET = 'bench-secret-x';
 const DISTRICT_TOKEN = 'bench-token';
 // --redis URL (or `spawn`: a throwaway redis-server): L2 then lives in Redis, and the
 // gateway process holds only its in-process tier.
@@ -59,20 +58,11 @@ if (redisOpt === 'spawn') {
 } else if (redisOpt) store = redisOpt;
 let prefixes = 0;
 const gatewayConfig = (sandbox, maxMemoryBytes) => ({
-  auth: { tokenSecret: 'b'.repeat(40), clients: [{ clientId: 'bench', clientSecret: SECRET, districts: ['*'], scopes: ['roster-core.readonly'] }] },
+  auth: { tokenSecret: 'b'.repeat(40), clients: [BENCH_CLIENT] },
   cache: { store, keyPrefix: `mem${process.pid}-${prefixes++}:`, maxMemoryBytes, ttlSeconds: 86_400, staleSeconds: 86_400, deltaSync: { enabled: false } },
   metrics: { enabled: true },
   districts: [{ id: 'd', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: DISTRICT_TOKEN }, upstream: { timeoutMs: 120_000 } }],
 });
-
-async function tokenFor(url) {
-  const res = await fetch(`${url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=client_credentials&client_id=bench&client_secret=${SECRET}`,
-  });
-  return (await res.json()).access_token;
-}
 
 async function metricValues(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -99,7 +89,7 @@ const snapshotDir = snapshot ? mkdtempSync(join(tmpdir(), 'bench-heap-')) : unde
 for (const { mib, collections } of settings) {
   const maxMemoryBytes = mib * MiB;
   const gw = await inspectedGatewayProcess(gatewayConfig(sandbox, maxMemoryBytes), { env: gatewayEnv });
-  const headers = { authorization: `Bearer ${await tokenFor(gw.url)}` };
+  const headers = { authorization: `Bearer ${await benchToken(gw.url)}` };
   const stage = async (name) => {
     const proc = gw.memory();
     const usage = await gw.inspector.memoryUsage();

@@ -124,6 +124,35 @@ export function cpuSplitMs(pid) {
   }
 }
 
+/** The client every bench gateway config registers; benchToken() signs in as it. */
+const BENCH_SECRET = 'bench-secret-x';
+export const BENCH_CLIENT = Object.freeze({ clientId: 'bench', clientSecret: BENCH_SECRET, districts: ['*'], scopes: ['roster-core.readonly'] });
+
+/**
+ * A gateway in front of sandbox district `d` (bearer `bench-token`), caching for an hour, no
+ * delta sync. Every replica gets the same public URL, as behind one load balancer, so they
+ * build the same links and share entries. `store`: 'memory' or a Redis URL.
+ */
+export function benchGatewayConfig(sandbox, store = 'memory') {
+  return {
+    server: { publicUrl: 'https://gateway.example.org' },
+    auth: { tokenSecret: 'b'.repeat(40), clients: [BENCH_CLIENT] },
+    cache: { store, ttlSeconds: 3600, deltaSync: { enabled: false } },
+    metrics: { enabled: process.env.BENCH_METRICS !== '0' },
+    districts: [{ id: 'd', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'bench-token' }, upstream: { maxConcurrency: 16 } }],
+  };
+}
+
+/** An access token for client `bench` from a gateway. */
+export async function benchToken(url) {
+  const res = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=client_credentials&client_id=bench&client_secret=${BENCH_SECRET}`,
+  });
+  return (await res.json()).access_token;
+}
+
 export function freePort() {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {

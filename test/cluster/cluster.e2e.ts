@@ -9,7 +9,7 @@ import { freePort, startRedisServer, type RedisServer } from '../cache/redis-ser
 import { ALL_SCOPES } from '../helpers/stack.js';
 import { startLoad, tally, type Outcome } from './load.js';
 import { startNginx, type Nginx } from './nginx.js';
-import { startReplica, type Replica } from './replica.js';
+import { startReplica, type Replica } from '../helpers/replica.js';
 
 const TOKEN_SECRET = 'cluster-token-secret-0123456789abcdefgh';
 const CLIENT = { clientId: 'app', clientSecret: 'cluster-app-secret' };

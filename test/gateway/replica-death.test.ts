@@ -1,7 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -9,6 +5,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { freePort, redisUrl, uniquePrefix } from '../cache/redis-env.js';
+import { startReplica, type Replica } from '../helpers/replica.js';
 import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
 
 // A replica that dies while it fetches a page for the cluster must not hold the other
@@ -19,8 +16,7 @@ const url = redisUrl();
 describe.runIf(url)('a replica killed while it holds a page lease', () => {
   let sandbox: Sandbox;
   let survivor: RunningGateway;
-  let doomed: ChildProcess;
-  let doomedUrl = '';
+  let doomed: Replica;
 
   beforeAll(async () => {
     sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'death-bearer' }, users: 50 });
@@ -33,15 +29,12 @@ describe.runIf(url)('a replica killed while it holds a page lease', () => {
       districts: [{ id: 'd1', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: 'death-bearer' }, upstream: { retry: { maxAttempts: 1 } } }],
     });
     survivor = await startGateway(parseConfig(JSON.stringify(config(0)), {}, 'survivor'), { logger: createLogger({ level: 'silent' }) });
+    // A replica in its own process, so it can die as a crashed container does.
     const port = await freePort();
-    const file = join(mkdtempSync(join(tmpdir(), 'gw-death-')), 'gateway.yaml');
-    writeFileSync(file, JSON.stringify(config(port)));
-    doomed = spawn(process.execPath, ['dist/main.js', '--config', file], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent' }, stdio: 'ignore' });
-    doomedUrl = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 300 && !(await fetch(`${doomedUrl}/readyz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    doomed = await startReplica('doomed', port, config(port));
   });
   afterAll(async () => {
-    if (doomed?.exitCode === null) doomed.kill('SIGKILL');
+    await doomed?.kill();
     await survivor?.close();
     await sandbox?.close();
   });
@@ -51,11 +44,10 @@ describe.runIf(url)('a replica killed while it holds a page lease', () => {
     const page = '/districts/d1/ims/oneroster/v1p1/users?limit=7&offset=3';
     // The doomed replica's fetch hangs at the district long enough to be killed mid-way.
     sandbox.injectFault({ kind: 'delay', ms: 20_000 }, { match: '/users' });
-    void fetch(`${doomedUrl}${page}`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+    void fetch(`${doomed.url}${page}`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
     for (let i = 0; i < 200 && sandbox.hitCount('/ims/oneroster/v1p1/users') === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(sandbox.hitCount('/ims/oneroster/v1p1/users')).toBe(1);
-    doomed.kill('SIGKILL');
-    await new Promise((r) => doomed.once('exit', r));
+    await doomed.kill();
 
     const started = performance.now();
     const res = await request(survivor.url).get(page).set('authorization', `Bearer ${token}`);
