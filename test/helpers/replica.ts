@@ -51,7 +51,8 @@ export async function startReplica(name: string, port: number, config: object): 
 
   async function signal(sig: NodeJS.Signals, waitMs: number): Promise<void> {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    // Killed by a signal, a process has a signalCode and no exitCode.
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((resolve) => c.once('exit', resolve));
     c.kill(sig);
     await Promise.race([exited, new Promise((r) => setTimeout(r, waitMs))]);
