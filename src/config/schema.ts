@@ -46,6 +46,9 @@ export const serverSchema = z.strictObject({
   // At SIGTERM, /readyz answers 503 this long before the listener closes, so a load
   // balancer's health check sees it and stops sending (set it to the check's interval x threshold).
   drainDelayMs: int(0, 600_000).default(0),
+  // Whether a load balancer in front sets X-Forwarded-For: the client address (failed-login
+  // throttling, logs) is then the right-most address it appended, else the socket's peer.
+  trustProxy: bool().default(false),
   // Requests beyond these are refused before any work (414, 400, 413).
   limits: z
     .strictObject({
@@ -53,6 +56,13 @@ export const serverSchema = z.strictObject({
       maxQueryParams: int(1, 1000).default(50),
       maxQueryValueBytes: int(16, 1_048_576).default(4096),
       maxWriteBodyBytes: int(1024, 104_857_600).default(1_048_576),
+      // POST /oauth/token takes no credentials before its body is read: a small bound.
+      maxTokenBodyBytes: int(256, 1_048_576).default(8192),
+      // Slow clients: the request line and headers, the whole request, and any pause inside a
+      // body must each arrive within these (Node's headersTimeout and requestTimeout; 408 after).
+      headersTimeoutMs: int(500, 600_000).default(5_000),
+      requestTimeoutMs: int(1_000, 3_600_000).default(10_000),
+      bodyIdleTimeoutMs: int(100, 600_000).default(5_000),
     })
     .prefault({}),
 });
@@ -93,6 +103,15 @@ export const authSchema = z.strictObject({
   tokenSecret: z.string().min(32, 'must be at least 32 characters'),
   tokenTtlSeconds: int(60, 86_400).default(3600),
   clients: z.array(clientSchema).default([]),
+  // Failed client authentication at /oauth/token: after this many failures within the window,
+  // per client id and per client address, further attempts get 429 + Retry-After.
+  failedAuth: z
+    .strictObject({
+      perClient: int(1, 1_000_000).default(10),
+      perAddress: int(1, 1_000_000).default(30),
+      windowSeconds: int(1, 86_400).default(60),
+    })
+    .prefault({}),
 });
 
 const freshnessSchema = z.strictObject({
@@ -172,6 +191,13 @@ export const upstreamOptionsSchema = z.strictObject({
   queueTimeoutMs: int(0, 3_600_000).default(30_000),
   // Upper bound of upstream pages fetched to fill one client page.
   maxStitchPages: int(1, 10_000).default(100),
+  // Largest answer read from the district (decoded), and largest page the gateway assembles
+  // from several of its answers: beyond it the client gets 502, never an out-of-memory.
+  maxBodyBytes: int(1024, 536_870_912).default(33_554_432),
+  // Bytes of this district's answers being read at once (all its requests together); a
+  // request that would pass it is refused with 503, so one district cannot fill the memory
+  // every district shares. Default: twice maxBodyBytes.
+  maxInFlightBytes: int(1024, 4_294_967_296).optional(),
   // The district's request budget, shared by every replica when cache.store is Redis
   // (maxConcurrency is then shared too). No block: no budget.
   rateLimit: rateSchema.optional(),

@@ -14,6 +14,7 @@ export function district(baseUrl: string, auth: UpstreamAuthConfig, upstream: Pa
       maxQueue: 100,
       queueTimeoutMs: 2000,
       maxStitchPages: 10,
+      maxBodyBytes: 32 * 1024 * 1024,
       retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200, maxTotalMs: 2000 },
       breaker: { enabled: true, failureThreshold: 5, openSeconds: 30 },
       ...upstream,
