@@ -8,6 +8,8 @@ export type CodeMinor =
   | 'fullsuccess'
   | 'invalid_filter_field'
   | 'invalid_selection_field'
+  // 1.1 (1EdTech FAQ) and the 1.2 resources OpenAPI; the gateway answers it on every path.
+  | 'invalid_sort_field'
   | 'invaliddata'
   | 'unauthorisedrequest'
   | 'forbidden'
@@ -36,6 +38,9 @@ export const ERROR_CATALOGUE = {
   invalid_query: { status: 400, codeMinor: 'invaliddata' },
   invalid_selection: { status: 400, codeMinor: 'invalid_selection_field' },
   invalid_filter: { status: 400, codeMinor: 'invalid_filter_field' },
+  invalid_sort: { status: 400, codeMinor: 'invalid_sort_field' },
+  // A client that sends its request (headers or body) too slowly.
+  request_timeout: { status: 408, codeMinor: 'invaliddata' },
   invalid_body: { status: 400, codeMinor: 'invaliddata' },
   payload_too_large: { status: 413, codeMinor: 'invaliddata' },
   unsupported_media_type: { status: 415, codeMinor: 'invaliddata' },
@@ -45,6 +50,8 @@ export const ERROR_CATALOGUE = {
   upstream_unreachable: { status: 502, codeMinor: 'internal_server_error' },
   upstream_bad_response: { status: 502, codeMinor: 'internal_server_error' },
   upstream_auth_failed: { status: 502, codeMinor: 'internal_server_error' },
+  // The district's answer (or a page assembled from its answers) is over districts[].upstream.maxBodyBytes.
+  upstream_too_large: { status: 502, codeMinor: 'internal_server_error' },
   upstream_busy: { status: 503, codeMinor: 'server_busy' },
   // The district's circuit breaker is open: it is left alone until Retry-After.
   upstream_circuit_open: { status: 503, codeMinor: 'server_busy' },
@@ -56,6 +63,8 @@ export const ERROR_CATALOGUE = {
   oauth_invalid_client: { status: 401, codeMinor: 'unauthorisedrequest', oauth: 'invalid_client' },
   oauth_unsupported_grant_type: { status: 400, codeMinor: 'invaliddata', oauth: 'unsupported_grant_type' },
   oauth_invalid_scope: { status: 400, codeMinor: 'invaliddata', oauth: 'invalid_scope' },
+  // Too many failed client authentications for a client id or an address (Retry-After says when).
+  oauth_throttled: { status: 429, codeMinor: 'server_busy', oauth: 'temporarily_unavailable' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -20,6 +20,8 @@ export function fromUpstreamFailure(err: unknown, districtId: string): unknown {
       return new GatewayError('upstream_circuit_open', `District "${districtId}" is failing; the gateway leaves it alone for a while. Retry later.`, {
         headers: { 'retry-after': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))) },
       });
+    case 'UPSTREAM_TOO_LARGE':
+      return new GatewayError('upstream_too_large', `District "${districtId}" answered more than the gateway accepts (districts[].upstream.maxBodyBytes).`);
     case 'UPSTREAM_ABORTED':
       return err;
   }

@@ -37,7 +37,8 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_BUSY' // local queue full or queue wait timed out
   | 'UPSTREAM_AUTH_FAILED' // could not obtain an OAuth2 token
   | 'UPSTREAM_ABORTED' // caller aborted
-  | 'UPSTREAM_CIRCUIT_OPEN'; // the district's breaker is open; nothing was sent
+  | 'UPSTREAM_CIRCUIT_OPEN' // the district's breaker is open; nothing was sent
+  | 'UPSTREAM_TOO_LARGE'; // the answer passed districts[].upstream.maxBodyBytes (decoded)
 
 /** Failure before a usable HTTP response arrived. Messages never hold URLs or credentials. */
 export class UpstreamError extends Error {
