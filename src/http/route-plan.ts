@@ -4,6 +4,7 @@ import { readFilter } from '../core/oneroster/filter-fields.js';
 import { matchEndpoint, type Endpoint } from '../core/oneroster/endpoints.js';
 import { parseOneRosterPath, type OneRosterPath } from '../core/oneroster/paths.js';
 import { parseRawQuery, readPageQuery, type PageQuery } from '../core/oneroster/query.js';
+import { readFields, readSort } from '../core/oneroster/selection.js';
 
 /** What a OneRoster URL means, independent of who asks: parsed once per distinct URL. */
 export interface RoutePlan {
@@ -30,8 +31,7 @@ export function buildRoutePlan(method: string, rawRest: string, rawQuery: string
   }
   const { endpoint, params } = match;
   const query = readPageQuery(endpoint.kind, parseRawQuery(rawQuery));
-  const filter = query.params.find(([k]) => k === 'filter')?.[1];
-  if (filter !== undefined) query.filter = readFilter(path.version, endpoint.wrapper, filter);
+  checkNames(path, endpoint, query);
   return {
     path,
     endpoint,
@@ -40,6 +40,26 @@ export function buildRoutePlan(method: string, rawRest: string, rawQuery: string
     route: `${path.version}${path.service ? `/${path.service}` : ''} ${endpoint.method} ${endpoint.template}`,
     tags: tagsForRoute(endpoint, params),
   };
+}
+
+/**
+ * Every name a query gives (filter, sort, fields) is checked here against the PATH version's
+ * model, whatever the district speaks, so a bad name is the same 400 for every district and
+ * reaches none (core/oneroster/filter-fields.ts, selection.ts say what each may name).
+ * readPageQuery kept only what the endpoint accepts: a single-object GET has no sort.
+ */
+function checkNames(path: OneRosterPath, endpoint: Endpoint, query: PageQuery): void {
+  const get = (name: string) => query.params.find(([k]) => k === name)?.[1];
+  const filter = get('filter');
+  if (filter !== undefined) query.filter = readFilter(path.version, endpoint.wrapper, filter);
+  const sort = get('sort');
+  if (sort !== undefined) readSort(path.version, endpoint.wrapper, sort);
+  const fields = get('fields');
+  if (fields !== undefined) {
+    // The district is sent the list as checked: the cache key already treats `b, a,b` as `a,b`.
+    const list = readFields(path.version, endpoint.wrapper, fields).join(',');
+    query.params = query.params.map(([k, v]) => [k, k === 'fields' ? list : v]);
+  }
 }
 
 /**

@@ -616,14 +616,16 @@ const codeMajor = z.enum(['success', 'processing', 'failure', 'unsupported']);
 const severity = z.enum(['status', 'warning', 'error']);
 
 /**
- * 1.2 imsx_codeMinorFieldValue: rostering enum plus gradebook's `deletefailure` [S1, S2].
- * (The resources OpenAPI [S3] additionally lists `invalid_sort_field` and `unsupported`; the
- * reference §4.1 states `invalid_sort_field` is not in the 1.2 enum, so both stay out.)
+ * 1.2 imsx_codeMinorFieldValue: rostering enum plus gradebook's `deletefailure` [S1, S2], plus
+ * `invalid_sort_field`, which the rostering and gradebook enums lack (reference §4.1) but the
+ * resources OpenAPI [S3] lists: the gateway checks `sort` itself and answers an unknown sort
+ * field with it on 1.2 paths too. (S3's `unsupported` stays out: no 1.2 body here carries it.)
  */
 const V1P2_CODE_MINOR = [
   'fullsuccess',
   'invalid_filter_field',
   'invalid_selection_field',
+  'invalid_sort_field',
   'invaliddata',
   'unauthorisedrequest',
   'forbidden',

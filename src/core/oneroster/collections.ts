@@ -26,16 +26,19 @@ const NOT_POLLED: ReadonlySet<BaseCollection> = new Set(['resources', 'scoreScal
 /** The collections a delta sync polls: those that 1.1 and 1.2 both have. */
 export const DELTA_COLLECTIONS: readonly BaseCollection[] = BASE_COLLECTIONS.filter((c) => !NOT_POLLED.has(c));
 
-const ALIASES: Record<string, BaseCollection> = {
-  students: 'users',
-  teachers: 'users',
-  schools: 'orgs',
-  terms: 'academicSessions',
-  gradingPeriods: 'academicSessions',
-};
+// Maps, not object literals: the segment is user input (a URL path, an admin purge), and a
+// plain object would answer `__proto__`, `constructor` or `toString` from Object.prototype.
+const ALIASES: ReadonlyMap<string, BaseCollection> = new Map<string, BaseCollection>([
+  ['students', 'users'],
+  ['teachers', 'users'],
+  ['schools', 'orgs'],
+  ['terms', 'academicSessions'],
+  ['gradingPeriods', 'academicSessions'],
+]);
 
 const BASE: ReadonlySet<string> = new Set(BASE_COLLECTIONS);
 
+/** The base collection a path segment (or an admin's collection name) reads; undefined when it names none. */
 export function baseCollection(segment: string): BaseCollection | undefined {
-  return ALIASES[segment] ?? (BASE.has(segment) ? (segment as BaseCollection) : undefined);
+  return ALIASES.get(segment) ?? (BASE.has(segment) ? (segment as BaseCollection) : undefined);
 }

@@ -41,7 +41,11 @@ export function parseRawQuery(raw: string): QueryPairs {
 }
 
 export interface PageQuery {
-  /** The OneRoster parameters to forward, in the client's order. */
+  /**
+   * The OneRoster parameters to forward, in the client's order. The route plan checks the
+   * names in filter, sort and fields against the path version's model, and writes `fields`
+   * back as the list it checked (trimmed, without repeats).
+   */
   params: QueryPairs;
   /** The page the client asked for (defaults applied). */
   limit: number;
@@ -52,6 +56,8 @@ export interface PageQuery {
   /** The `filter` parameter, parsed and checked against the caller's version (route plan). */
   filter?: FilterNode;
 }
+
+const BLANK_ERROR = { filter: 'invalid_filter', fields: 'invalid_selection', sort: 'invalid_sort' } as const;
 
 function nonNegativeInt(name: string, value: string, min: number, max: number): number {
   if (!/^\d+$/.test(value)) throw new GatewayError('invalid_query', `${name} must be an integer from ${min} to ${max}.`);
@@ -80,9 +86,9 @@ export function readPageQuery(kind: EndpointKind, pairs: QueryPairs): PageQuery 
     throw new GatewayError('invalid_query', 'orderBy must be asc or desc.');
   }
   for (const k of ['filter', 'fields', 'sort'] as const) {
-    // Blank too: `fields=,` or `sort=%20` selects nothing (1.2 invalid_blank_selection_field).
+    // Blank too: `fields=,` selects nothing (1.1 invalid_blank_selection_field), `sort=%20` names no field.
     if (get(k)?.replace(k === 'fields' ? /[\s,]/g : /\s/g, '') === '') {
-      throw new GatewayError(k === 'filter' ? 'invalid_filter' : 'invalid_selection', `Query parameter ${k} may not be empty.`);
+      throw new GatewayError(BLANK_ERROR[k], `Query parameter ${k} may not be empty.`);
     }
   }
   return {

@@ -26,8 +26,9 @@ export interface TranslatedQuery {
 /** Same name and meaning in both versions: a field both models define, addressed plainly or by GUIDRef sourcedId. */
 function sameInBoth(entity: Entity, field: string): boolean {
   const [top, sub] = field.split('.');
-  const a = fieldsOf('v1p1', entity)?.[top!];
-  const b = fieldsOf('v1p2', entity)?.[top!];
+  const own = (fields: ReturnType<typeof fieldsOf>) => (fields && Object.hasOwn(fields, top!) ? fields[top!] : undefined);
+  const a = own(fieldsOf('v1p1', entity));
+  const b = own(fieldsOf('v1p2', entity));
   if (!a || !b || a.kind !== b.kind || a.kind === 'open') return false;
   if (entity === 'users' && (top === 'role' || top === 'roles')) return false;
   if (entity === 'lineItems' && top === 'gradingPeriod') return false; // 1.1 falls back to academicSession
@@ -92,7 +93,7 @@ export function translateQuery(entity: Entity, from: Version, to: Version, query
   const sort = param(query.params, 'sort');
   const orderBy = param(query.params, 'orderBy');
   if (sort !== undefined && !knowsField(from, entity, sort)) {
-    throw new GatewayError('invalid_selection', `Cannot sort ${entity} by "${sort.slice(0, 64)}": not a OneRoster ${from} field.`);
+    throw new GatewayError('invalid_sort', `Cannot sort ${entity} by "${sort.slice(0, 64)}": not a OneRoster ${from} field.`);
   }
   const sortHere = sort !== undefined && !sameInBoth(entity, sort);
 
