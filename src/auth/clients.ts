@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { parseScopeParam, type Scope } from '../core/oneroster/scopes.js';
+import { normalizeScope, parseScopeParam, type Scope } from '../core/oneroster/scopes.js';
 
 export interface GatewayClient {
   clientId: string;
@@ -9,6 +9,11 @@ export interface GatewayClient {
   allowNoCache: boolean;
   /** Requests per second (token bucket); a cache hit costs `hitCost` of a request. */
   rateLimit?: ClientRateLimit;
+  /**
+   * A short keyed hash of the client's current secret (TokenService.credentialStamp), carried by
+   * its tokens: a rotated secret changes it, and the tokens issued before stop working.
+   */
+  credentialStamp?: string;
 }
 
 export interface ClientRateLimit {
@@ -17,7 +22,7 @@ export interface ClientRateLimit {
   hitCost: number;
 }
 
-export interface ClientDefinition extends Omit<GatewayClient, 'allowNoCache' | 'rateLimit'> {
+export interface ClientDefinition extends Omit<GatewayClient, 'allowNoCache' | 'rateLimit' | 'credentialStamp'> {
   allowNoCache?: boolean;
   rateLimit?: ClientRateLimit | undefined;
   clientSecret?: string;
@@ -44,10 +49,19 @@ export function sha256Hex(value: string): string {
 // Comparing fixed-length digests keeps the time independent of the secret's length and content.
 const DUMMY = Buffer.from(sha256Hex('no such client'), 'hex');
 
-export function createClientRegistry(definitions: readonly ClientDefinition[]): ClientRegistry {
+export interface ClientRegistryOptions {
+  /**
+   * Stamps each client's credential (TokenService.credentialStamp), once per registry: the
+   * gateway passes it so that a secret rotated by a reload invalidates the earlier tokens.
+   */
+  stamp?: (clientId: string, secretSha256Hex: string) => string;
+}
+
+export function createClientRegistry(definitions: readonly ClientDefinition[], options: ClientRegistryOptions = {}): ClientRegistry {
+  if (options.stamp !== undefined && typeof options.stamp !== 'function') throw new Error('createClientRegistry: stamp must be a function');
   const byId = new Map<string, { client: GatewayClient; digest: Buffer }>();
   for (const d of definitions) {
-    const hex = d.clientSecretSha256 ?? (d.clientSecret !== undefined ? sha256Hex(d.clientSecret) : undefined);
+    const hex = (d.clientSecretSha256 ?? (d.clientSecret !== undefined ? sha256Hex(d.clientSecret) : undefined))?.toLowerCase();
     if (!hex) throw new Error(`auth.clients: client ${d.clientId} has no secret`);
     const client: GatewayClient = Object.freeze({
       clientId: d.clientId,
@@ -55,6 +69,7 @@ export function createClientRegistry(definitions: readonly ClientDefinition[]): 
       scopes: [...d.scopes],
       allowNoCache: d.allowNoCache ?? false,
       ...(d.rateLimit ? { rateLimit: Object.freeze({ ...d.rateLimit }) } : {}),
+      ...(options.stamp ? { credentialStamp: options.stamp(d.clientId, hex) } : {}),
     });
     byId.set(d.clientId, { client, digest: Buffer.from(hex, 'hex') });
   }
@@ -88,6 +103,24 @@ export function grantScopes(client: GatewayClient, requested: string | undefined
   const denied = asked.filter((s) => !client.scopes.includes(s));
   if (denied.length > 0) throw new ScopeRefusal('not_granted', denied);
   return asked;
+}
+
+/**
+ * The `scope` of a token answer: each granted scope spelled as the client asked for it (a
+ * 1EdTech URI stays a URI), since OAuth libraries compare it with their request and fail on
+ * any difference (requests-oauthlib: "Scope has changed"). Nothing asked: the short names.
+ */
+export function echoScopes(requested: string | undefined, granted: readonly Scope[]): string {
+  if (requested === undefined || requested.trim() === '') return granted.join(' ');
+  const seen = new Set<Scope>();
+  const out: string[] = [];
+  for (const part of requested.split(/\s+/)) {
+    const scope = part ? normalizeScope(part) : undefined;
+    if (!scope || seen.has(scope) || !granted.includes(scope)) continue;
+    seen.add(scope);
+    out.push(part);
+  }
+  return out.join(' ');
 }
 
 export class ScopeRefusal extends Error {

@@ -10,6 +10,8 @@ export interface TokenClaims {
   issuedAt: number;
   expiresAt: number;
   tokenId: string;
+  /** The client's credential stamp when the token was issued (GatewayClient.credentialStamp). */
+  credentialStamp?: string;
 }
 
 export interface TokenServiceOptions {
@@ -19,9 +21,19 @@ export interface TokenServiceOptions {
 }
 
 export interface TokenService {
-  issue(clientId: string, scopes: readonly Scope[]): { token: string; expiresIn: number; claims: TokenClaims };
-  /** Claims of a valid, unexpired token; undefined otherwise (never throws on bad input). */
+  /** `credentialStamp`: the client's (GatewayClient.credentialStamp), checked again at every use. */
+  issue(clientId: string, scopes: readonly Scope[], credentialStamp?: string): { token: string; expiresIn: number; claims: TokenClaims };
+  /**
+   * Claims of a valid, unexpired token; undefined otherwise (never throws on bad input). Says
+   * nothing of the client's current credential: compare `credentialStamp` with the client's.
+   */
   verify(token: string): TokenClaims | undefined;
+  /**
+   * A short keyed hash of a client's secret digest: in a token it shows which secret the token
+   * was issued under without revealing it (keyed, so a leaked token allows no offline guessing
+   * of a weak secret; truncated, since it only has to differ when the secret does).
+   */
+  credentialStamp(clientId: string, secretSha256Hex: string): string;
 }
 
 const ISSUER = 'oneroster-gateway';
@@ -29,6 +41,8 @@ const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 const MAX_TOKEN_LENGTH = 4096;
 // Verified tokens are remembered so a busy client costs one HMAC per token, not per request.
 const VERIFIED_MEMO = 10_000;
+// 96 bits: a rotation that kept the stamp by chance is out of reach.
+const STAMP_CHARS = 16;
 
 function b64url(s: string | Buffer): string {
   return Buffer.from(s).toString('base64url');
@@ -58,16 +72,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       return undefined;
     }
     if (!body || typeof body !== 'object') return undefined;
-    const { iss, sub, scope, iat, exp, jti } = body as Record<string, unknown>;
+    const { iss, sub, scope, iat, exp, jti, cred } = body as Record<string, unknown>;
     if (iss !== ISSUER || typeof sub !== 'string' || typeof scope !== 'string') return undefined;
     if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string') return undefined;
+    if (cred !== undefined && typeof cred !== 'string') return undefined;
     const scopes = scope.split(' ').filter(Boolean).map(normalizeScope);
     if (scopes.some((s) => s === undefined)) return undefined;
-    return { clientId: sub, scopes: scopes as Scope[], issuedAt: iat, expiresAt: exp, tokenId: jti };
+    return { clientId: sub, scopes: scopes as Scope[], issuedAt: iat, expiresAt: exp, tokenId: jti, ...(cred !== undefined ? { credentialStamp: cred } : {}) };
   }
 
   return {
-    issue(clientId, scopes) {
+    issue(clientId, scopes, credentialStamp) {
       const iat = Math.floor(now() / 1000);
       const claims: TokenClaims = {
         clientId,
@@ -75,9 +90,18 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         issuedAt: iat,
         expiresAt: iat + options.ttlSeconds,
         tokenId: randomBytes(12).toString('base64url'),
+        ...(credentialStamp !== undefined ? { credentialStamp } : {}),
       };
       const payload = b64url(
-        JSON.stringify({ iss: ISSUER, sub: clientId, scope: scopes.join(' '), iat, exp: claims.expiresAt, jti: claims.tokenId }),
+        JSON.stringify({
+          iss: ISSUER,
+          sub: clientId,
+          scope: scopes.join(' '),
+          iat,
+          exp: claims.expiresAt,
+          jti: claims.tokenId,
+          ...(credentialStamp !== undefined ? { cred: credentialStamp } : {}),
+        }),
       );
       const input = `${HEADER}.${payload}`;
       return { token: `${input}.${b64url(sign(input))}`, expiresIn: options.ttlSeconds, claims };
@@ -96,6 +120,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         return undefined;
       }
       return claims;
+    },
+
+    credentialStamp(clientId, secretSha256Hex) {
+      // Its own label: this HMAC never signs anything a token verification would accept.
+      return createHmac('sha256', key).update(`client-credential\0${clientId}\0${secretSha256Hex.toLowerCase()}`).digest('base64url').slice(0, STAMP_CHARS);
     },
   };
 }

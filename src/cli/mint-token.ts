@@ -1,4 +1,4 @@
-import { createClientRegistry, grantScopes, ScopeRefusal } from '../auth/clients.js';
+import { createClientRegistry, echoScopes, grantScopes, ScopeRefusal } from '../auth/clients.js';
 import { createTokenService } from '../auth/tokens.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Scope } from '../core/oneroster/scopes.js';
@@ -18,7 +18,9 @@ export interface MintedToken {
  * can read the config can sign tokens anyway.
  */
 export function mintToken(config: Readonly<GatewayConfig>, clientId: string, requested?: string, now?: () => number): MintedToken {
-  const client = createClientRegistry(config.auth.clients).get(clientId);
+  const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...(now ? { now } : {}) });
+  // Stamped with the client's current secret, as /oauth/token does: a rotation ends it too.
+  const client = createClientRegistry(config.auth.clients, { stamp: tokens.credentialStamp }).get(clientId);
   if (!client) {
     const known = config.auth.clients.map((c) => c.clientId);
     throw new CliFailure(`no client "${clientId}" in the config${known.length ? ` (clients: ${known.join(', ')})` : ' (it has no clients)'}`);
@@ -30,7 +32,6 @@ export function mintToken(config: Readonly<GatewayConfig>, clientId: string, req
     if (!(err instanceof ScopeRefusal)) throw err;
     throw new CliFailure(err.reason === 'unknown' ? `unknown scope: ${err.scopes.join(' ')}` : `scope not granted to client "${clientId}": ${err.scopes.join(' ')}`);
   }
-  const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...(now ? { now } : {}) });
-  const issued = tokens.issue(client.clientId, scopes);
-  return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: scopes.join(' ') };
+  const issued = tokens.issue(client.clientId, scopes, client.credentialStamp);
+  return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: echoScopes(requested, scopes) };
 }

@@ -64,6 +64,12 @@ export const serverSchema = z.strictObject({
       requestTimeoutMs: int(1_000, 3_600_000).default(10_000),
       bodyIdleTimeoutMs: int(100, 600_000).default(5_000),
     })
+    .superRefine((l, ctx) => {
+      // Node refuses a headers timeout longer than the whole request's.
+      if (l.headersTimeoutMs > l.requestTimeoutMs) {
+        ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message: `must not exceed requestTimeoutMs (${l.requestTimeoutMs})` });
+      }
+    })
     .prefault({}),
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import type { ClientRegistry } from '../auth/clients.js';
+import type { FailedAuthThrottle } from '../auth/failed-auth-throttle.js';
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../core/errors.js';
 import { safeErrorFields, type Logger } from '../observability/logger.js';
@@ -39,6 +40,10 @@ export interface AppDeps {
   metricsAuth?: 'none' | 'admin';
   /** Client rate limits' token buckets; absent: clients are not limited. */
   takeToken?: OneRosterRouteOptions['takeToken'];
+  /** server.trustProxy: client addresses come from the right-most X-Forwarded-For entry. */
+  trustProxy?: boolean;
+  /** auth.failedAuth, built on the rate limits; absent: failed client authentication is only logged. */
+  failedAuth?: FailedAuthThrottle;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -137,7 +142,19 @@ export function createApp(deps: AppDeps): GatewayHttp {
     else app.get('/metrics', scrape);
   }
 
-  app.post('/oauth/token', tokenRoute(deps));
+  const limits = deps.limits ?? DEFAULT_INPUT_LIMITS;
+  app.post(
+    '/oauth/token',
+    tokenRoute({
+      tokens: deps.tokens,
+      clients: deps.clients,
+      logger,
+      limits,
+      trustProxy: deps.trustProxy ?? false,
+      ...(deps.failedAuth ? { throttle: deps.failedAuth } : {}),
+      ...(metrics ? { metrics } : {}),
+    }),
+  );
   app.all('/oauth/token', () => {
     throw new GatewayError('method_not_allowed', 'Use POST for /oauth/token.', { headers: { allow: 'POST' } });
   });
@@ -176,7 +193,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
     clients: deps.clients,
     proxy: deps.proxy,
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
-    limits: deps.limits ?? DEFAULT_INPUT_LIMITS,
+    limits,
     ...(deps.takeToken ? { takeToken: deps.takeToken } : {}),
     ...(metrics ? { onRateLimited: (id: string) => metrics.rateLimited(id) } : {}),
   });

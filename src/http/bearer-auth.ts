@@ -34,7 +34,11 @@ export function bearerVerifier(options: BearerAuthOptions): (authorization: stri
     }
     const claims = tokens.verify(m[1]!);
     const client = claims ? clients.get(claims.clientId) : undefined;
-    if (!claims || !client) {
+    // Checked at every use, after the verified-token memo: a secret rotated by a reload gives the
+    // client a new stamp (a new registry), so the tokens issued under the old secret stop here.
+    // A token without a stamp was never issued under a client secret: signed by whoever holds
+    // auth.tokenSecret (the `token` CLI), or by a replica still on an older version mid-upgrade.
+    if (!claims || !client || (claims.credentialStamp !== undefined && claims.credentialStamp !== client.credentialStamp)) {
       throw new GatewayError('invalid_token', 'The access token is invalid or has expired; request a new one at POST /oauth/token.', {
         headers: { 'www-authenticate': `Bearer ${REALM}, error="invalid_token"` },
       });

@@ -6,9 +6,20 @@ export interface InputLimits {
   maxQueryParams: number;
   maxQueryValueBytes: number;
   maxWriteBodyBytes: number;
+  /** POST /oauth/token reads its body before it knows who is asking: a small bound. */
+  maxTokenBodyBytes: number;
+  /** Longest pause between two chunks of a request body (408 after). */
+  bodyIdleTimeoutMs: number;
 }
 
-export const DEFAULT_INPUT_LIMITS: InputLimits = { maxUrlBytes: 8192, maxQueryParams: 50, maxQueryValueBytes: 4096, maxWriteBodyBytes: 1_048_576 };
+export const DEFAULT_INPUT_LIMITS: InputLimits = {
+  maxUrlBytes: 8192,
+  maxQueryParams: 50,
+  maxQueryValueBytes: 4096,
+  maxWriteBodyBytes: 1_048_576,
+  maxTokenBodyBytes: 8192,
+  bodyIdleTimeoutMs: 5000,
+};
 
 /** The raw (still encoded) path and query against the limits: 414, or 400 naming the limit. */
 export function checkUrl(rawPath: string, rawQuery: string, limits: InputLimits): void {

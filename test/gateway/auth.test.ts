@@ -54,11 +54,39 @@ describe('POST /oauth/token', () => {
     expect(res.status).toBe(200);
   });
 
-  it('narrows scopes on request, with short names or 1EdTech URIs', async () => {
-    const uri = 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly';
-    const res = await tokenReq().set('authorization', basic('full', 'full-secret-value')).send(`grant_type=client_credentials&scope=${encodeURIComponent(`${uri} gradebook.readonly`)}`);
-    expect(res.status).toBe(200);
-    expect(res.body.scope).toBe('roster-core.readonly gradebook.readonly');
+  it('narrows scopes on request, echoing each scope as it was asked for (1EdTech URI or short name)', async () => {
+    const uri = (s: string) => `https://purl.imsglobal.org/spec/or/v1p2/scope/${s}`;
+    const ask = async (scope: string) => {
+      const res = await tokenReq().set('authorization', basic('full', 'full-secret-value')).send(`grant_type=client_credentials&scope=${encodeURIComponent(scope)}`);
+      expect(res.status, scope).toBe(200);
+      // The token itself holds short names, whatever the spelling asked for.
+      const districts = await stack.http.get('/districts').set('authorization', `Bearer ${res.body.access_token}`);
+      return { scope: res.body.scope as string, districts: districts.status, claims: JSON.parse(Buffer.from(res.body.access_token.split('.')[1], 'base64url').toString()).scope };
+    };
+    // requests-oauthlib compares the answer with its request and raises "Scope has changed" on any difference.
+    const uris = `${uri('roster.readonly')} ${uri('gradebook.readonly')}`;
+    expect(await ask(uris)).toEqual({ scope: uris, districts: 200, claims: 'roster.readonly gradebook.readonly' });
+    expect((await ask('roster-core.readonly gradebook.readonly')).scope).toBe('roster-core.readonly gradebook.readonly');
+    const mixed = await ask(`${uri('roster-core.readonly')} gradebook.readonly`);
+    expect(mixed.scope).toBe(`${uri('roster-core.readonly')} gradebook.readonly`);
+    expect(mixed.claims).toBe('roster-core.readonly gradebook.readonly');
+    // A scope asked twice (in two spellings) is granted and echoed once, as first asked.
+    expect((await ask(`roster.readonly  ${uri('roster.readonly')}`)).scope).toBe('roster.readonly');
+    const none = await tokenReq().set('authorization', basic('full', 'full-secret-value')).send('grant_type=client_credentials');
+    expect(none.body.scope.split(' ').sort()).toEqual([...ALL_SCOPES].sort());
+  });
+
+  it('refuses any repeated form parameter with 400 invalid_request (RFC 6749 §3.2)', async () => {
+    const good = 'grant_type=client_credentials&client_id=full&client_secret=full-secret-value';
+    for (const extra of ['grant_type=client_credentials', 'client_id=full', 'client_secret=full-secret-value', 'scope=roster.readonly&scope=roster.readonly', 'foo=1&foo=2', 'client%5Fid=full']) {
+      const res = await tokenReq().send(`${good}&${extra}`);
+      expect(res.status, extra).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request', imsx_codeMajor: 'failure' });
+      expect(res.body.error_description).toMatch(/repeated/);
+      expect(res.body.access_token).toBeUndefined();
+    }
+    // Once each is fine.
+    expect((await tokenReq().send(`${good}&scope=roster.readonly&foo=1`)).status).toBe(200);
   });
 
   it('answers RFC 6749 errors inside the OneRoster status-info shape', async () => {

@@ -55,10 +55,10 @@ export function send(origin: string, p: Probe, timeoutMs = 10_000): Promise<Answ
 }
 
 const CODE_MINORS = {
-  v1p2: ['fullsuccess', 'invalid_filter_field', 'invalid_selection_field', 'invaliddata', 'unauthorisedrequest', 'forbidden', 'server_busy', 'unknownobject', 'internal_server_error', 'deletefailure'],
-  v1p1: ['full success', 'invalid_filter_field', 'invalid_selection_field', 'invalid data', 'unauthorized', 'forbidden', 'server_busy', 'unknown object', 'internal_server_error', 'deletefailure'],
+  v1p2: ['fullsuccess', 'invalid_filter_field', 'invalid_selection_field', 'invalid_sort_field', 'invaliddata', 'unauthorisedrequest', 'forbidden', 'server_busy', 'unknownobject', 'internal_server_error', 'deletefailure'],
+  v1p1: ['full success', 'invalid_filter_field', 'invalid_selection_field', 'invalid_sort_field', 'invalid data', 'unauthorized', 'forbidden', 'server_busy', 'unknown object', 'internal_server_error', 'deletefailure'],
 };
-const OAUTH_ERRORS = ['invalid_request', 'invalid_client', 'unsupported_grant_type', 'invalid_scope'];
+const OAUTH_ERRORS = ['invalid_request', 'invalid_client', 'unsupported_grant_type', 'invalid_scope', 'temporarily_unavailable'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const sameKeys = (o: Record<string, unknown>, keys: string[]) => Object.keys(o).sort().join() === [...keys].sort().join();
