@@ -1,57 +1,42 @@
 import { GatewayError } from '../core/errors.js';
-import { matchesFilter } from '../core/oneroster/filter.js';
-import { buildLinkHeader } from '../core/oneroster/links.js';
+import { ENDPOINTS } from '../core/oneroster/endpoints.js';
+import { rewriteHrefs } from '../core/oneroster/hrefs.js';
 import { mapRecord, mappingNeeds, translateQuery, type Json, type TranslatedQuery } from '../core/oneroster/mapping/index.js';
 import { entityOfWrapper, type Entity } from '../core/oneroster/model.js';
 import type { QueryPairs } from '../core/oneroster/query.js';
+import { createDerivedReads } from './derived-reads.js';
+import { answerLocally, pick, readWhole, type WholeRead } from './local-query.js';
 import type { Lookups } from './lookups.js';
-import { stitchPages, type UpstreamPage } from './paging.js';
+import { stitchPages } from './paging.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
 import { readJsonObject, readListPage, UpstreamCalls } from './upstream-calls.js';
 import { parseJson } from './upstream-errors.js';
 
 // A caller of one OneRoster version reading or writing a district of the other: the query
 // is translated, the district's answer mapped record by record, and what cannot be asked of
-// the district exactly is evaluated here over its data (core/oneroster/mapping).
-
-/** Upstream page size when the gateway reads a whole selection itself. */
-const LOCAL_PAGE = 1_000;
+// the district exactly is evaluated here over its data (core/oneroster/mapping). A 1.2
+// route a 1.1 district lacks is derived from its 1.1 data where that data exists
+// (derived-reads.ts), else answered 501.
 
 export interface VersionBridgeOptions {
   lookups: Lookups;
   /** Most records the gateway reads to evaluate a filter or sort itself. */
   maxLocalRecords: number;
+  /** Most bytes one derived read (a 1.2 route a 1.1 district lacks) may read from the district. Default 64 MiB. */
+  maxDerivedBytes?: number;
 }
 
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
-function pick(record: Json, fields: readonly string[] | undefined): Json {
-  if (!fields) return record;
-  const out: Json = {};
-  for (const f of fields) if (record[f] !== undefined) out[f] = record[f];
-  return out;
-}
-
-function sortValue(record: Json, path: string): string | number | undefined {
-  let v: unknown = record;
-  for (const part of path.split('.')) {
-    if (Array.isArray(v)) v = v[0];
-    v = isObject(v) ? v[part] : undefined;
-  }
-  if (Array.isArray(v)) v = v[0];
-  return typeof v === 'number' || typeof v === 'string' ? v : undefined;
-}
-
-function compare(a: string | number | undefined, b: string | number | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return 1; // absent last
-  if (b === undefined) return -1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a) < String(b) ? -1 : 1;
-}
-
 export function createVersionBridge(options: VersionBridgeOptions) {
   const { lookups } = options;
+  const derived = createDerivedReads({ mapAll, maxRecords: options.maxLocalRecords, maxBytes: options.maxDerivedBytes ?? 64 * 1024 * 1024 });
+  // Every route endpoints.ts marks as derived must have a derivation: checked once, at start-up.
+  for (const ep of ENDPOINTS) {
+    for (const v of ep.derivedOn ?? []) {
+      if (!derived.find(ep, v, 'v1p2')) throw new Error(`createVersionBridge: no derivation of ${ep.method} ${ep.template} on ${v} districts`);
+    }
+  }
 
   function entityOf(req: ProxyRequest): Entity {
     const entity = entityOfWrapper(req.endpoint.wrapper);
@@ -64,54 +49,39 @@ export function createVersionBridge(options: VersionBridgeOptions) {
     const [from, to] = toDistrict ? [req.version, req.district.version] : [req.district.version, req.version];
     const needs = mappingNeeds(entity, records, from, to);
     const ctx = await lookups.context(calls, req.district.id, req.district.version, toDistrict ? req.district.upstreamBase : req.hrefBase, needs);
-    return records.map((r) => mapRecord(entity, r, from, to, ctx));
+    const mapped = records.map((r) => mapRecord(entity, r, from, to, ctx));
+    // GUIDRefs are rebuilt; a vendor's href kept under metadata still points at the district.
+    if (!toDistrict) {
+      const rewrite = { upstreamBase: req.district.upstreamBase, gatewayBase: req.hrefBase };
+      for (const r of mapped) if (isObject(r.metadata)) rewriteHrefs(r.metadata, rewrite);
+    }
+    return mapped;
   }
 
   /** Every record of the (looser) selection, for the gateway to filter, sort and page. */
-  async function readWhole(calls: UpstreamCalls, req: ProxyRequest, params: QueryPairs): Promise<unknown[]> {
-    const records: unknown[] = [];
-    const seen = new Set<unknown>();
-    for (let offset = 0; ; ) {
-      const page: UpstreamPage = readListPage(await calls.send([...params, ['limit', String(LOCAL_PAGE)], ['offset', String(offset)]]), req);
-      const fresh = page.records.filter((r) => !isObject(r) || r.sourcedId === undefined || !seen.has(r.sourcedId));
-      // A server that ignores offset repeats itself.
-      if (page.records.length === 0 || fresh.length === 0) break;
-      for (const r of fresh) {
-        if (isObject(r)) seen.add(r.sourcedId);
-        records.push(r);
-      }
-      if (records.length > options.maxLocalRecords) {
-        throw new GatewayError(
+  function wholeSelection(calls: UpstreamCalls, req: ProxyRequest): WholeRead {
+    return {
+      page: async (params: QueryPairs) => readListPage(await calls.send(params), req),
+      maxRecords: options.maxLocalRecords,
+      tooMany: () =>
+        new GatewayError(
           'invalid_filter',
           `This filter or sort cannot be passed to district "${req.district.id}" (OneRoster ${req.district.version}) as asked, and evaluating it at the gateway would read more than ${options.maxLocalRecords} records. Narrow it with fields both versions share.`,
-        );
-      }
-      offset += page.records.length;
-      if ((page.total !== undefined && offset >= page.total) || (page.hasLink && !page.hasNext)) break;
-    }
-    return records;
+        ),
+    };
   }
 
   async function collection(calls: UpstreamCalls, req: ProxyRequest, entity: Entity, t: TranslatedQuery): Promise<ProxyResponse> {
     const { query } = req;
-    const clientParams = query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
     if (t.local) {
-      const { filter, sort, desc } = t.local;
-      let records = await mapAll(calls, req, entity, await readWhole(calls, req, t.params));
-      if (filter) records = records.filter((r) => matchesFilter(filter, r));
-      if (sort) records.sort((a, b) => (desc ? -1 : 1) * compare(sortValue(a, sort), sortValue(b, sort)));
-      const total = records.length;
-      const page = records.slice(query.offset, query.offset + query.limit).map((r) => pick(r, t.fields));
-      const headers: Record<string, string> = { 'x-total-count': String(total) };
-      const link = buildLinkHeader({ base: req.linkBase, params: clientParams, limit: query.limit, offset: query.offset, total, hasMore: query.offset + page.length < total });
-      if (link) headers.link = link;
-      return calls.response(200, JSON.stringify({ [req.endpoint.wrapper]: page }), headers);
+      const records = await mapAll(calls, req, entity, await readWhole(wholeSelection(calls, req), t.params));
+      return answerLocally(calls, req, records, { ...t.local, fields: t.fields });
     }
     const first = readListPage(await calls.send(t.params), req);
     const others = t.params.filter(([k]) => k !== 'limit' && k !== 'offset');
     const result = await stitchPages({
       first,
-      query: { ...query, params: clientParams },
+      query: { ...query, params: query.params.filter(([k]) => k !== 'limit' && k !== 'offset') },
       maxPages: req.district.maxStitchPages,
       fetchPage: async (offset, limit) => readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
       linkBase: req.linkBase,
@@ -150,6 +120,8 @@ export function createVersionBridge(options: VersionBridgeOptions) {
     async handle(req: ProxyRequest): Promise<ProxyResponse> {
       const { district, endpoint } = req;
       if (!endpoint.versions.includes(district.version)) {
+        const derive = derived.find(endpoint, district.version, req.version);
+        if (derive) return derive(new UpstreamCalls(req), req);
         throw new GatewayError(
           'version_not_supported',
           `District "${district.id}" speaks OneRoster ${district.version}, which has no ${endpoint.method} ${endpoint.template}.`,

@@ -19,6 +19,11 @@ export interface Endpoint {
   /** Any one of these scopes allows the call. */
   readonly scopes: readonly Scope[];
   readonly versions: readonly Version[];
+  /**
+   * Districts of these versions lack the route, but the gateway derives its answer from
+   * their data instead of answering 501 (service/derived-reads.ts says how).
+   */
+  readonly derivedOn?: readonly Version[];
 }
 
 const ROSTER_CORE: Scope[] = ['roster.readonly', 'roster-core.readonly'];
@@ -37,8 +42,10 @@ const RES: Scope[] = ['resource.readonly'];
 
 const BOTH: Version[] = ['v1p1', 'v1p2'];
 const V12: Version[] = ['v1p2'];
+/** Served on a 1.1 district from its 1.1 data. */
+const FROM_V11: Version[] = ['v1p1'];
 
-type Row = [Method, string, string, Scope[], Version[]?];
+type Row = [Method, string, string, Scope[], Version[]?, Version[]?];
 
 const ROSTERING: Row[] = [
   ['GET', '/academicSessions', 'academicSessions', ROSTER_CORE],
@@ -89,8 +96,9 @@ const RESOURCES: Row[] = [
   ['GET', '/resources/{id}', 'resource', RES_CORE],
   ['GET', '/courses/{id}/resources', 'resources', RES],
   ['GET', '/classes/{id}/resources', 'resources', RES],
-  // Only 1.2 defines it (reference §1.3); 1.1 servers answer 404.
-  ['GET', '/users/{id}/resources', 'resources', RES, V12],
+  // Only 1.2 defines it (reference §1.3); 1.1 servers answer 404. On a 1.1 district it is
+  // the resources of the user's classes and of their courses.
+  ['GET', '/users/{id}/resources', 'resources', RES, V12, FROM_V11],
 ];
 
 const GRADEBOOK: Row[] = [
@@ -111,7 +119,8 @@ const GRADEBOOK: Row[] = [
   ['GET', '/scoreScales/{id}', 'scoreScale', GB_CORE, V12],
   ['PUT', '/scoreScales/{id}', 'scoreScale', GB_PUT, V12],
   ['DELETE', '/scoreScales/{id}', 'scoreScale', GB_DELETE, V12],
-  ['GET', '/classes/{id}/categories', 'categories', GB, V12],
+  // On a 1.1 district: the categories the class's line items use, and any tied to the class.
+  ['GET', '/classes/{id}/categories', 'categories', GB, V12, FROM_V11],
   ['GET', '/classes/{id}/lineItems', 'lineItems', GB],
   ['POST', '/classes/{id}/lineItems', 'lineItems', GB_POST, V12],
   ['GET', '/classes/{id}/lineItems/{id}/results', 'results', GB],
@@ -132,11 +141,12 @@ const GRADEBOOK: Row[] = [
 ];
 
 function build(service: Service, rows: Row[]): Endpoint[] {
-  return rows.map(([method, template, wrapper, scopes, versions]) => {
+  return rows.map(([method, template, wrapper, scopes, versions, derivedOn]) => {
     const segments = template.slice(1).split('/');
     const kind: EndpointKind =
       method !== 'GET' ? 'write' : segments[segments.length - 1] === '{id}' ? 'single' : 'collection';
-    return Object.freeze({ method, template, segments, service, kind, wrapper, scopes, versions: versions ?? BOTH });
+    const endpoint: Endpoint = { method, template, segments, service, kind, wrapper, scopes, versions: versions ?? BOTH };
+    return Object.freeze(derivedOn ? { ...endpoint, derivedOn } : endpoint);
   });
 }
 

@@ -1,0 +1,102 @@
+import type { GatewayError } from '../core/errors.js';
+import { matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
+import { buildLinkHeader } from '../core/oneroster/links.js';
+import type { Json } from '../core/oneroster/mapping/index.js';
+import type { QueryPairs } from '../core/oneroster/query.js';
+import type { UpstreamPage } from './paging.js';
+import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
+import type { UpstreamCalls } from './upstream-calls.js';
+
+// What the gateway does when it answers a collection itself rather than the district:
+// read a whole selection page by page, then filter, sort, page and select fields over the
+// mapped records. Shared by the version bridge (a query the district cannot be asked) and
+// the derived reads (a route the district does not have).
+
+/** Upstream page size when the gateway reads a whole selection itself. */
+export const LOCAL_PAGE = 1_000;
+
+const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+
+export function pick(record: Json, fields: readonly string[] | undefined): Json {
+  if (!fields) return record;
+  const out: Json = {};
+  for (const f of fields) if (record[f] !== undefined) out[f] = record[f];
+  return out;
+}
+
+function sortValue(record: Json, path: string): string | number | undefined {
+  let v: unknown = record;
+  for (const part of path.split('.')) {
+    if (Array.isArray(v)) v = v[0];
+    v = isObject(v) ? v[part] : undefined;
+  }
+  if (Array.isArray(v)) v = v[0];
+  return typeof v === 'number' || typeof v === 'string' ? v : undefined;
+}
+
+function compare(a: string | number | undefined, b: string | number | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return 1; // absent last
+  if (b === undefined) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : 1;
+}
+
+export interface WholeRead {
+  /** One upstream page of the selection (`params` with limit and offset added). */
+  page(params: QueryPairs): Promise<UpstreamPage>;
+  /** Most records to keep; one more and `tooMany` is thrown. */
+  maxRecords: number;
+  tooMany(): GatewayError;
+  /**
+   * Called after each page with the records read so far and whether the page ended the
+   * selection; false stops reading (the caller then has what it needs, or will get the
+   * rest more cheaply another way).
+   */
+  more?(page: UpstreamPage, read: readonly unknown[], ended: boolean): boolean;
+}
+
+/** Every record of a selection, page by page, until the district says it has ended. */
+export async function readWhole(read: WholeRead, params: QueryPairs): Promise<unknown[]> {
+  const records: unknown[] = [];
+  const seen = new Set<unknown>();
+  for (let offset = 0; ; ) {
+    const page = await read.page([...params, ['limit', String(LOCAL_PAGE)], ['offset', String(offset)]]);
+    const fresh = page.records.filter((r) => !isObject(r) || r.sourcedId === undefined || !seen.has(r.sourcedId));
+    // A server that ignores offset repeats itself.
+    if (page.records.length === 0 || fresh.length === 0) break;
+    for (const r of fresh) {
+      if (isObject(r)) seen.add(r.sourcedId);
+      records.push(r);
+    }
+    if (records.length > read.maxRecords) throw read.tooMany();
+    offset += page.records.length;
+    const ended = (page.total !== undefined && offset >= page.total) || (page.hasLink && !page.hasNext);
+    if ((read.more && !read.more(page, records, ended)) || ended) break;
+  }
+  return records;
+}
+
+export interface LocalQuery {
+  filter?: FilterNode | undefined;
+  sort?: string | undefined;
+  desc: boolean;
+  fields?: readonly string[] | undefined;
+}
+
+/** The client's page of `records` (already in the caller's version), with X-Total-Count and Link. */
+export function answerLocally(calls: UpstreamCalls, req: ProxyRequest, records: Json[], q: LocalQuery): ProxyResponse {
+  const { query } = req;
+  let selected = q.filter ? records.filter((r) => matchesFilter(q.filter!, r)) : records;
+  if (q.sort) {
+    const { sort } = q;
+    selected = [...selected].sort((a, b) => (q.desc ? -1 : 1) * compare(sortValue(a, sort), sortValue(b, sort)));
+  }
+  const total = selected.length;
+  const page = selected.slice(query.offset, query.offset + query.limit).map((r) => pick(r, q.fields));
+  const headers: Record<string, string> = { 'x-total-count': String(total) };
+  const params = query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
+  const link = buildLinkHeader({ base: req.linkBase, params, limit: query.limit, offset: query.offset, total, hasMore: query.offset + page.length < total });
+  if (link) headers.link = link;
+  return calls.response(200, JSON.stringify({ [req.endpoint.wrapper]: page }), headers);
+}
