@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createClientRegistry, sha256Hex, type ClientRegistry } from './auth/clients.js';
+import { createFailedAuthThrottle } from './auth/failed-auth-throttle.js';
 import { createTokenService } from './auth/tokens.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
 import { parserErrorBytes, requestErrorResponse } from './http/error-response.js';
 import { safeErrorFields, type Logger } from './observability/logger.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
-import { assembleDistrict, createDistrictRegistry, type District } from './routing/districts.js';
+import { assembleDistrict, authSecrets, authUrls, createDistrictRegistry, type District } from './routing/districts.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { createCacheBackend } from './cache/index.js';
 import { createCacheAdmin } from './service/cache-admin.js';
@@ -114,7 +115,13 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
       { id: d.id, name: d.name ?? d.id, authType: d.auth.type, source: 'config', upstreamBase: d.baseUrl, maxStitchPages: d.upstream.maxStitchPages },
       d.version,
       client,
-      { logger, ...clientDeps, retire: () => client.retire(), upstream: d.upstream },
+      {
+        logger,
+        ...clientDeps,
+        retire: () => client.retire(),
+        upstream: d.upstream,
+        secrets: { secrets: () => authSecrets(d.auth), urls: authUrls(d.baseUrl, d.auth) },
+      },
     );
   }
   let districtConfigs = new Map(config.districts.map((d) => [d.id, JSON.stringify(d)]));
@@ -125,7 +132,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ...(options.now ? { now: options.now } : {}),
   });
   // Reloadable (SIGHUP): the app holds these wrappers, the current config sits behind them.
-  let clientsNow = createClientRegistry(config.auth.clients);
+  // Each client carries a stamp of its secret, and so do its tokens: a rotated secret ends them.
+  const registryOptions = { stamp: tokens.credentialStamp };
+  let clientsNow = createClientRegistry(config.auth.clients, registryOptions);
   const clients: ClientRegistry = {
     get: (id) => clientsNow.get(id),
     authenticate: (id, secrets) => clientsNow.authenticate(id, secrets),
@@ -212,6 +221,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     isReady: () => ready,
     limits: config.server.limits,
     takeToken: (key: string, cost: number, rate: { requestsPerSecond: number; burst?: number }) => limits.rate.take(key, cost, rate),
+    trustProxy: config.server.trustProxy,
+    failedAuth: createFailedAuthThrottle({ ...config.auth.failedAuth, take: (key, cost, rate) => limits.rate.take(key, cost, rate) }),
     ...(metrics ? { metrics, metricsAuth: config.metrics.auth } : {}),
   });
 
@@ -224,14 +235,26 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
       return requestErrorResponse(err);
     },
   });
+  const { headersTimeoutMs, requestTimeoutMs } = config.server.limits;
+  // Slow clients (slowloris): Node refuses a headersTimeout over the requestTimeout, and checks
+  // both only every connectionsCheckingInterval (30 s by default), so a few seconds' timeout
+  // needs a check at least a few times per timeout.
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  const serverOptions = {
+    headersTimeout,
+    requestTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
+  };
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = createServer(listener);
+    const s = createServer(serverOptions, listener);
     s.once('error', reject);
     s.listen(config.server.port, config.server.host, () => resolve(s));
   });
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
-    // Node's own answer has no body; a half-sent response cannot take another.
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    // Node's own answer has no body; a half-sent response cannot take another (a request timeout
+    // can fire while an early answer to a still-arriving body is being written: Node checks this too).
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
     // The method is readable even when the rest of the request line is not (e.g. a byte > 0x7e in the URL).
     socket.end(parserErrorBytes(err.code, err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD '));
   });
@@ -266,7 +289,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     const nextConfigs = new Map(next.districts.map((d) => [d.id, JSON.stringify(d)]));
     // Unchanged districts keep their District (and its upstream client, token, in-flight requests).
     const list = next.districts.map((d) => (districtConfigs.get(d.id) === nextConfigs.get(d.id) ? districts.get(d.id)! : buildDistrict(d)));
-    clientsNow = createClientRegistry(next.auth.clients);
+    clientsNow = createClientRegistry(next.auth.clients, registryOptions);
     policyNow = policyFor(next);
     for (const gone of districts.replaceSource('config', list)) await cacheAdmin.purgeDistrict(gone.id);
     districtConfigs = nextConfigs;

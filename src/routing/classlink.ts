@@ -1,7 +1,7 @@
 import { CLASSLINK_PREFIX, type ClassLinkConfig, type DistrictConfig } from '../config/schema.js';
 import type { DistrictUpstreamClient } from '../upstream/client.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
-import { assembleDistrict, type District, type MutableDistrictRegistry } from './districts.js';
+import { assembleDistrict, authSecrets, authUrls, type District, type MutableDistrictRegistry } from './districts.js';
 
 // ClassLink discovery (reference §6): GET {discoveryUrl} with the developer token lists the
 // tenants that granted the app access. Each enabled, active one is district
@@ -187,7 +187,20 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
         { id: t.districtId, name: t.name, authType: cfg.auth.type, source: 'classlink', upstreamBase: cfg.baseUrl, maxStitchPages: config.upstream.maxStitchPages },
         cfg.version,
         delegatingClient(t.districtId),
-        { logger, extraHealth: () => (revoked.has(t.districtId) ? { revoked: true } : {}), upstream: config.upstream },
+        {
+          logger,
+          extraHealth: () => (revoked.has(t.districtId) ? { revoked: true } : {}),
+          upstream: config.upstream,
+          // The tenant's live credentials (a bearer rotates under the same district), the
+          // developer token, and every ClassLink URL the gateway calls.
+          secrets: {
+            secrets: () => {
+              const now = live.get(t.districtId)?.tenant ?? t;
+              return [...authSecrets(districtConfig(now).auth), config.token];
+            },
+            urls: [...authUrls(cfg.baseUrl, cfg.auth), config.discoveryUrl, config.proxyBaseUrl],
+          },
+        },
       );
     });
     for (const gone of registry.replaceSource('classlink', districts)) {

@@ -1,8 +1,9 @@
 import type { Version } from '../core/oneroster/endpoints.js';
-import type { UpstreamOptions } from '../config/schema.js';
+import type { UpstreamAuthConfig, UpstreamOptions } from '../config/schema.js';
 import { withBreaker, type BreakerState } from '../upstream/breaker.js';
 import { withRetry } from '../upstream/retry.js';
 import type { UpstreamClient } from '../upstream/types.js';
+import { createRedactor, type Redactor } from '../core/redact.js';
 import { withHealth, type DistrictHealth } from './health.js';
 import { withVersionProbe, type VersionProbe } from './version-probe.js';
 
@@ -25,6 +26,8 @@ export interface District {
   readonly upstreamBase: string;
   /** Bound on upstream pages fetched to fill one client page. */
   readonly maxStitchPages: number;
+  /** Replaces the district's credentials, hosts and vendor paths in anything it says to a client. */
+  readonly redactor: Redactor;
   readonly upstream: UpstreamClient;
   /** Last upstream success and failure, for GET /districts. */
   readonly health?: () => DistrictHealth;
@@ -86,6 +89,57 @@ export function createDistrictRegistry(initial: readonly District[] = []): Mutab
 
 export type DistrictFields = Pick<District, 'id' | 'name' | 'authType' | 'source' | 'upstreamBase' | 'maxStitchPages'>;
 
+/** What the gateway holds for a district that no client may see: credentials and the URLs it calls. */
+export interface DistrictSecrets {
+  /** Credentials, static and current (an OAuth2 access token changes): asked on each use. */
+  secrets(): readonly string[];
+  /** Every URL the gateway calls for the district (baseUrl, token URL, ClassLink endpoints). */
+  urls: readonly string[];
+}
+
+/** The credentials an upstream auth block holds (ids too: they name the gateway's account at the district). */
+export function authSecrets(auth: UpstreamAuthConfig): string[] {
+  switch (auth.type) {
+    case 'oauth1':
+      return [auth.consumerKey, auth.consumerSecret];
+    case 'oauth2':
+      return [auth.clientId, auth.clientSecret];
+    case 'bearer':
+      return [auth.token];
+  }
+}
+
+/** The URLs the gateway calls for a district config. */
+export function authUrls(baseUrl: string, auth: UpstreamAuthConfig): string[] {
+  return auth.type === 'oauth2' ? [baseUrl, auth.tokenUrl] : [baseUrl];
+}
+
+/** The hosts (`host`, `host:port`) and non-OneRoster path prefixes of a district's URLs. */
+export function districtRedactor(secrets: DistrictSecrets): Redactor {
+  const hosts: string[] = [];
+  const paths: string[] = [];
+  for (const raw of secrets.urls) {
+    if (!URL.canParse(raw)) continue;
+    const u = new URL(raw);
+    hosts.push(u.host, u.hostname);
+    // What precedes /ims/oneroster (a vendor prefix such as /aeries or /campus/api), or the
+    // whole path of a token URL; OneRoster's own root says nothing about the district.
+    const path = decodeURIComponentSafe(u.pathname).replace(/\/+$/, '');
+    const at = path.toLowerCase().indexOf('/ims/oneroster');
+    const prefix = at >= 0 ? path.slice(0, at) : path;
+    if (prefix.length > 1) paths.push(prefix);
+  }
+  return createRedactor({ secrets: secrets.secrets, hosts, paths });
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /**
  * A district around its upstream client, composed in the order a request takes from the
  * outside in: version probe -> breaker -> health -> retry -> client. Health sits inside the
@@ -105,8 +159,11 @@ export function assembleDistrict(
     retire?: () => Promise<void>;
     /** The district's upstream options (retry, breaker); without them neither is applied. */
     upstream?: UpstreamOptions;
+    /** Credentials and URLs to keep from clients; without them only the baseUrl's address is. */
+    secrets?: DistrictSecrets;
   },
 ): District {
+  const redactor = districtRedactor(deps.secrets ?? { secrets: () => [], urls: [fields.upstreamBase] });
   const clock = deps.now ? { now: deps.now } : {};
   // Retry sleeps in real time, so it keeps the real clock: `deps.now` may be a test's frozen one.
   const retried = deps.upstream ? withRetry(client, deps.upstream.retry) : client;
@@ -115,11 +172,12 @@ export function assembleDistrict(
   const guarded = breaker?.client ?? watched.client;
   const health = deps.extraHealth ? () => ({ ...watched.health(), ...deps.extraHealth!() }) : watched.health;
   const extras = { ...(deps.retire && { retire: deps.retire }), ...(breaker && { breaker: breaker.state }) };
-  if (versionSetting !== 'auto') return { ...fields, version: versionSetting, versionSetting, upstream: guarded, health, ...extras };
+  if (versionSetting !== 'auto') return { ...fields, redactor, version: versionSetting, versionSetting, upstream: guarded, health, ...extras };
   const probed = withVersionProbe(guarded, { logger: deps.logger, ...clock });
   const probe = probed.probe;
   return {
     ...fields,
+    redactor,
     get version() {
       return probe.current() ?? 'v1p2';
     },

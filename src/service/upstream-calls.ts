@@ -1,4 +1,5 @@
 import { GatewayError } from '../core/errors.js';
+import { rewriteHrefs } from '../core/oneroster/hrefs.js';
 import { versionRoot } from '../core/oneroster/paths.js';
 import type { QueryPairs } from '../core/oneroster/query.js';
 import { encodeRfc3986 } from '../core/rfc3986.js';
@@ -39,19 +40,37 @@ export class UpstreamCalls {
       throw fromUpstreamFailure(err, district.id);
     }
     this.ms += res.elapsedMs;
-    if (res.status < 200 || res.status >= 300) throw fromUpstreamStatus(res, district.id);
+    if (res.status < 200 || res.status >= 300) throw fromUpstreamStatus(res, district.id, district.redactor);
     return res;
   }
 
+  /**
+   * The answer to the client. Last stop for anything of the district's: a body that still
+   * holds one of its credentials, hosts or vendor paths (in a field no href rule touched, a
+   * vendor's metadata, an id) has it redacted before it can be cached or sent.
+   */
   response(status: number, body: Buffer | string | null, headers: Record<string, string> = {}): ProxyResponse {
     return {
       status,
       headers: body === null ? headers : { 'content-type': JSON_TYPE, ...headers },
-      body,
+      body: body === null ? null : redactBody(body, this.req),
       upstreamRequests: this.count,
       upstreamMs: this.ms,
     };
   }
+}
+
+function redactBody(body: Buffer | string, req: ProxyRequest): Buffer | string {
+  const { redactor } = req.district;
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  // The gateway's own URLs may share the district's host (both on loopback, or one name):
+  // they are not the district's address, and must not send every page down the slow path.
+  const own = req.hrefBase.slice(0, req.hrefBase.lastIndexOf('/districts/'));
+  if (!redactor.test(own ? text.replaceAll(own, '') : text)) return body;
+  const parsed = parseJson(Buffer.from(text));
+  if (!parsed.ok) return redactor.redact(text);
+  rewriteHrefs(parsed.value, { upstreamBase: req.district.upstreamBase, gatewayBase: req.hrefBase, redactor }, true);
+  return JSON.stringify(parsed.value);
 }
 
 /** A 2xx read body as a JSON object, or a 502 saying what it was instead. */

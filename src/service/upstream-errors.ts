@@ -1,5 +1,6 @@
 import { GatewayError } from '../core/errors.js';
 import { readUpstreamStatusInfo } from '../core/oneroster/status-info.js';
+import { NO_REDACTION, redactDescription, type Redactor } from '../core/redact.js';
 import { UpstreamError, type UpstreamResponse } from '../upstream/types.js';
 
 /** A transport failure as the client's error. The district id is safe to name; the URL is not. */
@@ -35,11 +36,16 @@ export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: fa
   }
 }
 
-/** An upstream error answer as the client's error: 4xx keep their status, 5xx become 502/503/504. */
-export function fromUpstreamStatus(res: UpstreamResponse, districtId: string): GatewayError {
+/**
+ * An upstream error answer as the client's error: 4xx keep their status, 5xx become
+ * 502/503/504. The district's own description is kept, redacted of the district's secrets
+ * and addresses (and of anything shaped like a URL, a credential or an IP address).
+ */
+export function fromUpstreamStatus(res: UpstreamResponse, districtId: string, redactor: Redactor = NO_REDACTION): GatewayError {
   const parsed = parseJson(res.body);
   const info = readUpstreamStatusInfo(res.status, parsed.ok ? parsed.value : undefined);
-  const said = info.description ? `: ${info.description}` : '.';
+  const description = info.description === undefined ? '' : redactDescription(info.description, redactor);
+  const said = description ? `: ${description}` : '.';
   const headers: Record<string, string> = {};
   const retryAfter = res.headers['retry-after'];
   if (retryAfter && /^\s*\d{1,6}\s*$/.test(retryAfter)) headers['retry-after'] = retryAfter.trim();

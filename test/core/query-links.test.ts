@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildLinkHeader, linkHasRel, parseTotalCount } from '../../src/core/oneroster/links.js';
 import { parseRawQuery, readPageQuery } from '../../src/core/oneroster/query.js';
+import { NO_REDACTION, redactDescription } from '../../src/core/redact.js';
 import { readUpstreamStatusInfo } from '../../src/core/oneroster/status-info.js';
 import { encodeRfc3986 } from '../../src/core/rfc3986.js';
 
@@ -53,11 +54,13 @@ describe('Link headers', () => {
 });
 
 describe('upstream status info', () => {
-  it('reads 1.1 arrays, 1.2 objects and flat strings, and strips URLs', () => {
+  it('reads 1.1 arrays, 1.2 objects and flat strings; the description as written (redacted by the caller)', () => {
     expect(readUpstreamStatusInfo(404, { statusInfoSet: [{ imsx_codeMinor: 'unknown object', imsx_description: 'see https://sis.internal/x' }] })).toEqual({
       codeMinor: 'unknownobject',
-      description: 'see [url]',
+      description: 'see https://sis.internal/x',
     });
+    expect(redactDescription('see https://sis.internal/x', NO_REDACTION)).toBe('see [url]');
+    expect(readUpstreamStatusInfo(400, { imsx_codeMinor: '__proto__' }).codeMinor).toBe('invaliddata');
     expect(
       readUpstreamStatusInfo(400, { imsx_CodeMinor: { imsx_codeMinorField: [{ imsx_codeMinorFieldValue: 'invalid_filter_field' }] } }).codeMinor,
     ).toBe('invalid_filter_field');

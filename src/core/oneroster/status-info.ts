@@ -12,11 +12,10 @@ const ALIASES: Record<string, CodeMinor> = {
   unauthorized: 'unauthorisedrequest',
   unauthorised: 'unauthorisedrequest',
   unauthorizedrequest: 'unauthorisedrequest',
-  invalid_sort_field: 'invalid_selection_field',
   invalid_blank_selection_field: 'invalid_selection_field',
 };
 const KNOWN: ReadonlySet<string> = new Set([
-  'fullsuccess', 'invalid_filter_field', 'invalid_selection_field', 'invaliddata', 'unauthorisedrequest',
+  'fullsuccess', 'invalid_filter_field', 'invalid_selection_field', 'invalid_sort_field', 'invaliddata', 'unauthorisedrequest',
   'forbidden', 'server_busy', 'unknownobject', 'internal_server_error', 'deletefailure',
 ]);
 
@@ -24,15 +23,26 @@ function normalizeCodeMinor(value: unknown): CodeMinor | undefined {
   if (typeof value !== 'string') return undefined;
   const v = value.trim().toLowerCase();
   if (KNOWN.has(v)) return v as CodeMinor;
-  return ALIASES[v];
+  // Own properties only: a district's "__proto__" or "constructor" is not a code.
+  return Object.hasOwn(ALIASES, v) ? ALIASES[v] : undefined;
 }
 
-function codeMinorOf(node: unknown): CodeMinor | undefined {
+// A hostile district may nest arrays thousands deep; the shapes above are at most three.
+const MAX_DEPTH = 8;
+
+function codeMinorOf(node: unknown, depth = 0): CodeMinor | undefined {
+  if (depth > MAX_DEPTH) return undefined;
   if (typeof node === 'string') return normalizeCodeMinor(node);
-  if (Array.isArray(node)) return node.map(codeMinorOf).find(Boolean);
+  if (Array.isArray(node)) {
+    for (const item of node.slice(0, 16)) {
+      const found = codeMinorOf(item, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
   if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
-    return normalizeCodeMinor(o.imsx_codeMinorFieldValue) ?? codeMinorOf(o.imsx_codeMinorField);
+    return normalizeCodeMinor(o.imsx_codeMinorFieldValue) ?? codeMinorOf(o.imsx_codeMinorField, depth + 1);
   }
   return undefined;
 }
@@ -42,7 +52,8 @@ export interface UpstreamStatusInfo {
   description?: string;
 }
 
-const MAX_DESCRIPTION = 300;
+// Read this much of an upstream description; the caller redacts it and cuts it shorter.
+const MAX_DESCRIPTION = 2000;
 
 /** Reads an upstream error body; falls back to the HTTP status when the body says nothing. */
 export function readUpstreamStatusInfo(status: number, body: unknown): UpstreamStatusInfo {
@@ -54,10 +65,8 @@ export function readUpstreamStatusInfo(status: number, body: unknown): UpstreamS
   const o = node && typeof node === 'object' ? (node as Record<string, unknown>) : {};
   const codeMinor = codeMinorOf(o.imsx_CodeMinor ?? o.imsx_codeMinor) ?? codeMinorForStatus(status);
   const raw = o.imsx_description;
-  const description =
-    typeof raw === 'string' && raw.trim()
-      ? // Upstream texts may quote their own URLs; they must not reach clients.
-        raw.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, MAX_DESCRIPTION)
-      : undefined;
+  // As the district wrote it: it may quote the district's secrets and addresses, so the
+  // caller redacts it (core/redact.ts) before any client sees it.
+  const description = typeof raw === 'string' && raw.trim() ? raw.trim().slice(0, MAX_DESCRIPTION) : undefined;
   return description ? { codeMinor, description } : { codeMinor };
 }

@@ -1,0 +1,126 @@
+// What a district says must not tell a client where the district lives or how the gateway
+// signs in to it. District error bodies quote their own bearer tokens, consumer keys, hosts
+// (with and without port, in any case) and vendor paths; 200 pages carry them in hrefs,
+// metadata and the district's own warnings. A Redactor knows one district's secrets and
+// addresses and replaces them wherever they appear.
+
+export interface RedactorSource {
+  /**
+   * Credentials the gateway holds for the district, static and current (an OAuth2 access
+   * token changes over time, so this is asked again on each use; it must be cheap).
+   */
+  secrets(): readonly string[];
+  /** The district's hosts: `host` or `host:port` (IPv6 in brackets), as in its URLs. */
+  hosts: readonly string[];
+  /** Paths of the district's server that are not OneRoster's own (a vendor prefix such as `/aeries`). */
+  paths: readonly string[];
+}
+
+export interface Redactor {
+  /** True when `text` holds anything this district must not show (a fast pre-check for large bodies). */
+  test(text: string): boolean;
+  /** `text` with every secret, host and path of the district replaced. */
+  redact(text: string): string;
+}
+
+/** Shorter strings would match ordinary words; no real credential is this short. */
+const MIN_SECRET_LENGTH = 6;
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+function variants(secret: string): string[] {
+  // As sent on the wire too: form- and percent-encoded, and base64 (HTTP Basic of id:secret
+  // is not recoverable here, but a token quoted in base64 is).
+  const out = new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64').replace(/=+$/, '')]);
+  return [...out].filter((v) => v.length >= MIN_SECRET_LENGTH);
+}
+
+/** `host:port` and bare `host` of each address, IPv6 with and without brackets. */
+function hostVariants(host: string): string[] {
+  const out = new Set<string>();
+  const h = host.toLowerCase();
+  out.add(h);
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
+  if (m) {
+    out.add(m[1]!);
+    if (m[1]!.startsWith('[')) out.add(m[1]!.slice(1, -1));
+  }
+  return [...out].filter((v) => v.length >= 3);
+}
+
+export function createRedactor(source: RedactorSource): Redactor {
+  if (!source || typeof source.secrets !== 'function') throw new TypeError('createRedactor: secrets() is required');
+  const hosts = [...new Set(source.hosts.flatMap(hostVariants))];
+  const paths = [...new Set(source.paths.filter((p) => p.length > 1 && p !== '/'))];
+  // Hosts and paths in any case (DNS names and most vendor servers ignore it); a host only
+  // where it is not part of a longer name (`sis.example.org` inside `mysis.example.org.x`).
+  // Longest first, so `host:port` wins over `host`.
+  const addressParts = [
+    ...hosts.sort((a, b) => b.length - a.length).map((h) => `(?<![A-Za-z0-9-])${escape(h)}(?![A-Za-z0-9-]|\\.[A-Za-z0-9])`),
+    ...paths.sort((a, b) => b.length - a.length).map(escape),
+  ];
+  const addresses = addressParts.length === 0 ? undefined : new RegExp(addressParts.join('|'), 'gi');
+  let key: string | undefined;
+  let secrets: RegExp | undefined;
+
+  /** Credentials match exactly (case matters in a token); rebuilt only when they change. */
+  function secretPattern(): RegExp | undefined {
+    const list = source.secrets().filter((s) => typeof s === 'string');
+    const k = list.join('\u0000');
+    if (k === key) return secrets;
+    key = k;
+    const literal = [...new Set(list.flatMap(variants))].sort((a, b) => b.length - a.length).map(escape);
+    secrets = literal.length === 0 ? undefined : new RegExp(literal.join('|'), 'g');
+    return secrets;
+  }
+
+  return {
+    test(text) {
+      const s = secretPattern();
+      if (s) {
+        s.lastIndex = 0;
+        if (s.test(text)) return true;
+      }
+      if (!addresses) return false;
+      addresses.lastIndex = 0;
+      return addresses.test(text);
+    },
+    redact(text) {
+      const s = secretPattern();
+      let out = s ? text.replace(s, '[redacted]') : text;
+      if (addresses) out = out.replace(addresses, '[redacted]');
+      return out;
+    },
+  };
+}
+
+/** A redactor that knows nothing (districts built without one, tools). */
+export const NO_REDACTION: Redactor = { test: () => false, redact: (t) => t };
+
+// Things no client should see in an error text from any district: URLs, authorization
+// values, OAuth parameters and secrets written as name=value, IP addresses.
+const GENERIC: Array<[RegExp, string]> = [
+  [/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]'],
+  [/(?<![A-Za-z0-9])\/\/[A-Za-z0-9.-]+(?::\d+)?(?:\/\S*)?/g, '[url]'],
+  [/\b(Bearer|Basic|Digest|OAuth)\s+[^\s,;]{6,}/gi, '$1 [redacted]'],
+  [/\b(oauth_[a-z_]+)\s*=\s*"?[^",&\s]*"?/gi, '$1=[redacted]'],
+  [
+    /\b(client_secret|client_id|consumer_?key|consumer_?secret|access_token|refresh_token|id_token|token|password|passwd|secret|api[_-]?key|authorization)(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&}]+)/gi,
+    '$1$2[redacted]',
+  ],
+  [/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\d.])/g, '[host]'],
+  [/\[[0-9a-f:]*:[0-9a-f:]*\](?::\d{1,5})?/gi, '[host]'],
+];
+
+/**
+ * A district's error description as a client may read it: the district's own secrets,
+ * hosts and paths, then anything that looks like an address or a credential, replaced;
+ * control characters flattened; bounded in length.
+ */
+export function redactDescription(text: string, redactor: Redactor, maxLength = 300): string {
+  let out = redactor.redact(text);
+  for (const [re, to] of GENERIC) out = out.replace(re, to);
+  // eslint-disable-next-line no-control-regex
+  out = out.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return out.length > maxLength ? `${out.slice(0, maxLength)}…` : out;
+}
