@@ -20,6 +20,7 @@ export function createMemoryTier(maxBytes: number, onDrop: (id: string, entry: C
     dispose: (entry, id) => onDrop(id, entry),
   });
   const generations = new Map<string, Map<string, number>>();
+  const floors = new Map<string, Map<string, number>>();
 
   return {
     getEntry: async (id) => entries.get(id),
@@ -31,16 +32,20 @@ export function createMemoryTier(maxBytes: number, onDrop: (id: string, entry: C
       entries.delete(id);
     },
     readGenerations: async (scope, tags) => tags.map((tag) => generations.get(scope)?.get(tag) ?? 0),
-    addGenerations: async (scope, tags, increments) => {
+    addGenerations: async (scope, tags, increments, hard) => {
       let gens = generations.get(scope);
       if (!gens) generations.set(scope, (gens = new Map()));
+      let fl = floors.get(scope);
+      if (hard && !fl) floors.set(scope, (fl = new Map()));
       const g = gens;
       return tags.map((tag, i) => {
         const next = (g.get(tag) ?? 0) + (increments[i] ?? 1);
         g.set(tag, next);
+        if (hard) fl!.set(tag, next);
         return next;
       });
     },
+    readFloors: async (scope, tags) => tags.map((tag) => floors.get(scope)?.get(tag) ?? 0),
   };
 }
 

@@ -1,6 +1,7 @@
 // The shared stores on Redis. Key layout (prefix 'orgw:' by default):
 //   {prefix}c:{scope}:{key}   an entry (Keyv + @keyv/redis), PX = staleUntil - now
 //   {prefix}g:{scope}         hash tag -> generation (HINCRBY, HMGET: never KEYS/SCAN)
+//   {prefix}f:{scope}         hash tag -> floor: the generation of its last hard bump (a write)
 //   {prefix}l:{name}          a lease: random owner, SET NX PX
 //   {prefix}s:{name}          a shared value
 //   {prefix}inval             the pub/sub channel replicas invalidate L1 copies through
@@ -12,16 +13,21 @@ import { assertTtl, type SharedTier } from './shared-tier.js';
 import type { StoreHealth } from './store-health.js';
 import type { CacheEntry, LeaseStore, SharedState } from './types.js';
 
-// One round trip, atomic: the increments and the message other replicas apply.
-// ARGV: channel, scope, then tag, increment pairs. cjson.encode gives {"s":..,"g":[[tag,gen],..]}.
+// One round trip, atomic: the increments (and, for a hard bump, the floors) and the message
+// other replicas apply. KEYS: generations, floors. ARGV: channel, scope, hard ('1'/'0'), then
+// tag, increment pairs. cjson.encode gives {"s":..,"g":[[tag,gen],..]} (with "h":true when hard).
 const BUMP = `
 local gens, moved = {}, {}
-for i = 3, #ARGV, 2 do
+local hard = ARGV[3] == '1'
+for i = 4, #ARGV, 2 do
   local g = redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+  if hard then redis.call('HSET', KEYS[2], ARGV[i], g) end
   gens[#gens + 1] = g
   moved[#moved + 1] = { ARGV[i], g }
 end
-redis.call('PUBLISH', ARGV[1], cjson.encode({ s = ARGV[2], g = moved }))
+local msg = { s = ARGV[2], g = moved }
+if hard then msg.h = true end
+redis.call('PUBLISH', ARGV[1], cjson.encode(msg))
 return gens`;
 
 // Delete only our own lease: after it expired, another replica may hold the name.
@@ -33,6 +39,7 @@ export function redisKeys(prefix: string) {
   return {
     entryNamespace: `${prefix}c`,
     generations: (scope: string) => `${prefix}g:${scope}`,
+    floors: (scope: string) => `${prefix}f:${scope}`,
     lease: (name: string) => `${prefix}l:${name}`,
     state: (name: string) => `${prefix}s:${name}`,
     channel: `${prefix}inval`,
@@ -106,10 +113,15 @@ export function createRedisTier({ client, prefix, health, commandTimeoutMs }: Re
       const values = await call(() => client.hmGet(keys.generations(scope), [...tags]));
       return values.map((v) => (v === null ? 0 : Number(v)));
     },
-    async addGenerations(scope, tags, increments) {
-      const args = [keys.channel, scope, ...tags.flatMap((tag, i) => [tag, String(increments[i] ?? 1)])];
-      const gens = (await call(() => client.eval(BUMP, { keys: [keys.generations(scope)], arguments: args }))) as number[];
+    async addGenerations(scope, tags, increments, hard) {
+      const args = [keys.channel, scope, hard ? '1' : '0', ...tags.flatMap((tag, i) => [tag, String(increments[i] ?? 1)])];
+      const gens = (await call(() => client.eval(BUMP, { keys: [keys.generations(scope), keys.floors(scope)], arguments: args }))) as number[];
       return gens.map(Number);
+    },
+    async readFloors(scope, tags) {
+      if (tags.length === 0) return [];
+      const values = await call(() => client.hmGet(keys.floors(scope), [...tags]));
+      return values.map((v) => (v === null ? 0 : Number(v)));
     },
   };
 }

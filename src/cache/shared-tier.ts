@@ -10,13 +10,21 @@ export interface SharedTier {
   deleteEntry(scope: string, id: string): Promise<void>;
   /** Authoritative generations (0 for a tag never bumped). */
   readGenerations(scope: string, tags: readonly string[]): Promise<number[]>;
-  /** Adds `increments[i]` to each tag, tells the other replicas, returns the new generations. */
-  addGenerations(scope: string, tags: readonly string[], increments: readonly number[]): Promise<number[]>;
+  /**
+   * Adds `increments[i]` to each tag, tells the other replicas, returns the new generations.
+   * `hard`: the tags' floors move to the new generations too (see readFloors).
+   */
+  addGenerations(scope: string, tags: readonly string[], increments: readonly number[], hard?: boolean): Promise<number[]>;
+  /**
+   * Floors (0 for a tag never hard-bumped): an entry built at a generation below its tag's
+   * floor may not be served at all, not even stale when the origin fails.
+   */
+  readFloors(scope: string, tags: readonly string[]): Promise<number[]>;
 }
 
 /** What replicas tell each other on the invalidation channel (JSON). */
 export type InvalidationMessage =
-  | { s: string; g: Array<[string, number]> } // generations moved on
+  | { s: string; g: Array<[string, number]>; h?: boolean } // generations moved on (h: floors with them)
   | { s: string; d: string }; // entry id deleted
 
 export function parseInvalidation(raw: string): InvalidationMessage | undefined {
@@ -25,7 +33,8 @@ export function parseInvalidation(raw: string): InvalidationMessage | undefined 
     if (typeof m?.s !== 'string') return undefined;
     if (typeof m.d === 'string') return { s: m.s, d: m.d };
     if (Array.isArray(m.g) && m.g.every((p) => Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'number')) {
-      return { s: m.s, g: m.g as Array<[string, number]> };
+      const h = (m as { h?: unknown }).h;
+      return { s: m.s, g: m.g as Array<[string, number]>, ...(h === true || h === 1 ? { h: true } : {}) };
     }
   } catch {
     // Not ours, or truncated: ignore; the l1MaxAgeMs re-check covers a lost message.

@@ -62,8 +62,12 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     dispose: (item, id) => account(id, item, -1),
   });
   const mirror = createGenerationMirror();
+  /** Floors (generations of hard bumps) as far as this process knows them; they only move forward too. */
+  const floors = createGenerationMirror();
   /** Bumps the store did not take, per scope and tag, replayed when it is back. */
   const pending = new Map<string, Map<string, number>>();
+  /** Of those, the tags whose bump was hard (their floors move when replayed). */
+  const pendingHard = new Map<string, Set<string>>();
   let resyncAt = -Infinity;
 
   function keep(id: string, entry: CacheEntry, t: number): void {
@@ -88,10 +92,14 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     }
   }
 
-  function addPending(scope: string, tags: readonly string[], increments: readonly number[]): void {
+  function addPending(scope: string, tags: readonly string[], increments: readonly number[], hard: boolean): void {
     let tagMap = pending.get(scope);
     if (!tagMap) pending.set(scope, (tagMap = new Map()));
     tags.forEach((tag, i) => tagMap.set(tag, (tagMap.get(tag) ?? 0) + (increments[i] ?? 1)));
+    if (!hard) return;
+    let hardTags = pendingHard.get(scope);
+    if (!hardTags) pendingHard.set(scope, (hardTags = new Set()));
+    for (const tag of tags) hardTags.add(tag);
   }
 
   /** The L1 copy, dropped once past its stale window. */
@@ -128,8 +136,10 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
         health.ok();
       } catch (err) {
         health.fail('get', err);
-        // L1 still serves; a copy the mirror cannot vouch for is only good as stale-if-error.
-        return item && { entry: item.entry, tier: 'l1', valid: local === 'valid' };
+        // L1 still serves, but only a copy checked within l1MaxAgeMs: an older one may hide a
+        // change whose message this replica never got (the store is down). It is refetched
+        // from the origin, and stays good as stale-if-error.
+        return item && { entry: item.entry, tier: 'l1', valid: local === 'valid' && t - item.checkedAt < deps.l1MaxAgeMs };
       }
       if (!shared || shared.staleUntil <= t) {
         // L2 is the truth: gone there (expired, deleted, evicted) means gone.
@@ -189,19 +199,36 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
 
     generations,
 
-    async bump(scope, tags) {
+    async bump(scope, tags, options) {
       const unique = [...new Set(tags)];
       if (unique.length === 0) return;
+      const hard = options?.hard === true;
       try {
-        const gens = await tier.addGenerations(scope, unique, unique.map(() => 1));
+        const gens = await tier.addGenerations(scope, unique, unique.map(() => 1), hard);
         health.ok();
         mirror.observe(scope, unique, gens);
+        if (hard) floors.observe(scope, unique, gens);
       } catch (err) {
         // This replica stays correct at once; the others learn of it when the store is back.
         health.fail('bump', err);
         mirror.increment(scope, unique);
-        addPending(scope, unique, unique.map(() => 1));
+        if (hard) floors.observe(scope, unique, unique.map((tag) => mirror.current(scope, tag) ?? 0));
+        addPending(scope, unique, unique.map(() => 1), hard);
       }
+    },
+
+    async usableAsStale(scope, entry) {
+      const tags = entry.tags.map(([tag]) => tag);
+      let known: number[];
+      try {
+        known = await tier.readFloors(scope, tags);
+        health.ok();
+        floors.observe(scope, tags, known);
+      } catch (err) {
+        health.fail('get', err);
+      }
+      // What this replica knows is at least as new as what it could read (floors only rise).
+      return entry.tags.every(([tag, generation]) => generation >= (floors.current(scope, tag) ?? 0));
     },
 
     stats: () => ({ l1Bytes: l1.calculatedSize, l1Entries: l1.size }),
@@ -215,8 +242,11 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     applyMessage(raw) {
       const msg = parseInvalidation(raw);
       if (!msg) return;
-      if ('d' in msg) l1.delete(msg.d);
-      else mirror.observe(msg.s, msg.g.map(([tag]) => tag), msg.g.map(([, g]) => g));
+      if ('d' in msg) return void l1.delete(msg.d);
+      const tags = msg.g.map(([tag]) => tag);
+      const gens = msg.g.map(([, g]) => g);
+      mirror.observe(msg.s, tags, gens);
+      if (msg.h) floors.observe(msg.s, tags, gens);
     },
 
     resync() {
@@ -225,15 +255,24 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
 
     async replayPendingBumps() {
       const batch = [...pending];
+      const hardBatch = new Map(pendingHard);
       pending.clear();
+      pendingHard.clear();
       for (const [scope, tagMap] of batch) {
-        const tags = [...tagMap.keys()];
-        const increments = [...tagMap.values()];
-        try {
-          mirror.observe(scope, tags, await tier.addGenerations(scope, tags, increments));
-        } catch (err) {
-          health.fail('bump', err);
-          addPending(scope, tags, increments);
+        const hardTags = hardBatch.get(scope) ?? new Set<string>();
+        // Hard and soft tags go separately: a floor moves only with a hard bump.
+        for (const hard of [true, false]) {
+          const tags = [...tagMap.keys()].filter((tag) => hardTags.has(tag) === hard);
+          if (tags.length === 0) continue;
+          const increments = tags.map((tag) => tagMap.get(tag)!);
+          try {
+            const gens = await tier.addGenerations(scope, tags, increments, hard);
+            mirror.observe(scope, tags, gens);
+            if (hard) floors.observe(scope, tags, gens);
+          } catch (err) {
+            health.fail('bump', err);
+            addPending(scope, tags, increments, hard);
+          }
         }
       }
     },

@@ -63,8 +63,18 @@ export interface TieredCache {
   delete(scope: string, key: string): Promise<void>;
   /** Current generations of tags (authoritative: L2 when shared). */
   generations(scope: string, tags: readonly string[]): Promise<number[]>;
-  /** O(1) per tag: increments the generation and tells every replica (pub/sub) to drop stale L1 copies. */
-  bump(scope: string, tags: readonly string[]): Promise<void>;
+  /**
+   * O(1) per tag: increments the generation and tells every replica (pub/sub) to drop stale L1
+   * copies. `hard` (a write went through, an operator purged): entries built before may not
+   * be served even as stale-if-error; a soft bump (the origin changed) leaves them usable then.
+   */
+  bump(scope: string, tags: readonly string[], options?: { hard?: boolean }): Promise<void>;
+  /**
+   * Whether an entry that is no longer valid may still be served when the origin fails: true
+   * unless one of its tags was hard-bumped after the entry was built. Asks the shared store;
+   * while it is down, this replica's own knowledge decides.
+   */
+  usableAsStale(scope: string, entry: CacheEntry): Promise<boolean>;
   /** Bytes held in L1 and its entry count (for /districts and metrics). */
   stats(): { l1Bytes: number; l1Entries: number };
   /** The same, for one scope (district). */

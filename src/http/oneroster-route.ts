@@ -3,9 +3,11 @@ import type { ClientRegistry, GatewayClient } from '../auth/clients.js';
 import { GatewayError } from '../core/errors.js';
 import type { Endpoint } from '../core/oneroster/endpoints.js';
 import type { District, DistrictRegistry } from '../routing/districts.js';
-import type { CachedProxy, CachedProxyRequest, CachedProxyResponse } from '../service/cached-proxy.js';
+import { ROOT_HEADER, type CachedProxy, type CachedProxyRequest, type CachedProxyResponse } from '../service/cached-proxy.js';
 import type { AppEnv } from './env.js';
 import { createRoutePlanCache } from './route-plan.js';
+import { versionRoot } from '../core/oneroster/paths.js';
+import { encodeRfc3986 } from '../core/rfc3986.js';
 import { checkUrl, type InputLimits } from './input-limits.js';
 import { readWriteBody } from './write-body.js';
 
@@ -134,7 +136,8 @@ export interface RoutedRequest {
 
 /** The answer as the client gets it: X-Cache, Age, Cache-Control and the request id added. */
 export function toResponse(res: CachedProxyResponse, head: boolean, requestId: string): Response {
-  const headers: Record<string, string> = Object.assign({}, res.headers);
+  const headers: Record<string, string> = {};
+  for (const name in res.headers) if (name !== ROOT_HEADER) headers[name] = res.headers[name]!;
   headers['x-cache'] = res.cache;
   headers['cache-control'] = 'private';
   headers['x-request-id'] = requestId;
@@ -173,6 +176,12 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     requireScope(endpoint, caller.scopes);
 
     const base = origin(raw, opts.publicUrl, url.slice(0, pathStart));
+    // One canonical form of the resource, whatever the client sent: decoded segments encoded
+    // again one way (`/c%6Furses` and `/courses` are one page), below the district's own root
+    // (the X-District-Id and /districts/{id} forms are one page). The origin is not part of
+    // it: the cached answer is re-pointed at each asking origin instead (cached-proxy).
+    const root = districtRoot(district.id);
+    const resource = `${root}${versionRoot(path.version, endpoint.service)}/${path.segments.map(encodeRfc3986).join('/')}`;
     const req: CachedProxyRequest = {
       district,
       version: path.version,
@@ -184,8 +193,11 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
       tags,
       noCache: caller.client.allowNoCache && wantsNoCache(raw),
       requestId: caller.requestId,
-      linkBase: base + (rawPath.endsWith('/') ? rawPath.replace(/\/+$/, '') : rawPath),
-      hrefBase: base + districtRoot(district.id),
+      resource,
+      linkBase: base + resource,
+      hrefBase: base + root,
+      // Where the client's own links start: the form it used.
+      clientRoot: base + (fromPath === undefined ? ROOT : root),
     };
     // Only writes are cancelled with their client; a read's fetch may serve other waiters.
     if (endpoint.kind === 'write') req.signal = raw.signal;
@@ -206,7 +218,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     async handle(c: Context<AppEnv>, routed: RoutedRequest): Promise<Response> {
       const { req, method } = routed;
       if (req.endpoint.kind === 'write' && method !== 'DELETE') {
-        const body = await readWriteBody(c, opts.limits.maxWriteBodyBytes);
+        const body = await readWriteBody(c, opts.limits.maxWriteBodyBytes, opts.limits.bodyIdleTimeoutMs);
         req.body = body.text;
         req.parsedBody = body.value;
       }

@@ -9,6 +9,14 @@ import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-service.
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
 export interface CachedProxyRequest extends ProxyRequest {
+  /** The resource's canonical path below the gateway (district form, no origin): the cache key's resource. */
+  resource: string;
+  /**
+   * Where links start in the form the client used: `{origin}/ims/oneroster` (district from the
+   * X-District-Id header or the client) or `{origin}/districts/{id}/ims/oneroster`. Answers are
+   * built and cached on `hrefBase` (the district form) and re-pointed here on the way out.
+   */
+  clientRoot: string;
   /** Ids in the path, in order (for cache tags). */
   params: readonly string[];
   /** The client sent Cache-Control: no-cache and may force a refresh. */
@@ -56,8 +64,18 @@ export interface CachedProxyOptions {
 }
 
 const KEPT_HEADERS = ['content-type', 'x-total-count', 'link'];
+/** Kept with a cached answer: the root (origin and district path) its hrefs and links were built on. */
+export const ROOT_HEADER = 'x-gateway-root';
 // Statuses that mean the district is down or overloaded, when a stale page beats an error.
-const OUTAGE = new Set(['upstream_timeout', 'upstream_unreachable', 'upstream_bad_response', 'upstream_auth_failed', 'upstream_busy', 'upstream_circuit_open']);
+const OUTAGE = new Set([
+  'upstream_timeout',
+  'upstream_unreachable',
+  'upstream_bad_response',
+  'upstream_auth_failed',
+  'upstream_busy',
+  'upstream_circuit_open',
+  'upstream_too_large',
+]);
 
 function isOutage(err: unknown): boolean {
   if (!(err instanceof GatewayError)) return false;
@@ -88,7 +106,11 @@ export function createCachedProxy(options: CachedProxyOptions) {
     c[status]++;
   }
 
-  function answer(entry: CachedResponse & { storedAt?: number; fetched?: { requests: number; ms: number } }, cacheStatus: CacheStatus): CachedProxyResponse {
+  function answer(
+    req: CachedProxyRequest,
+    entry: CachedResponse & { storedAt?: number; fetched?: { requests: number; ms: number } },
+    cacheStatus: CacheStatus,
+  ): CachedProxyResponse {
     const res: CachedProxyResponse = {
       status: entry.status,
       headers: entry.headers,
@@ -100,6 +122,33 @@ export function createCachedProxy(options: CachedProxyOptions) {
     if (cacheStatus !== 'MISS' && cacheStatus !== 'BYPASS' && entry.storedAt !== undefined) {
       res.ageSeconds = Math.max(0, Math.floor((now() - entry.storedAt) / 1000));
     }
+    const built = entry.headers[ROOT_HEADER];
+    if ((built !== undefined && built !== req.hrefBase) || (req.clientRoot !== req.hrefBase && entry.headers.link !== undefined)) {
+      repoint(res, built ?? req.hrefBase, req);
+    }
+    return res;
+  }
+
+  /**
+   * An answer built for another origin (a Host or X-Forwarded-Host of another request; the
+   * page is cached once, however many names the gateway is reached by) or another form of
+   * the path: hrefs and links re-pointed at this request's. Costs a string replace, and only
+   * on the rare answer that needs it; the common one is served as stored.
+   */
+  function repoint(res: CachedProxyResponse, built: string, req: CachedProxyRequest): void {
+    const headers: Record<string, string> = { ...res.headers };
+    if (headers.link !== undefined) headers.link = headers.link.replaceAll(built, req.clientRoot);
+    if (built !== req.hrefBase && res.body !== null) {
+      const text = typeof res.body === 'string' ? res.body : res.body.toString('utf8');
+      res.body = Buffer.from(text.replaceAll(built, req.hrefBase));
+    }
+    res.headers = headers;
+  }
+
+  /** An answer that never touched the cache, its links in the client's form. */
+  function direct(req: CachedProxyRequest, fetched: ProxyResponse): CachedProxyResponse {
+    const res: CachedProxyResponse = { ...fetched, cache: 'BYPASS' };
+    if (req.clientRoot !== req.hrefBase && res.headers.link !== undefined) repoint(res, req.hrefBase, req);
     return res;
   }
 
@@ -107,9 +156,8 @@ export function createCachedProxy(options: CachedProxyOptions) {
   /** An entry this process just fetched, with what the fetch cost the district. */
   type Fetched = CacheEntry & { fetched?: { requests: number; ms: number } };
 
-  async function fetchAndStore(req: CachedProxyRequest, key: string, tags: string[]): Promise<Fetched> {
+  async function fetchAndStore(req: CachedProxyRequest, key: string, tags: string[], generations: readonly number[]): Promise<Fetched> {
     const scope = req.district.id;
-    const generations = await cache.generations(scope, tags);
     const { ttlMs, staleMs } = policy.freshness(scope, routeCollection(req.endpoint));
     let response: CachedResponse;
     let times: { freshUntil: number; staleUntil: number };
@@ -122,6 +170,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       fetched = { requests: res.upstreamRequests, ms: res.upstreamMs };
       const headers: Record<string, string> = {};
       for (const h of KEPT_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h]!;
+      headers[ROOT_HEADER] = req.hrefBase;
       response = { status: res.status, headers, body: typeof res.body === 'string' ? Buffer.from(res.body) : (res.body ?? Buffer.alloc(0)) };
       const t = now();
       times = { freshUntil: t + ttlMs, staleUntil: t + ttlMs + staleMs };
@@ -132,7 +181,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       // The district says this object does not exist: remember that briefly, never as stale.
       fetched = { requests: 1, ms: 0 };
       const body = statusInfoBody(req.version, { codeMajor: err.codeMajor, codeMinor: err.codeMinor, description: err.description });
-      response = { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(JSON.stringify(body)) };
+      response = { status: 404, headers: { 'content-type': 'application/json; charset=utf-8', [ROOT_HEADER]: req.hrefBase }, body: Buffer.from(JSON.stringify(body)) };
       const t = now();
       times = { freshUntil: t + policy.negativeTtlMs, staleUntil: t + policy.negativeTtlMs };
     }
@@ -140,16 +189,23 @@ export function createCachedProxy(options: CachedProxyOptions) {
     return { ...response, storedAt: now(), ...times, tags: tags.map((t, i) => [t, generations[i] ?? 0]), fetched };
   }
 
-  /** One fetch per key in this process; across replicas, the lease holder fetches and the others wait for its entry. */
-  function fetchShared(req: CachedProxyRequest, key: string, tags: string[]): Promise<Fetched> {
-    const flightKey = `${req.district.id}\u0000${key}`;
+  /**
+   * One fetch per key and generation in this process; across replicas, the lease holder
+   * fetches and the others wait for its entry. The generations are read first and are part
+   * of the flight and the lease: a request that starts after a write (whose bump has landed)
+   * never joins a fetch that began before it, so it cannot receive the pre-write answer.
+   */
+  async function fetchShared(req: CachedProxyRequest, key: string, tags: string[]): Promise<Fetched> {
+    const generations = await cache.generations(req.district.id, tags);
+    const generation = generations.join('.');
+    const flightKey = `${req.district.id}\u0000${key}\u0000${generation}`;
     let flight = flights.get(flightKey);
     if (flight) {
       events.lookup('l1', 'coalesced');
       return flight;
     }
     flight = (async () => {
-      const lease = `${req.district.id}|${key}`;
+      const lease = `${req.district.id}|${generation}|${key}`;
       const deadline = now() + options.coalesceWaitMs;
       for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
         if (await leases.acquire(lease, leaseTtlMs)) {
@@ -159,13 +215,13 @@ export function createCachedProxy(options: CachedProxyOptions) {
             // Another replica may have stored it between our lookup and our lease.
             const again = req.noCache ? undefined : await cache.get(req.district.id, key);
             if (again?.valid && now() < again.entry.freshUntil) return again.entry;
-            return await fetchAndStore(req, key, tags);
+            return await fetchAndStore(req, key, tags, generations);
           } finally {
             clearInterval(renewal);
             await leases.release(lease);
           }
         }
-        if (now() >= deadline) return fetchAndStore(req, key, tags);
+        if (now() >= deadline) return fetchAndStore(req, key, tags, generations);
         // Another replica holds the lease: wait for its entry in the shared tier.
         if (wait === 20) events.lookup('l2', 'coalesced');
         await sleep(wait);
@@ -181,7 +237,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
     return cacheKey({
       upstreamVersion: req.district.version,
       responseVersion: req.version,
-      resourceUrl: req.linkBase,
+      resourceUrl: req.resource,
       query: req.query,
     });
   }
@@ -201,7 +257,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       if (!entry || now() >= entry.freshUntil) return undefined;
       count(req.district.id, 'HIT');
       events.lookup('l1', 'hit');
-      return answer(entry, 'HIT');
+      return answer(req, entry, 'HIT');
     },
 
     /**
@@ -246,25 +302,26 @@ export function createCachedProxy(options: CachedProxyOptions) {
     if (write) {
       const tags = tagsForWrite(req.endpoint, req.params, req.parsedBody);
       try {
-        return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+        return direct(req, await proxy.handle(req));
       } finally {
         // Before the response returns, so the next read (on any replica) sees the write.
-        // Also after a failure: the district may have applied the write anyway.
-        await cache.bump(scope, tags);
+        // Also after a failure: the district may have applied the write anyway. Hard: what
+        // was cached before the write is never served again, not even when the district fails.
+        await cache.bump(scope, tags, { hard: true });
       }
     }
-    if (uncacheable) return { ...(await proxy.handle(req)), cache: 'BYPASS' };
+    if (uncacheable) return direct(req, await proxy.handle(req));
 
     const key = keyOf(req);
     const tags = req.tags ?? tagsForRoute(req.endpoint, req.params);
-    if (req.noCache) return answer(await fetchShared(req, key, tags), 'BYPASS');
+    if (req.noCache) return answer(req, await fetchShared(req, key, tags), 'BYPASS');
 
     const found = await cache.get(scope, key);
     const t = now();
     if (req.admit) await req.admit(found?.valid && t < found.entry.staleUntil ? 'hit' : 'miss');
     if (found?.valid && t < found.entry.freshUntil) {
       events.lookup(found.tier, 'hit');
-      return answer(found.entry, 'HIT');
+      return answer(req, found.entry, 'HIT');
     }
     if (found?.valid && t < found.entry.staleUntil) {
       fetchShared(req, key, tags).catch((err: unknown) => {
@@ -272,20 +329,21 @@ export function createCachedProxy(options: CachedProxyOptions) {
       });
       events.lookup(found.tier, 'stale');
       events.staleServed(scope, 'refreshing');
-      return answer(found.entry, 'STALE');
+      return answer(req, found.entry, 'STALE');
     }
     try {
       // Every request that found nothing counts; those that waited on another's fetch count as coalesced too.
       const fetched = await fetchShared(req, key, tags);
       events.lookup('none', 'miss');
-      return answer(fetched, 'MISS');
+      return answer(req, fetched, 'MISS');
     } catch (err) {
       // stale-if-error: an outage answers from any entry still inside its stale window,
-      // even one a change invalidated: old data beats no data, and X-Cache says STALE.
-      if (found && t < found.entry.staleUntil && isOutage(err)) {
+      // even one a change at the district invalidated (old data beats no data, and X-Cache
+      // says STALE), but never one a write through the gateway replaced or deleted.
+      if (found && t < found.entry.staleUntil && isOutage(err) && (found.valid || (await cache.usableAsStale(scope, found.entry)))) {
         events.lookup(found.tier, 'stale');
         events.staleServed(scope, 'upstream_failed');
-        return answer(found.entry, 'STALE');
+        return answer(req, found.entry, 'STALE');
       }
       throw err;
     }

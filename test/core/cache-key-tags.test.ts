@@ -5,8 +5,8 @@ import { matchEndpoint } from '../../src/core/oneroster/endpoints.js';
 import { parseRawQuery, readPageQuery } from '../../src/core/oneroster/query.js';
 
 const q = (raw: string, kind: 'collection' | 'single' = 'collection') => readPageQuery(kind, parseRawQuery(raw));
-const route = (path: string, method = 'GET') => {
-  const m = matchEndpoint('v1p1', undefined, method, path.split('/').filter(Boolean));
+const route = (path: string, method = 'GET', version: 'v1p1' | 'v1p2' = 'v1p1') => {
+  const m = matchEndpoint(version, undefined, method, path.split('/').filter(Boolean));
   if (!m.ok) throw new Error(`no route ${path}`);
   return m;
 };
@@ -80,12 +80,20 @@ describe('cache tags', () => {
     }
   });
 
-  it('a gradebook write bumps its object and every list of its collection', () => {
+  it('a gradebook write bumps its object, every list of its collection and the lists it cascades to', () => {
     const put = route('/lineItems/l1', 'PUT');
-    expect(tagsForWrite(put.endpoint, put.params, { lineItem: { class: { sourcedId: 'c1' } } })).toEqual(['list:lineItems', 'id:lineItems:l1']);
+    // Deleting a line item takes its results with it at most districts.
+    expect(tagsForWrite(put.endpoint, put.params, { lineItem: { class: { sourcedId: 'c1' } } })).toEqual(['list:lineItems', 'id:lineItems:l1', 'list:results']);
     const del = route('/results/r1', 'DELETE');
     expect(tagsForWrite(del.endpoint, del.params, undefined)).toEqual(['list:results', 'id:results:r1']);
     const classResults = route('/classes/c1/results');
     expect(tagsForRoute(classResults.endpoint, classResults.params)).toContain('list:results');
+  });
+
+  it("a class's categories depend on its line items, which a district derives them from", () => {
+    const categories = route('/classes/c1/categories', 'GET', 'v1p2');
+    const write = route('/lineItems/l1', 'PUT', 'v1p2');
+    const bumped = tagsForWrite(write.endpoint, write.params, { lineItem: { class: { sourcedId: 'c1' } } });
+    expect(tagsForRoute(categories.endpoint, categories.params).some((t) => bumped.includes(t) && t !== 'all')).toBe(true);
   });
 });

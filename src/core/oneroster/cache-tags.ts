@@ -36,8 +36,31 @@ export function tagsForRoute(endpoint: Endpoint, params: readonly string[]): str
   tags.push(relTag(parent, params[params.length - 1]!));
   // An enrollment list below a parent changes only with that parent's enrollments.
   if (child !== 'enrollments') tags.push(listTag(child));
+  // Lists a district derives from other records change with those records too.
+  for (const source of DERIVED_FROM[endpoint.template] ?? []) tags.push(listTag(source));
   return tags;
 }
+
+/**
+ * Lists whose members a district computes from records of another collection: a class's
+ * categories are those of its line items (1.2 servers, and the gateway on a 1.1 district);
+ * a user's resources are those of the user's classes and courses.
+ */
+const DERIVED_FROM: Readonly<Record<string, readonly BaseCollection[]>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, readonly BaseCollection[]>, {
+    '/classes/{id}/categories': ['lineItems'],
+    '/users/{id}/resources': ['classes', 'courses', 'enrollments'],
+  }),
+);
+
+/**
+ * Collections a write to `collection` may change besides its own: deleting a line item
+ * takes its results with it at most districts (and the same holds for assessment line items).
+ */
+const CASCADES: Partial<Record<BaseCollection, readonly BaseCollection[]>> = {
+  lineItems: ['results'],
+  assessmentLineItems: ['assessmentResults'],
+};
 
 function refId(value: unknown): string | undefined {
   if (value && typeof value === 'object') {
@@ -72,5 +95,6 @@ export function tagsForWrite(endpoint: Endpoint, params: readonly string[], body
   const record = body && typeof body === 'object' ? ((body as Record<string, unknown>)[endpoint.wrapper] as Record<string, unknown> | undefined) : undefined;
   const own = endpoint.segments.length === 2 && endpoint.method !== 'POST' ? params[0] : undefined;
   const tags = tagsForChange(collection, { ...(record && typeof record === 'object' && !Array.isArray(record) ? record : {}), ...(own ? { sourcedId: own } : {}) });
+  for (const other of CASCADES[collection] ?? []) tags.push(listTag(other));
   return [...new Set(tags)];
 }
