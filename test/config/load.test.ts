@@ -141,6 +141,19 @@ describe('config loading', () => {
     expect(issuesOf('- a\n- b')).toEqual(['(root): must be a mapping']);
   });
 
+  it('bounds inbound time and upstream bytes, and names what is out of range', () => {
+    const cfg = parseConfig(base(), {}, 't');
+    expect(cfg.server.limits).toMatchObject({ maxTokenBodyBytes: 8192, headersTimeoutMs: 5000, requestTimeoutMs: 10000, bodyIdleTimeoutMs: 5000 });
+    expect(cfg.server.trustProxy).toBe(false);
+    expect(cfg.auth.failedAuth).toEqual({ perClient: 10, perAddress: 30, windowSeconds: 60 });
+    expect(cfg.districts[0]!.upstream.maxBodyBytes).toBe(32 * 1024 * 1024);
+    expect(issuesOf(base('server: { limits: { headersTimeoutMs: 20000, requestTimeoutMs: 10000 } }'))).toEqual([
+      'server.limits.headersTimeoutMs: must not exceed requestTimeoutMs (10000)',
+    ]);
+    const big = issuesOf(base().replace('auth: { type: oauth1', 'upstream: { maxBodyBytes: 1073741824 }\n    auth: { type: oauth1'));
+    expect(big[0]).toMatch(/^districts\[0\]\.upstream\.maxBodyBytes: /);
+  });
+
   it('lets PORT override server.port and rejects a bad PORT', () => {
     expect(parseConfig(base(), { PORT: '9191' }, 't').server.port).toBe(9191);
     expect(issuesOf(base(), { PORT: 'eighty' })).toEqual(['PORT: must be an integer 0-65535']);
