@@ -86,7 +86,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     take: (key, cost, rate) => limits.rate.take(key, cost, rate),
     acquire: (key, limit, o) => limits.semaphore.acquire(key, limit, o),
   };
-  const clientDeps = { ...(options.now ? { now: options.now } : {}), shared };
+  const clientDeps = { ...(options.now ? { now: options.now } : {}), shared, logger };
   const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
   /** Every request sent to a district (each retry attempt too), counted and timed. */
   function measured(client: DistrictUpstreamClient): DistrictUpstreamClient {
@@ -106,21 +106,30 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
       },
       close: () => client.close(),
       retire: () => client.retire(),
+      credentials: () => client.credentials(),
     };
   }
   function buildDistrict(cfg: DistrictConfig): District {
     const d = resolveDistrict(cfg, sandboxes);
     const client = measured(createUpstreamClient(d, clientDeps));
     return assembleDistrict(
-      { id: d.id, name: d.name ?? d.id, authType: d.auth.type, source: 'config', upstreamBase: d.baseUrl, maxStitchPages: d.upstream.maxStitchPages },
+      {
+        id: d.id,
+        name: d.name ?? d.id,
+        authType: d.auth.type,
+        source: 'config',
+        upstreamBase: d.baseUrl,
+        maxStitchPages: d.upstream.maxStitchPages,
+        maxBodyBytes: d.upstream.maxBodyBytes,
+      },
       d.version,
       client,
       {
-        logger,
         ...clientDeps,
         retire: () => client.retire(),
         upstream: d.upstream,
-        secrets: { secrets: () => authSecrets(d.auth), urls: authUrls(d.baseUrl, d.auth) },
+        // The configured credentials, and the access tokens the district's token URL issued.
+        secrets: { secrets: () => [...authSecrets(d.auth), ...client.credentials()], urls: authUrls(d.baseUrl, d.auth) },
       },
     );
   }

@@ -184,7 +184,15 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
         return existing;
       }
       return assembleDistrict(
-        { id: t.districtId, name: t.name, authType: cfg.auth.type, source: 'classlink', upstreamBase: cfg.baseUrl, maxStitchPages: config.upstream.maxStitchPages },
+        {
+          id: t.districtId,
+          name: t.name,
+          authType: cfg.auth.type,
+          source: 'classlink',
+          upstreamBase: cfg.baseUrl,
+          maxStitchPages: config.upstream.maxStitchPages,
+          maxBodyBytes: config.upstream.maxBodyBytes,
+        },
         cfg.version,
         delegatingClient(t.districtId),
         {

@@ -26,6 +26,8 @@ export interface District {
   readonly upstreamBase: string;
   /** Bound on upstream pages fetched to fill one client page. */
   readonly maxStitchPages: number;
+  /** districts[].upstream.maxBodyBytes: also bounds a page assembled from several answers. */
+  readonly maxBodyBytes: number;
   /** Replaces the district's credentials, hosts and vendor paths in anything it says to a client. */
   readonly redactor: Redactor;
   readonly upstream: UpstreamClient;
@@ -87,7 +89,7 @@ export function createDistrictRegistry(initial: readonly District[] = []): Mutab
   };
 }
 
-export type DistrictFields = Pick<District, 'id' | 'name' | 'authType' | 'source' | 'upstreamBase' | 'maxStitchPages'>;
+export type DistrictFields = Pick<District, 'id' | 'name' | 'authType' | 'source' | 'upstreamBase' | 'maxStitchPages' | 'maxBodyBytes'>;
 
 /** What the gateway holds for a district that no client may see: credentials and the URLs it calls. */
 export interface DistrictSecrets {

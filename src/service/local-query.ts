@@ -3,7 +3,7 @@ import { matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
 import { buildLinkHeader } from '../core/oneroster/links.js';
 import type { Json } from '../core/oneroster/mapping/index.js';
 import type { QueryPairs } from '../core/oneroster/query.js';
-import type { UpstreamPage } from './paging.js';
+import { isRepeatedPage, type UpstreamPage } from './paging.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
 import type { UpstreamCalls } from './upstream-calls.js';
 
@@ -48,6 +48,9 @@ export interface WholeRead {
   /** Most records to keep; one more and `tooMany` is thrown. */
   maxRecords: number;
   tooMany(): GatewayError;
+  /** Most bytes of the district's answers to read (UpstreamPage.bytes); more and `tooLarge` is thrown. */
+  maxBytes?: number;
+  tooLarge?(): GatewayError;
   /**
    * Called after each page with the records read so far and whether the page ended the
    * selection; false stops reading (the caller then has what it needs, or will get the
@@ -60,11 +63,17 @@ export interface WholeRead {
 export async function readWhole(read: WholeRead, params: QueryPairs): Promise<unknown[]> {
   const records: unknown[] = [];
   const seen = new Set<unknown>();
+  let previous: readonly unknown[] | undefined;
+  let bytes = 0;
   for (let offset = 0; ; ) {
     const page = await read.page([...params, ['limit', String(LOCAL_PAGE)], ['offset', String(offset)]]);
+    // A server that ignores offset repeats itself, with or without sourcedIds.
+    if (previous && isRepeatedPage(previous, page.records)) break;
+    previous = page.records;
     const fresh = page.records.filter((r) => !isObject(r) || r.sourcedId === undefined || !seen.has(r.sourcedId));
-    // A server that ignores offset repeats itself.
     if (page.records.length === 0 || fresh.length === 0) break;
+    bytes += page.bytes ?? 0;
+    if (read.maxBytes !== undefined && bytes > read.maxBytes && read.tooLarge) throw read.tooLarge();
     for (const r of fresh) {
       if (isObject(r)) seen.add(r.sourcedId);
       records.push(r);

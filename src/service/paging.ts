@@ -1,3 +1,4 @@
+import { GatewayError } from '../core/errors.js';
 import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/links.js';
 import type { PageQuery } from '../core/oneroster/query.js';
 import type { UpstreamResponse } from '../upstream/types.js';
@@ -11,7 +12,12 @@ export interface UpstreamPage {
   /** The upstream sent a Link header; `hasNext` is then meaningful. */
   hasLink: boolean;
   hasNext: boolean;
+  /** Length of the upstream body it was read from; what an assembled page is bounded by. */
+  bytes?: number;
 }
+
+// The config default of districts[].upstream.maxBodyBytes, for callers that do not pass theirs.
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
 // Wrapper keys some servers use instead of the spec's (Moodle's client accepts these).
 const VARIANTS: Record<string, string[]> = {
@@ -33,6 +39,7 @@ export function readPage(res: UpstreamResponse, envelope: Record<string, unknown
     envelope,
     hasLink: !!link,
     hasNext: linkHasRel(link, 'next'),
+    bytes: res.body.length,
   };
   const total = parseTotalCount(res.headers['x-total-count']);
   if (total !== undefined) page.total = total;
@@ -43,12 +50,31 @@ function idOf(record: unknown): unknown {
   return record && typeof record === 'object' ? (record as { sourcedId?: unknown }).sourcedId : undefined;
 }
 
+/**
+ * True when `next` looks like `previous` sent again: same length, same first, middle and last
+ * record. Catches a server that ignores `offset` even when its records have no sourcedId (the
+ * id check then sees every record as new). Comparing three records, not the whole page, keeps
+ * it cheap on 30 MB pages; honest pages that match on all three are repeats of data anyway.
+ */
+export function isRepeatedPage(previous: readonly unknown[], next: readonly unknown[]): boolean {
+  const n = next.length;
+  if (n === 0 || n !== previous.length) return false;
+  return [0, n >> 1, n - 1].every((i) => JSON.stringify(previous[i]) === JSON.stringify(next[i]));
+}
+
 export interface StitchInput {
   first: UpstreamPage;
   query: PageQuery;
   maxPages: number;
   fetchPage(offset: number, limit: number): Promise<UpstreamPage>;
   linkBase: string;
+  /**
+   * Bound on the upstream bytes one assembled page may be built from (the district's
+   * maxBodyBytes): each answer is already capped, but 100 of them would not be. Default 32 MiB.
+   */
+  maxBytes?: number;
+  /** Named in the error when maxBytes is passed. */
+  districtId?: string;
 }
 
 export interface StitchResult {
@@ -75,6 +101,8 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
   let last = first;
   let pages = 1;
   let ended = false;
+  const maxBytes = input.maxBytes ?? DEFAULT_MAX_BYTES;
+  let bytes = first.bytes ?? 0;
   const isEnded = (p: UpstreamPage) =>
     p.records.length === 0 ||
     (first.total !== undefined && query.offset + records.length >= first.total) ||
@@ -86,14 +114,20 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
       break;
     }
     if (pages >= input.maxPages) break;
+    const previous = last;
     last = await input.fetchPage(query.offset + records.length, want - records.length);
     pages++;
+    // A server that ignores `offset` repeats itself; stop instead of looping to maxPages. Ids
+    // catch it when records have them; otherwise the page is the previous one again. Nothing
+    // of a repeated page is used, so it does not count against maxBytes.
+    if (isRepeatedPage(previous.records, last.records)) break;
     const fresh = last.records.filter((r) => {
       const id = idOf(r);
       return id === undefined || !seen.has(id);
     });
-    // A server that ignores `offset` repeats itself; stop instead of looping to maxPages.
     if (last.records.length > 0 && fresh.length === 0) break;
+    bytes += last.bytes ?? 0;
+    if (bytes > maxBytes) throw tooLarge(input.districtId, maxBytes);
     for (const r of fresh.slice(0, want - records.length)) {
       seen.add(idOf(r));
       records.push(r);
@@ -112,4 +146,12 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
   });
   if (link) headers['link'] = link;
   return { records, pages, changed: pages > 1 || records.length !== first.records.length, headers };
+}
+
+function tooLarge(districtId: string | undefined, maxBytes: number): GatewayError {
+  const who = districtId === undefined ? 'the district' : `district "${districtId}"`;
+  return new GatewayError(
+    'upstream_too_large',
+    `This page would be assembled from more than ${maxBytes} bytes of answers from ${who} (districts[].upstream.maxBodyBytes); ask for a smaller limit.`,
+  );
 }

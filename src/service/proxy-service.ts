@@ -70,6 +70,9 @@ export function createProxyService(options: { bridge: VersionBridge }): ProxySer
         first: page,
         query: req.query,
         maxPages: district.maxStitchPages,
+        // One client page may not cost more memory than one upstream answer may.
+        maxBytes: district.maxBodyBytes,
+        districtId: district.id,
         fetchPage: async (offset, limit) =>
           readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
         linkBase: req.linkBase,

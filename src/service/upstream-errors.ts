@@ -12,7 +12,7 @@ export function fromUpstreamFailure(err: unknown, districtId: string): unknown {
     case 'UPSTREAM_UNREACHABLE':
       return new GatewayError('upstream_unreachable', `District "${districtId}" could not be reached.`);
     case 'UPSTREAM_BUSY':
-      return new GatewayError('upstream_busy', `Too many requests are waiting for district "${districtId}"; retry later.`, {
+      return new GatewayError('upstream_busy', `District "${districtId}" is busy (too many requests or bytes in flight for it); retry later.`, {
         headers: { 'retry-after': '1' },
       });
     case 'UPSTREAM_AUTH_FAILED':

@@ -30,7 +30,8 @@ const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Arr
 
 export function createVersionBridge(options: VersionBridgeOptions) {
   const { lookups } = options;
-  const derived = createDerivedReads({ mapAll, maxRecords: options.maxLocalRecords, maxBytes: options.maxDerivedBytes ?? 64 * 1024 * 1024 });
+  const maxLocalBytes = options.maxDerivedBytes ?? 64 * 1024 * 1024;
+  const derived = createDerivedReads({ mapAll, maxRecords: options.maxLocalRecords, maxBytes: maxLocalBytes });
   // Every route endpoints.ts marks as derived must have a derivation: checked once, at start-up.
   for (const ep of ENDPOINTS) {
     for (const v of ep.derivedOn ?? []) {
@@ -68,6 +69,13 @@ export function createVersionBridge(options: VersionBridgeOptions) {
           'invalid_filter',
           `This filter or sort cannot be passed to district "${req.district.id}" (OneRoster ${req.district.version}) as asked, and evaluating it at the gateway would read more than ${options.maxLocalRecords} records. Narrow it with fields both versions share.`,
         ),
+      // As much as a derived read may hold, or the district's own answer cap when that is larger.
+      maxBytes: Math.max(maxLocalBytes, req.district.maxBodyBytes),
+      tooLarge: () =>
+        new GatewayError(
+          'upstream_too_large',
+          `Evaluating this filter or sort at the gateway would read more than ${Math.max(maxLocalBytes, req.district.maxBodyBytes)} bytes from district "${req.district.id}". Narrow it with fields both versions share.`,
+        ),
     };
   }
 
@@ -85,6 +93,8 @@ export function createVersionBridge(options: VersionBridgeOptions) {
       maxPages: req.district.maxStitchPages,
       fetchPage: async (offset, limit) => readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
       linkBase: req.linkBase,
+      maxBytes: req.district.maxBodyBytes,
+      districtId: req.district.id,
     });
     const records = (await mapAll(calls, req, entity, result.records)).map((r) => pick(r, t.fields));
     return calls.response(200, JSON.stringify({ [req.endpoint.wrapper]: records }), result.headers);

@@ -3,6 +3,7 @@ import { tagsForChange } from '../core/oneroster/cache-tags.js';
 import { DELTA_COLLECTIONS, type BaseCollection } from '../core/oneroster/collections.js';
 import { versionRoot } from '../core/oneroster/paths.js';
 import type { District, DistrictRegistry } from '../routing/districts.js';
+import { isRepeatedPage } from '../service/paging.js';
 import { readChangePage, type ChangePage } from './change-page.js';
 import { advanceWatermark, parseWatermark, serializeWatermark, type Watermark } from './watermark.js';
 
@@ -50,6 +51,13 @@ const MAX_PAGES = 10_000;
 // A district gone for a month no longer needs its last sync remembered.
 const STATUS_TTL_MS = 30 * 24 * 3600_000;
 
+/** The page was read before: every record's sourcedId already seen, or the same page again (no ids). */
+function repeats(previous: ChangePage | undefined, page: ChangePage & { kind: 'records' }, seenIds: ReadonlySet<unknown>): boolean {
+  if (!previous || previous.kind !== 'records' || page.records.length === 0) return false;
+  if (page.records.every((r) => r.sourcedId !== undefined && seenIds.has(r.sourcedId))) return true;
+  return isRepeatedPage(previous.records, page.records);
+}
+
 function servicePath(district: District, collection: BaseCollection): string {
   const service = ['categories', 'lineItems', 'results', 'scoreScales'].includes(collection)
     ? 'gradebook'
@@ -71,6 +79,7 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   const now = options.now ?? Date.now;
   const collections = options.collections ?? DELTA_COLLECTIONS;
   const loggedUnsupported = new Set<string>();
+  const loggedRepeats = new Set<string>();
   const running = new Map<string, Promise<SyncReport>>();
   /** What this replica saw at its own last run of each district, for metrics. */
   const seen = new Map<string, { district: string; watermarkMs?: number; lastRunMs: number }>();
@@ -88,6 +97,8 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     const path = servicePath(district, collection);
     const changed: Array<Record<string, unknown>> = [];
     let pages = 0;
+    let previous: ChangePage | undefined;
+    const seenIds = new Set<unknown>();
     for (let offset = 0; pages < MAX_PAGES; ) {
       let page: ChangePage;
       try {
@@ -105,6 +116,18 @@ export function createDeltaSync(options: DeltaSyncOptions) {
         }
         return { collection, outcome: 'unsupported', changes: 0, pages };
       }
+      // A district that ignores `offset` answers the same page forever; without a total,
+      // nothing else would stop this loop before MAX_PAGES identical requests.
+      if (repeats(previous, page, seenIds)) {
+        const key = `${district.id}|${collection}`;
+        if (!loggedRepeats.has(key)) {
+          loggedRepeats.add(key);
+          logger.warn({ msg: 'district repeats the same page whatever the offset; delta sync reads its first page only', district: district.id, collection });
+        }
+        break;
+      }
+      for (const r of page.records) if (r.sourcedId !== undefined) seenIds.add(r.sourcedId);
+      previous = page;
       changed.push(...page.records);
       offset += page.records.length;
       if (page.records.length === 0 || (page.total !== undefined && offset >= page.total)) break;

@@ -5,10 +5,10 @@
 import { performance } from 'node:perf_hooks';
 import type { DistrictConfig, UpstreamAuthConfig } from '../config/schema.js';
 import { bearer } from './bearer.js';
-import { createTransport, type AuthScheme, type TransportRequest } from './http.js';
+import { createTransport, DEFAULT_MAX_BODY_BYTES, type AuthScheme, type TransportRequest } from './http.js';
 import { createLimiter } from './limiter.js';
 import { oauth1 } from './oauth1.js';
-import { oauth2 } from './oauth2.js';
+import { oauth2, type OAuth2Event, type OAuth2Scheme } from './oauth2.js';
 import { buildQueryString } from './rfc3986.js';
 import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from './types.js';
 
@@ -20,13 +20,20 @@ export interface DistrictUpstreamClient extends UpstreamClient {
    * for a moment (a stitched page's next call follows its first), or after a bound.
    */
   retire(): Promise<void>;
+  /** Credentials this client obtained at run time (OAuth2 access tokens), for redaction; never logged. */
+  credentials(): readonly string[];
 }
 
 export interface UpstreamClientDeps {
   /** Wall clock in ms for token expiry and OAuth1 timestamps; defaults to Date.now. */
   now?: () => number;
-  /** Largest response body accepted; defaults to 512 MiB. */
+  /** Overrides `district.upstream.maxBodyBytes` (tests); the district's setting otherwise. */
   maxBodyBytes?: number;
+  /**
+   * Where the client reports what an operator must hear about but no caller sees in full,
+   * e.g. an OAuth2 token endpoint answering an unusable token. The gateway passes its logger.
+   */
+  logger?: { warn(o: object): void };
   /** How long a retired client must stay idle before it closes; defaults to 2 s. */
   retireLingerMs?: number;
   /**
@@ -70,11 +77,13 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
   const opts = district.upstream;
   if (!opts) throw new Error(`upstream client for district "${districtId}": upstream options are required`);
 
+  const maxBodyBytes = deps.maxBodyBytes ?? opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const transport = createTransport({
     districtId,
     connectTimeoutMs: opts.connectTimeoutMs,
     timeoutMs: opts.timeoutMs,
-    ...(deps.maxBodyBytes !== undefined && { maxBodyBytes: deps.maxBodyBytes }),
+    maxBodyBytes,
+    maxInFlightBytes: opts.maxInFlightBytes ?? 2 * maxBodyBytes,
   });
   const limiter = createLimiter({
     districtId,
@@ -82,7 +91,10 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
     maxQueue: opts.maxQueue,
     queueTimeoutMs: opts.queueTimeoutMs,
   });
-  const send = authScheme(district.auth, districtId, deps.now)(transport.send);
+  const onEvent = deps.logger ? logEvent(deps.logger) : undefined;
+  const scheme = authScheme(district.auth, districtId, deps.now, onEvent);
+  const send = scheme(transport.send);
+  const credentials = 'recentTokens' in scheme ? () => (scheme as OAuth2Scheme).recentTokens() : () => [];
 
   const shared = deps.shared;
   const busy = (why: string) => new UpstreamError('UPSTREAM_BUSY', `district "${districtId}" is busy: ${why}`, districtId);
@@ -145,6 +157,7 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
   return {
     districtId,
     request,
+    credentials,
     close: () => (closing ??= close()),
     retire() {
       closing ??= (async () => {
@@ -163,7 +176,12 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
   };
 }
 
-function authScheme(auth: UpstreamAuthConfig, districtId: string, now: (() => number) | undefined): AuthScheme {
+/** One log line per event: the scheme reports each refusal once, however many callers waited on it. */
+function logEvent(logger: { warn(o: object): void }): (e: OAuth2Event) => void {
+  return (e) => logger.warn({ msg: 'upstream token refused', district: e.districtId, reason: e.reason });
+}
+
+function authScheme(auth: UpstreamAuthConfig, districtId: string, now: (() => number) | undefined, onEvent: ((e: OAuth2Event) => void) | undefined): AuthScheme {
   const withNow = now ? { now } : {};
   switch (auth?.type) {
     case 'oauth1':
@@ -177,6 +195,7 @@ function authScheme(auth: UpstreamAuthConfig, districtId: string, now: (() => nu
         scope: auth.scope,
         clientAuth: auth.clientAuth,
         ...withNow,
+        ...(onEvent && { onEvent }),
       });
     case 'bearer':
       return bearer({ token: auth.token });

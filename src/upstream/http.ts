@@ -2,6 +2,12 @@
 // the body read into a Buffer, and every failure turned into an UpstreamError whose message
 // names only the district. undici's own messages often carry the host and port, and a
 // logged error must not tell anyone where a district's SIS lives, so they are never copied.
+//
+// Memory is the one resource every district shares, so the transport bounds what a district
+// can make it hold: each answer is cut at maxBodyBytes (UPSTREAM_TOO_LARGE), and the bytes of
+// the district's answers being read at once at maxInFlightBytes (UPSTREAM_BUSY). Without
+// both, one SIS answering a 600 MB page, or many 30 MB pages at once, takes every district
+// down with the process.
 import { Agent, errors as undiciErrors } from 'undici';
 import { UpstreamError, type UpstreamMethod } from './types.js';
 
@@ -14,7 +20,7 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body?: string | Buffer;
   signal?: AbortSignal;
-  /** Overrides the transport's maxBodyBytes for this request (token responses are small). */
+  /** Lowers the transport's maxBodyBytes for this request (token responses are small); never raises it. */
   maxBodyBytes?: number;
 }
 
@@ -35,16 +41,25 @@ export interface TransportOptions {
   connectTimeoutMs: number;
   /** Deadline for the whole exchange: connect, headers and body. */
   timeoutMs: number;
-  /** Responses larger than this fail with UPSTREAM_UNREACHABLE instead of filling memory. */
+  /** Larger answers fail with UPSTREAM_TOO_LARGE instead of filling memory; default 32 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Bytes of answers being read at once, all requests together; a request whose reading would
+   * pass it is cut with UPSTREAM_BUSY. Default: twice maxBodyBytes (one full answer always fits).
+   */
+  maxInFlightBytes?: number;
 }
 
 export interface Transport {
   send: Send;
+  /** Bytes currently counted against maxInFlightBytes (for tests and metrics). */
+  readonly inFlightBytes: number;
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 512 * 1024 * 1024;
+// The config default (districts[].upstream.maxBodyBytes): a full OneRoster page of 10,000
+// users is about 10 MB, so 32 MiB leaves room and still keeps the worst case small.
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 // Abort reasons, kept so the catch block knows who aborted (undici rejects with
 // signal.reason). Their messages are generic: they never reach callers anyway.
@@ -54,10 +69,13 @@ class CallerAborted extends Error {}
 export function createTransport(options: TransportOptions): Transport {
   const { districtId, connectTimeoutMs, timeoutMs } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxInFlightBytes = options.maxInFlightBytes ?? 2 * maxBodyBytes;
   if (!districtId) throw new Error('transport: districtId is required');
   requirePositiveInt('connectTimeoutMs', connectTimeoutMs);
   requirePositiveInt('timeoutMs', timeoutMs);
   requirePositiveInt('maxBodyBytes', maxBodyBytes);
+  requirePositiveInt('maxInFlightBytes', maxInFlightBytes);
+  const budget = createByteBudget(maxInFlightBytes);
 
   // An Agent rather than a Pool: an OAuth2 token URL may live on another origin, and it
   // must share the district's connect timeout and keep-alive sockets. undici's default
@@ -88,9 +106,10 @@ export function createTransport(options: TransportOptions): Transport {
         body: req.body ?? null,
         signal: controller.signal,
       });
-      const limit = req.maxBodyBytes ?? maxBodyBytes;
-      const body = await readBody(res.body, limit, districtId);
-      return { status: res.statusCode, headers: flattenHeaders(res.headers), body };
+      const limit = Math.min(req.maxBodyBytes ?? maxBodyBytes, maxBodyBytes);
+      const headers = flattenHeaders(res.headers);
+      const body = await readBody(res.body, declaredLength(headers['content-length']), limit, budget, districtId);
+      return { status: res.statusCode, headers, body };
     } catch (err) {
       throw toUpstreamError(err, controller.signal.reason, districtId, timeoutMs);
     } finally {
@@ -101,6 +120,9 @@ export function createTransport(options: TransportOptions): Transport {
 
   return {
     send,
+    get inFlightBytes() {
+      return budget.used;
+    },
     async close() {
       closed = true;
       // destroy, not close: in-flight requests are cut rather than awaited at shutdown.
@@ -109,18 +131,98 @@ export function createTransport(options: TransportOptions): Transport {
   };
 }
 
-async function readBody(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limit: number, districtId: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw new UpstreamError('UPSTREAM_UNREACHABLE', `response from district "${districtId}" exceeds ${limit} bytes`, districtId);
-    }
-    chunks.push(chunk);
+/** The bytes of this district's answers being read at once. */
+interface ByteBudget {
+  readonly used: number;
+  /** Counts n more bytes, or answers false (and counts nothing) when that would pass the limit. */
+  take(n: number): boolean;
+  give(n: number): void;
+}
+
+function createByteBudget(limit: number): ByteBudget {
+  let used = 0;
+  return {
+    get used() {
+      return used;
+    },
+    take(n) {
+      if (used + n > limit) return false;
+      used += n;
+      return true;
+    },
+    give(n) {
+      used -= n;
+    },
+  };
+}
+
+/** Content-Length as a number, or undefined when absent or malformed (undici rejects those anyway). */
+function declaredLength(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,15}$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+type Body = AsyncIterable<Buffer> & { destroy(err?: Error): unknown; on(event: 'error', listener: () => void): unknown };
+
+/** Drops the connection. undici reports a body destroyed unread as an 'error': nobody needs it. */
+function drop(body: Body): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+/**
+ * Reads the body within `limit` and the district's in-flight budget. A declared length is
+ * checked and counted before the first byte is read, so a 600 MB Content-Length costs nothing;
+ * without one, every chunk is counted as it arrives. The budget is given back however this ends.
+ */
+async function readBody(body: Body, declared: number | undefined, limit: number, budget: ByteBudget, districtId: string): Promise<Buffer> {
+  const tooLarge = () => new UpstreamError('UPSTREAM_TOO_LARGE', `response from district "${districtId}" exceeds ${limit} bytes`, districtId);
+  const busy = () =>
+    new UpstreamError('UPSTREAM_BUSY', `district "${districtId}" is busy: its answers being read at once would pass maxInFlightBytes`, districtId);
+  if (declared !== undefined && declared > limit) {
+    drop(body);
+    throw tooLarge();
   }
-  return Buffer.concat(chunks, size);
+  let counted = 0;
+  if (declared !== undefined) {
+    if (!budget.take(declared)) {
+      drop(body);
+      throw busy();
+    }
+    counted = declared;
+  }
+  try {
+    // With a declared length the body goes straight into one buffer: no chunk list and no
+    // concat, so an answer costs its size once instead of twice at the end.
+    const whole = declared !== undefined ? Buffer.allocUnsafe(declared) : undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > limit) {
+        drop(body);
+        throw tooLarge();
+      }
+      if (size > counted) {
+        if (!budget.take(size - counted)) {
+          drop(body);
+          throw busy();
+        }
+        counted = size;
+      }
+      if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
+      else if (whole) {
+        // More than its Content-Length: undici normally catches this first.
+        drop(body);
+        throw new UpstreamError('UPSTREAM_UNREACHABLE', `response from district "${districtId}" is longer than its Content-Length`, districtId);
+      } else chunks.push(chunk);
+    }
+    // Shorter than declared (undici normally fails those): keep a copy, not the large buffer.
+    if (whole) return size === whole.length ? whole : Buffer.from(whole.subarray(0, size));
+    return Buffer.concat(chunks, size);
+  } finally {
+    budget.give(counted);
+  }
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -16,11 +16,26 @@ export interface OAuth2Options {
   clientAuth?: 'basic' | 'body';
   /** Clock in ms, injectable for expiry tests. */
   now?: () => number;
+  /** Told once per refused token response (the composition root logs it); never sees the token. */
+  onEvent?: (event: OAuth2Event) => void;
+}
+
+/** Something an operator should hear about; callers only see an UPSTREAM_AUTH_FAILED. */
+export interface OAuth2Event {
+  type: 'token_refused';
+  districtId: string;
+  /** Host-, secret- and token-free. */
+  reason: string;
 }
 
 export interface OAuth2Scheme extends AuthScheme {
   /** Drops the cached token (e.g. after rotating credentials). */
   invalidate(): void;
+  /**
+   * The access tokens the endpoint answered lately (the current one last, refused ones too):
+   * a district that quotes one in an error must have it redacted before a client reads it.
+   */
+  recentTokens(): readonly string[];
 }
 
 interface Token {
@@ -33,12 +48,20 @@ interface Token {
 const DEFAULT_EXPIRES_IN_S = 3600;
 const MAX_EARLY_REFRESH_MS = 60_000;
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+// A token goes out as `Authorization: Bearer <token>`: a CR, LF or other control character
+// would make every request fail inside undici (or worse, split the header), and a cached one
+// would break the district silently until it expired. RFC 6750's b64token is stricter than
+// this; visible ASCII is what a header can carry, and what real issuers (JWTs included) send.
+const USABLE_TOKEN = /^[\x21-\x7e]+$/;
+const MAX_TOKEN_CHARS = 8 * 1024;
 
 export function oauth2(options: OAuth2Options): OAuth2Scheme {
   const { districtId, clientId, clientSecret } = options;
   const scope = options.scope ?? '';
   const clientAuth = options.clientAuth ?? 'basic';
   const now = options.now ?? Date.now;
+  const onEvent = options.onEvent;
+  if (onEvent !== undefined && typeof onEvent !== 'function') throw new Error('oauth2: onEvent must be a function');
   if (!districtId) throw new Error('oauth2: districtId is required');
   if (!clientId) throw new Error('oauth2: clientId is required');
   if (!clientSecret) throw new Error('oauth2: clientSecret is required');
@@ -56,6 +79,12 @@ export function oauth2(options: OAuth2Options): OAuth2Scheme {
 
   let token: Token | undefined;
   let inflight: Promise<string> | undefined;
+  const recent: string[] = [];
+  const remember = (value: string) => {
+    if (recent.at(-1) === value) return;
+    recent.push(value.slice(0, 8192));
+    if (recent.length > 4) recent.shift();
+  };
 
   const failed = (why: string) =>
     new UpstreamError('UPSTREAM_AUTH_FAILED', `could not obtain an OAuth2 token for district "${districtId}": ${why}`, districtId);
@@ -90,6 +119,13 @@ export function oauth2(options: OAuth2Options): OAuth2Scheme {
     }
     const parsed = parseTokenResponse(res);
     if (typeof parsed === 'string') throw failed(parsed);
+    if (parsed.accessToken) remember(parsed.accessToken);
+    const unusable = unusableReason(parsed.accessToken);
+    if (unusable) {
+      // Not cached: the next request asks the endpoint again instead of reusing a dead token.
+      onEvent?.({ type: 'token_refused', districtId, reason: unusable });
+      throw failed(`the token endpoint answered an unusable access_token (${unusable})`);
+    }
     const lifetimeMs = parsed.expiresIn * 1000;
     // Refresh at 90% of the lifetime but never more than a minute early; measured from when
     // the request was sent, so a slow token endpoint cannot make us hold a dead token.
@@ -125,6 +161,7 @@ export function oauth2(options: OAuth2Options): OAuth2Scheme {
   scheme.invalidate = () => {
     token = undefined;
   };
+  scheme.recentTokens = () => recent;
   return scheme;
 }
 
@@ -143,13 +180,21 @@ function parseTokenResponse(res: TransportResponse): { accessToken: string; expi
     return `token endpoint answered ${res.status}${code}`;
   }
   if (!obj) return `token endpoint answered ${res.status} but the body is not a JSON object`;
-  if (typeof obj.access_token !== 'string' || obj.access_token === '') return 'token response has no access_token';
+  if (typeof obj.access_token !== 'string') return 'token response has no access_token';
   const type = obj.token_type;
   // RFC 6749 §5.1 says token_type is case-insensitive; some servers omit it.
   if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) {
     return `token_type ${typeof type === 'string' && /^[\w-]{1,32}$/.test(type) ? `"${type}" ` : ''}is not bearer`;
   }
   return { accessToken: obj.access_token, expiresIn: expiresInSeconds(obj.expires_in) };
+}
+
+/** Why the token cannot be sent in a header, or undefined; never quotes the token. */
+function unusableReason(token: string): string | undefined {
+  if (token === '') return 'empty';
+  if (token.length > MAX_TOKEN_CHARS) return `longer than ${MAX_TOKEN_CHARS} characters`;
+  if (!USABLE_TOKEN.test(token)) return 'characters other than visible ASCII';
+  return undefined;
 }
 
 function expiresInSeconds(raw: unknown): number {

@@ -111,7 +111,7 @@ describe('responses', () => {
       res.end(Buffer.alloc(64 * 1024, 'x'));
     });
     const c = client(district(s.origin, BEARER), { maxBodyBytes: 1024 });
-    await expect(c.request({ method: 'GET', path: '/big', query: [] })).rejects.toMatchObject({ code: 'UPSTREAM_UNREACHABLE', message: expect.not.stringContaining('127.0.0.1') });
+    await expect(c.request({ method: 'GET', path: '/big', query: [] })).rejects.toMatchObject({ code: 'UPSTREAM_TOO_LARGE', message: expect.not.stringContaining('127.0.0.1') });
     // The slot and the pool survive: a normal request still works.
     const small = await server();
     const c2 = client(district(small.origin, BEARER), { maxBodyBytes: 1024 });

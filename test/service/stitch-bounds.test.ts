@@ -1,0 +1,156 @@
+// A page the gateway assembles from several upstream pages is bounded like one upstream answer
+// (maxBodyBytes), and a server that ignores `offset` is caught even when its records carry no
+// sourcedId: first as stitchPages sees it, then through the proxy service against a real
+// upstream that counts its hits.
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/core/errors.js';
+import { matchEndpoint } from '../../src/core/oneroster/endpoints.js';
+import { parseRawQuery, readPageQuery } from '../../src/core/oneroster/query.js';
+import type { District } from '../../src/routing/districts.js';
+import { isRepeatedPage, stitchPages, type UpstreamPage } from '../../src/service/paging.js';
+import { createProxyService, type ProxyRequest } from '../../src/service/proxy-service.js';
+import type { VersionBridge } from '../../src/service/version-bridge.js';
+import { createUpstreamClient } from '../../src/upstream/client.js';
+import { district as districtConfig } from '../upstream/district.js';
+import { startLocalServer } from '../upstream/local-server.js';
+
+const noId = (i: number) => ({ status: 'active', username: `user${i}`, givenName: 'G', familyName: 'F' });
+const page = (records: unknown[], bytes: number): UpstreamPage => ({ key: 'users', records, envelope: { users: records }, hasLink: false, hasNext: false, bytes });
+
+describe('stitchPages bounds', () => {
+  it('stops after one repeat when the server ignores offset and its records have no sourcedId; honest id-less pages still join', async () => {
+    const same = Array.from({ length: 10 }, (_, i) => noId(i));
+    let fetched = 0;
+    const query = readPageQuery('collection', parseRawQuery('limit=1000'));
+    const r = await stitchPages({
+      first: page(same, 1000),
+      query,
+      maxPages: 100,
+      fetchPage: async () => (fetched++, page(structuredClone(same), 1000)),
+      linkBase: 'https://gw/x',
+    });
+    expect(fetched).toBe(1);
+    expect(r.records).toHaveLength(10);
+    expect(r.headers.link ?? '').not.toContain('rel="next"');
+
+    // Honest pages of id-less records are still joined.
+    const all = Array.from({ length: 45 }, (_, i) => noId(i));
+    let honestFetches = 0;
+    const honest = await stitchPages({
+      first: page(all.slice(0, 10), 1000),
+      query: readPageQuery('collection', parseRawQuery('limit=40')),
+      maxPages: 100,
+      fetchPage: async (offset, limit) => (honestFetches++, page(all.slice(offset, offset + Math.min(limit, 10)), 1000)),
+      linkBase: 'https://gw/x',
+    });
+    expect(honestFetches).toBe(3);
+    expect(honest.records).toEqual(all.slice(0, 40));
+  });
+
+  it('fails with upstream_too_large once the upstream pages used pass maxBytes, fetching no further', async () => {
+    let fetched = 0;
+    const query = readPageQuery('collection', parseRawQuery('limit=1000'));
+    const err = await stitchPages({
+      first: page([{ sourcedId: 'a0' }], 400),
+      query,
+      maxPages: 100,
+      maxBytes: 1000,
+      districtId: 'd9',
+      fetchPage: async (offset) => (fetched++, page([{ sourcedId: `a${offset}` }], 400)),
+      linkBase: 'https://gw/x',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('upstream_too_large');
+    expect((err as GatewayError).status).toBe(502);
+    expect((err as GatewayError).description).toContain('d9');
+    // 400 + 400 fits, the third page makes 1200.
+    expect(fetched).toBe(2);
+  });
+
+  it('isRepeatedPage compares length and the first, middle and last records', () => {
+    const a = [noId(1), noId(2), noId(3)];
+    expect(isRepeatedPage(a, structuredClone(a))).toBe(true);
+    expect(isRepeatedPage(a, [noId(1), noId(9), noId(3)])).toBe(false);
+    expect(isRepeatedPage(a, a.slice(0, 2))).toBe(false);
+    expect(isRepeatedPage([], [])).toBe(false);
+  });
+});
+
+describe('proxy service: assembled pages', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+
+  /** An upstream whose users pages hold `perPage` records of ~1 KB; `ignoreOffset` repeats page one. */
+  async function upstream(perPage: number, ignoreOffset: boolean, total = 5000) {
+    const s = await startLocalServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const offset = ignoreOffset ? 0 : Number(url.searchParams.get('offset') ?? 0);
+      const n = Math.max(0, Math.min(perPage, total - offset));
+      const users = Array.from({ length: n }, (_, i) => ({ ...noId(offset + i), filler: 'x'.repeat(1000) }));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ users }));
+    });
+    cleanups.push(() => s.close());
+    return s;
+  }
+
+  function request(origin: string, maxBodyBytes: number | undefined, limit: number): ProxyRequest {
+    const client = createUpstreamClient(districtConfig(origin, { type: 'bearer', token: 't' }));
+    cleanups.push(() => client.close());
+    const match = matchEndpoint('v1p1', undefined, 'GET', ['users']);
+    if (!match.ok) throw new Error('no users endpoint');
+    const district = {
+      id: 'big-district',
+      name: 'Big',
+      version: 'v1p1',
+      versionSetting: 'v1p1',
+      authType: 'bearer',
+      source: 'config',
+      upstreamBase: origin,
+      maxStitchPages: 100,
+      ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+      upstream: client,
+      // Nothing of this district needs hiding from the test's eyes.
+      redactor: { test: () => false, redact: (t: string) => t },
+    } as unknown as District;
+    return {
+      district,
+      version: 'v1p1',
+      service: 'rostering',
+      endpoint: match.endpoint,
+      segments: ['users'],
+      query: readPageQuery('collection', parseRawQuery(`limit=${limit}`)),
+      requestId: 'r1',
+      linkBase: 'https://gw/ims/oneroster/v1p1/users',
+      hrefBase: 'https://gw/ims/oneroster',
+    };
+  }
+  const bridge: VersionBridge = {
+    handle: () => {
+      throw new Error('same version: the bridge is not used');
+    },
+  } as unknown as VersionBridge;
+
+  it("answers upstream_too_large when the page would be built from more than the district's maxBodyBytes", async () => {
+    const s = await upstream(50, false);
+    const proxy = createProxyService({ bridge });
+    // 50 records of ~1.1 KB per upstream page; 200 KB allows about three of them.
+    const err = await proxy.handle(request(s.origin, 200 * 1024, 1000)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('upstream_too_large');
+    expect((err as GatewayError).description).not.toContain('127.0.0.1');
+    expect(s.hits.length).toBeGreaterThanOrEqual(3);
+    expect(s.hits.length).toBeLessThanOrEqual(5);
+  });
+
+  it('fetches an offset-ignoring district with id-less records twice, not maxStitchPages times', async () => {
+    const s = await upstream(50, true);
+    const proxy = createProxyService({ bridge });
+    const res = await proxy.handle(request(s.origin, undefined, 5000));
+    expect(res.status).toBe(200);
+    expect(s.hits).toHaveLength(2);
+    expect(JSON.parse(String(res.body)).users).toHaveLength(50);
+  });
+});
