@@ -8,7 +8,7 @@
 // generator, `--tool wrk|both`: autocannon may be the bottleneck against nginx), then at a fixed
 // rate below saturation (autocannon). Fan-in (coalescing) is in bench/fan-in.mjs.
 //   npm run build && BENCH_SERVER_CPU=1 node bench/hit-path.mjs [--connections 50] [--seconds 5]
-//     [--rounds 3] [--rate 5000] [--tool autocannon|wrk|both] [--node-http] [--gzip]
+//     [--rounds 3] [--rate 5000] [--tool autocannon|wrk|both] [--node-http] [--gzip] [--entry other/dist/main.js]
 //     [--profile <dir>]
 // With BENCH_SERVER_CPU=1 the servers (gateway, bare hono, nginx's master and its one worker) run
 // on core 1 and the load generator on the others (taskset), as `taskset -c 0` would do.
@@ -142,7 +142,7 @@ const profiling = profileDir !== undefined;
 const profDir = profiling ? resolve(profileDir) : undefined;
 if (profDir) mkdirSync(profDir, { recursive: true });
 const profArgs = (name) => (profDir ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
-const gw = await gatewayProcess(benchGatewayConfig(fast), {}, profArgs('gateway'));
+const gw = await gatewayProcess(benchGatewayConfig(fast), {}, profArgs('gateway'), strArg('entry', 'dist/main.js'));
 const token = await benchToken(gw.url);
 const auth = { authorization: `Bearer ${token}` };
 const gwUrl = `${gw.url}/districts/d${PAGE}`;

@@ -10,7 +10,7 @@ import { createApp } from './http/app.js';
 import { parserErrorBytes, requestErrorResponse } from './http/error-response.js';
 import { safeErrorFields, type Logger } from './observability/logger.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
-import { assembleDistrict, authSecrets, authUrls, createDistrictRegistry, type District } from './routing/districts.js';
+import { assembleDistrict, authIdentifiers, authSecrets, authUrls, createDistrictRegistry, type District } from './routing/districts.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { createCacheBackend } from './cache/index.js';
 import { createCacheAdmin } from './service/cache-admin.js';
@@ -129,7 +129,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
         retire: () => client.retire(),
         upstream: d.upstream,
         // The configured credentials, and the access tokens the district's token URL issued.
-        secrets: { secrets: () => [...authSecrets(d.auth), ...client.credentials()], urls: authUrls(d.baseUrl, d.auth) },
+        secrets: {
+          secrets: () => [...authSecrets(d.auth), ...client.credentials()],
+          identifiers: () => authIdentifiers(d.auth),
+          urls: authUrls(d.baseUrl, d.auth),
+        },
       },
     );
   }

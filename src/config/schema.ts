@@ -109,8 +109,9 @@ export const authSchema = z.strictObject({
   tokenSecret: z.string().min(32, 'must be at least 32 characters'),
   tokenTtlSeconds: int(60, 86_400).default(3600),
   clients: z.array(clientSchema).default([]),
-  // Failed client authentication at /oauth/token: after this many failures within the window,
-  // per client id and per client address, further attempts get 429 + Retry-After.
+  // Failed client authentication at /oauth/token: after this many failures within the window
+  // from one address (perAddress), or for one client id from one address (perClient), further
+  // attempts there get 429 + Retry-After; 5 x perClient for one id holds every failing address.
   failedAuth: z
     .strictObject({
       perClient: int(1, 1_000_000).default(10),
@@ -227,6 +228,11 @@ export const upstreamOptionsSchema = z.strictObject({
       openSeconds: int(1, 86_400).default(30),
     })
     .prefault({}),
+}).superRefine((u, ctx) => {
+  // Below one answer's cap, every large answer would be refused as "busy" for good.
+  if (u.maxInFlightBytes !== undefined && u.maxInFlightBytes < u.maxBodyBytes) {
+    ctx.addIssue({ code: 'custom', path: ['maxInFlightBytes'], message: `must be at least maxBodyBytes (${u.maxBodyBytes})` });
+  }
 });
 
 export const districtSchema = z.strictObject({

@@ -7,9 +7,15 @@
 export interface RedactorSource {
   /**
    * Credentials the gateway holds for the district, static and current (an OAuth2 access
-   * token changes over time, so this is asked again on each use; it must be cheap).
+   * token changes over time, so this is asked again on each use; it must be cheap). Redacted
+   * wherever they appear: no record legitimately holds one.
    */
   secrets(): readonly string[];
+  /**
+   * The gateway's account names at the district (OAuth1 consumer key, OAuth2 client id):
+   * redacted from error text, not from records, where a human-chosen id may be ordinary data.
+   */
+  identifiers?: () => readonly string[];
   /** The district's hosts: `host` or `host:port` (IPv6 in brackets), as in its URLs. */
   hosts: readonly string[];
   /** Paths of the district's server that are not OneRoster's own (a vendor prefix such as `/aeries`). */
@@ -17,10 +23,12 @@ export interface RedactorSource {
 }
 
 export interface Redactor {
-  /** True when `text` holds anything this district must not show (a fast pre-check for large bodies). */
+  /** True when `text` holds anything `redact` would replace (a fast pre-check for large bodies). */
   test(text: string): boolean;
-  /** `text` with every secret, host and path of the district replaced. */
+  /** Data (a 200 body's strings): every credential, host and path of the district replaced. */
   redact(text: string): string;
+  /** Error text: the same, and the gateway's account names at the district too. */
+  redactText(text: string): string;
 }
 
 /** Shorter strings would match ordinary words; no real credential is this short. */
@@ -48,30 +56,52 @@ function hostVariants(host: string): string[] {
   return [...out].filter((v) => v.length >= 3);
 }
 
+/** A literal alternation, longest first (a token over its prefix), or undefined when empty. */
+function literals(list: readonly string[]): RegExp | undefined {
+  const parts = [...new Set(list.flatMap(variants))].sort((a, b) => b.length - a.length).map(escape);
+  return parts.length === 0 ? undefined : new RegExp(parts.join('|'), 'g');
+}
+
 export function createRedactor(source: RedactorSource): Redactor {
   if (!source || typeof source.secrets !== 'function') throw new TypeError('createRedactor: secrets() is required');
-  const hosts = [...new Set(source.hosts.flatMap(hostVariants))];
-  const paths = [...new Set(source.paths.filter((p) => p.length > 1 && p !== '/'))];
-  // Hosts and paths in any case (DNS names and most vendor servers ignore it); a host only
-  // where it is not part of a longer name (`sis.example.org` inside `mysis.example.org.x`).
-  // Longest first, so `host:port` wins over `host`.
+  const hosts = [...new Set(source.hosts.flatMap(hostVariants))].sort((a, b) => b.length - a.length);
+  const paths = [...new Set(source.paths.filter((p) => p.length > 1 && p !== '/'))].sort((a, b) => b.length - a.length);
+  // Hosts and paths in any case (DNS names and most vendor servers ignore it). A host only
+  // where it is not part of a longer name (`sis.example.org` inside `mysis.example.org.x`),
+  // with the vendor path that follows it. A path alone only as a whole path: where a path
+  // starts (not inside another server's URL: `cdn.example/API` is not the district's `/api`)
+  // and not as the head of a longer segment (`/apiary`).
+  const pathAlt = paths.map(escape).join('|');
+  const pathEnd = '(?![A-Za-z0-9_-])';
   const addressParts = [
-    ...hosts.sort((a, b) => b.length - a.length).map((h) => `(?<![A-Za-z0-9-])${escape(h)}(?![A-Za-z0-9-]|\\.[A-Za-z0-9])`),
-    ...paths.sort((a, b) => b.length - a.length).map(escape),
+    ...hosts.map((h) => `(?<![A-Za-z0-9-])${escape(h)}(?![A-Za-z0-9-]|\\.[A-Za-z0-9])${pathAlt ? `(?:(?:${pathAlt})${pathEnd})?` : ''}`),
+    ...(pathAlt ? [`(?<=^|[\\s"'(=,;<>]|\\[redacted\\])(?:${pathAlt})${pathEnd}`] : []),
   ];
   const addresses = addressParts.length === 0 ? undefined : new RegExp(addressParts.join('|'), 'gi');
   let key: string | undefined;
   let secrets: RegExp | undefined;
+  let idKey: string | undefined;
+  let ids: RegExp | undefined;
 
   /** Credentials match exactly (case matters in a token); rebuilt only when they change. */
   function secretPattern(): RegExp | undefined {
     const list = source.secrets().filter((s) => typeof s === 'string');
     const k = list.join('\u0000');
-    if (k === key) return secrets;
-    key = k;
-    const literal = [...new Set(list.flatMap(variants))].sort((a, b) => b.length - a.length).map(escape);
-    secrets = literal.length === 0 ? undefined : new RegExp(literal.join('|'), 'g');
+    if (k !== key) [key, secrets] = [k, literals(list)];
     return secrets;
+  }
+  function idPattern(): RegExp | undefined {
+    const list = (source.identifiers?.() ?? []).filter((s) => typeof s === 'string');
+    const k = list.join('\u0000');
+    if (k !== idKey) [idKey, ids] = [k, literals(list)];
+    return ids;
+  }
+
+  function redact(text: string): string {
+    const s = secretPattern();
+    let out = s ? text.replace(s, '[redacted]') : text;
+    if (addresses) out = out.replace(addresses, '[redacted]');
+    return out;
   }
 
   return {
@@ -85,17 +115,16 @@ export function createRedactor(source: RedactorSource): Redactor {
       addresses.lastIndex = 0;
       return addresses.test(text);
     },
-    redact(text) {
-      const s = secretPattern();
-      let out = s ? text.replace(s, '[redacted]') : text;
-      if (addresses) out = out.replace(addresses, '[redacted]');
-      return out;
+    redact,
+    redactText(text) {
+      const i = idPattern();
+      return redact(i ? text.replace(i, '[redacted]') : text);
     },
   };
 }
 
 /** A redactor that knows nothing (districts built without one, tools). */
-export const NO_REDACTION: Redactor = { test: () => false, redact: (t) => t };
+export const NO_REDACTION: Redactor = { test: () => false, redact: (t) => t, redactText: (t) => t };
 
 // Things no client should see in an error text from any district: URLs, authorization
 // values, OAuth parameters and secrets written as name=value, IP addresses.
@@ -118,7 +147,7 @@ const GENERIC: Array<[RegExp, string]> = [
  * control characters flattened; bounded in length.
  */
 export function redactDescription(text: string, redactor: Redactor, maxLength = 300): string {
-  let out = redactor.redact(text);
+  let out = redactor.redactText(text);
   for (const [re, to] of GENERIC) out = out.replace(re, to);
   // eslint-disable-next-line no-control-regex
   out = out.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();

@@ -97,6 +97,15 @@ export function tokenRoute(options: TokenRouteOptions) {
   const { tokens, clients, logger, throttle, metrics } = options;
   const { maxTokenBodyBytes: maxBytes, bodyIdleTimeoutMs } = options.limits;
   const trustProxy = options.trustProxy ?? false;
+  // The route is built once per process: one line tells the operator, without flooding the log.
+  let warnedForwardedFor = false;
+
+  /** Without trustProxy the address is the balancer's when there is one: every client would share one failure budget. */
+  function warnIfBehindProxy(c: Context<AppEnv>, address: string | undefined): void {
+    if (trustProxy || warnedForwardedFor || c.req.header('x-forwarded-for') === undefined) return;
+    warnedForwardedFor = true;
+    logger.warn({ msg: 'behind a load balancer? set server.trustProxy so failed logins are counted per client address', requestId: c.get('requestId'), address });
+  }
 
   /** A failed client authentication: logged (never the secret), counted, answered 401. */
   async function refuse(c: Context<AppEnv>, keys: ThrottleKeys, description: string): Promise<never> {
@@ -112,7 +121,8 @@ export function tokenRoute(options: TokenRouteOptions) {
   return async function tokenRoute(c: Context<AppEnv>): Promise<Response> {
     const type = c.req.header('content-type') ?? '';
     if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
-      throw new GatewayError('oauth_invalid_request', 'The token request must be application/x-www-form-urlencoded.');
+      // Its body goes unread: close, or Node would read and drop all of it before the next request.
+      throw new GatewayError('oauth_invalid_request', 'The token request must be application/x-www-form-urlencoded.', { headers: { connection: 'close' } });
     }
     const body = await readBody(c.req.raw, {
       maxBytes,
@@ -140,7 +150,10 @@ export function tokenRoute(options: TokenRouteOptions) {
     const secrets = basic ? basic.secret : bodySecret !== undefined ? [bodySecret] : [];
     // Every spelling of one client shares its throttle: the id as registered when a reading names one.
     const keys: ThrottleKeys = { clientId: ids.find((id) => clients.get(id)) ?? ids[0], address: clientAddress(c, trustProxy) };
+    warnIfBehindProxy(c, keys.address);
     // Before the secret is compared: while throttled, a right guess must look like a wrong one.
+    // Only an address that failed itself is held (src/auth/failed-auth-throttle.ts): a client id
+    // is not secret, so nobody else's failures may lock the real client out.
     const waitMs = throttle?.blockedFor(keys) ?? 0;
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));

@@ -1,7 +1,7 @@
 import { CLASSLINK_PREFIX, type ClassLinkConfig, type DistrictConfig } from '../config/schema.js';
 import type { DistrictUpstreamClient } from '../upstream/client.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
-import { assembleDistrict, authSecrets, authUrls, type District, type MutableDistrictRegistry } from './districts.js';
+import { assembleDistrict, authIdentifiers, authSecrets, authUrls, type District, type MutableDistrictRegistry } from './districts.js';
 
 // ClassLink discovery (reference §6): GET {discoveryUrl} with the developer token lists the
 // tenants that granted the app access. Each enabled, active one is district
@@ -206,6 +206,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
               const now = live.get(t.districtId)?.tenant ?? t;
               return [...authSecrets(districtConfig(now).auth), config.token];
             },
+            identifiers: () => authIdentifiers(districtConfig(live.get(t.districtId)?.tenant ?? t).auth),
             urls: [...authUrls(cfg.baseUrl, cfg.auth), config.discoveryUrl, config.proxyBaseUrl],
           },
         },

@@ -4,6 +4,7 @@ import { withBreaker, type BreakerState } from '../upstream/breaker.js';
 import { withRetry } from '../upstream/retry.js';
 import type { UpstreamClient } from '../upstream/types.js';
 import { createRedactor, type Redactor } from '../core/redact.js';
+import { createByteLedger, type ByteLedger } from '../core/byte-ledger.js';
 import { withHealth, type DistrictHealth } from './health.js';
 import { withVersionProbe, type VersionProbe } from './version-probe.js';
 
@@ -28,6 +29,11 @@ export interface District {
   readonly maxStitchPages: number;
   /** districts[].upstream.maxBodyBytes: also bounds a page assembled from several answers. */
   readonly maxBodyBytes: number;
+  /**
+   * The district's answers read and not yet turned into a client's answer (maxInFlightBytes):
+   * what many concurrent assemblies of large pages would otherwise hold without bound.
+   */
+  readonly held: ByteLedger;
   /** Replaces the district's credentials, hosts and vendor paths in anything it says to a client. */
   readonly redactor: Redactor;
   readonly upstream: UpstreamClient;
@@ -95,20 +101,27 @@ export type DistrictFields = Pick<District, 'id' | 'name' | 'authType' | 'source
 export interface DistrictSecrets {
   /** Credentials, static and current (an OAuth2 access token changes): asked on each use. */
   secrets(): readonly string[];
+  /** Account names (consumer key, client id): kept out of error text. */
+  identifiers?: () => readonly string[];
   /** Every URL the gateway calls for the district (baseUrl, token URL, ClassLink endpoints). */
   urls: readonly string[];
 }
 
-/** The credentials an upstream auth block holds (ids too: they name the gateway's account at the district). */
+/** The credentials an upstream auth block holds: redacted from anything a client reads. */
 export function authSecrets(auth: UpstreamAuthConfig): string[] {
   switch (auth.type) {
     case 'oauth1':
-      return [auth.consumerKey, auth.consumerSecret];
+      return [auth.consumerSecret];
     case 'oauth2':
-      return [auth.clientId, auth.clientSecret];
+      return [auth.clientSecret];
     case 'bearer':
       return [auth.token];
   }
+}
+
+/** The gateway's account names at the district: redacted from error text (records may hold the same words). */
+export function authIdentifiers(auth: UpstreamAuthConfig): string[] {
+  return auth.type === 'oauth1' ? [auth.consumerKey] : auth.type === 'oauth2' ? [auth.clientId] : [];
 }
 
 /** The URLs the gateway calls for a district config. */
@@ -131,7 +144,7 @@ export function districtRedactor(secrets: DistrictSecrets): Redactor {
     const prefix = at >= 0 ? path.slice(0, at) : path;
     if (prefix.length > 1) paths.push(prefix);
   }
-  return createRedactor({ secrets: secrets.secrets, hosts, paths });
+  return createRedactor({ secrets: secrets.secrets, ...(secrets.identifiers ? { identifiers: secrets.identifiers } : {}), hosts, paths });
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -166,6 +179,7 @@ export function assembleDistrict(
   },
 ): District {
   const redactor = districtRedactor(deps.secrets ?? { secrets: () => [], urls: [fields.upstreamBase] });
+  const held = createByteLedger(deps.upstream?.maxInFlightBytes ?? 2 * fields.maxBodyBytes);
   const clock = deps.now ? { now: deps.now } : {};
   // Retry sleeps in real time, so it keeps the real clock: `deps.now` may be a test's frozen one.
   const retried = deps.upstream ? withRetry(client, deps.upstream.retry) : client;
@@ -174,12 +188,13 @@ export function assembleDistrict(
   const guarded = breaker?.client ?? watched.client;
   const health = deps.extraHealth ? () => ({ ...watched.health(), ...deps.extraHealth!() }) : watched.health;
   const extras = { ...(deps.retire && { retire: deps.retire }), ...(breaker && { breaker: breaker.state }) };
-  if (versionSetting !== 'auto') return { ...fields, redactor, version: versionSetting, versionSetting, upstream: guarded, health, ...extras };
+  if (versionSetting !== 'auto') return { ...fields, redactor, held, version: versionSetting, versionSetting, upstream: guarded, health, ...extras };
   const probed = withVersionProbe(guarded, { logger: deps.logger, ...clock });
   const probe = probed.probe;
   return {
     ...fields,
     redactor,
+    held,
     get version() {
       return probe.current() ?? 'v1p2';
     },

@@ -5,7 +5,7 @@ import type { PageQuery } from '../core/oneroster/query.js';
 import type { District } from '../routing/districts.js';
 import { stitchPages } from './paging.js';
 import { parseJson } from './upstream-errors.js';
-import { readJsonObject, readListPage, UpstreamCalls } from './upstream-calls.js';
+import { readJsonObject, readListPage, withUpstreamCalls, type UpstreamCalls } from './upstream-calls.js';
 import type { VersionBridge } from './version-bridge.js';
 
 export interface ProxyRequest {
@@ -49,40 +49,43 @@ export function createProxyService(options: { bridge: VersionBridge }): ProxySer
   const { bridge } = options;
   return {
     async handle(req) {
-      const { district, endpoint } = req;
-      if (req.version !== district.version) return bridge.handle(req);
-      const calls = new UpstreamCalls(req);
-      const rewrite: HrefRewrite = { upstreamBase: district.upstreamBase, gatewayBase: req.hrefBase };
-      const first = await calls.send(req.query.params, req.body);
-
-      if (endpoint.kind === 'write') {
-        // The write happened; a body that is not JSON (some servers answer "Created") is dropped.
-        const parsed = first.status === 204 || first.body.length === 0 ? { ok: false as const } : parseJson(first.body);
-        return calls.response(first.status, parsed.ok ? serialize(first.body, parsed.value, rewrite) : null);
-      }
-      if (endpoint.kind === 'single') {
-        return calls.response(first.status, serialize(first.body, readJsonObject(first, district.id), rewrite));
-      }
-
-      const page = readListPage(first, req);
-      const others = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
-      const result = await stitchPages({
-        first: page,
-        query: req.query,
-        maxPages: district.maxStitchPages,
-        // One client page may not cost more memory than one upstream answer may.
-        maxBytes: district.maxBodyBytes,
-        districtId: district.id,
-        fetchPage: async (offset, limit) =>
-          readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
-        linkBase: req.linkBase,
-      });
-      // A vendor wrapper (`students`, `terms`) goes out under the spec's key.
-      const envelope = { ...page.envelope };
-      const renamed = page.key !== endpoint.wrapper;
-      if (renamed) delete envelope[page.key];
-      envelope[endpoint.wrapper] = result.records;
-      return calls.response(200, serialize(first.body, envelope, rewrite, result.changed || renamed), result.headers);
+      if (req.version !== req.district.version) return bridge.handle(req);
+      return withUpstreamCalls(req, (calls) => passThrough(calls, req));
     },
   };
+}
+
+/** The district speaks the caller's version: its answer goes out as sent, hrefs re-rooted, short pages joined. */
+async function passThrough(calls: UpstreamCalls, req: ProxyRequest): Promise<ProxyResponse> {
+  const { district, endpoint } = req;
+  const rewrite: HrefRewrite = { upstreamBase: district.upstreamBase, gatewayBase: req.hrefBase };
+  const first = await calls.send(req.query.params, req.body);
+
+  if (endpoint.kind === 'write') {
+    // The write happened; a body that is not JSON (some servers answer "Created") is dropped.
+    const parsed = first.status === 204 || first.body.length === 0 ? { ok: false as const } : parseJson(first.body);
+    return calls.response(first.status, parsed.ok ? serialize(first.body, parsed.value, rewrite) : null);
+  }
+  if (endpoint.kind === 'single') {
+    return calls.response(first.status, serialize(first.body, readJsonObject(first, district.id), rewrite));
+  }
+
+  const page = readListPage(first, req);
+  const others = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
+  const result = await stitchPages({
+    first: page,
+    query: req.query,
+    maxPages: district.maxStitchPages,
+    // One client page may not cost more memory than one upstream answer may.
+    maxBytes: district.maxBodyBytes,
+    districtId: district.id,
+    fetchPage: async (offset, limit) => readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
+    linkBase: req.linkBase,
+  });
+  // A vendor wrapper (`students`, `terms`) goes out under the spec's key.
+  const envelope = { ...page.envelope };
+  const renamed = page.key !== endpoint.wrapper;
+  if (renamed) delete envelope[page.key];
+  envelope[endpoint.wrapper] = result.records;
+  return calls.response(200, serialize(first.body, envelope, rewrite, result.changed || renamed), result.headers);
 }

@@ -10,10 +10,24 @@ import { badContentReason, fromUpstreamFailure, fromUpstreamStatus, parseJson } 
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * One client request's upstream calls, run by `fn`: counted and timed for the access log, and
+ * their answers' bytes held on the district's ledger until `fn` is done with them.
+ */
+export async function withUpstreamCalls<T>(req: ProxyRequest, fn: (calls: UpstreamCalls) => Promise<T>): Promise<T> {
+  const calls = new UpstreamCalls(req);
+  try {
+    return await fn(calls);
+  } finally {
+    calls.release();
+  }
+}
+
 /** One client request's upstream calls, counted and timed for the access log. */
 export class UpstreamCalls {
   count = 0;
   ms = 0;
+  private held = 0;
   private readonly path: string;
 
   constructor(private readonly req: ProxyRequest) {
@@ -41,7 +55,19 @@ export class UpstreamCalls {
     }
     this.ms += res.elapsedMs;
     if (res.status < 200 || res.status >= 300) throw fromUpstreamStatus(res, district.id, district.redactor);
+    if (!district.held.take(res.body.length)) {
+      throw new GatewayError('upstream_busy', `District "${district.id}" is busy (too many bytes of its answers held at once); retry later.`, {
+        headers: { 'retry-after': '1' },
+      });
+    }
+    this.held += res.body.length;
     return res;
+  }
+
+  /** Gives back what this request's answers held (once the client's answer is built, or it failed). */
+  release(): void {
+    this.req.district.held.release(this.held);
+    this.held = 0;
   }
 
   /**
@@ -63,10 +89,11 @@ export class UpstreamCalls {
 function redactBody(body: Buffer | string, req: ProxyRequest): Buffer | string {
   const { redactor } = req.district;
   const text = typeof body === 'string' ? body : body.toString('utf8');
-  // The gateway's own URLs may share the district's host (both on loopback, or one name):
+  // The gateway's own hrefs may share the district's host (both on loopback, or one name):
   // they are not the district's address, and must not send every page down the slow path.
-  const own = req.hrefBase.slice(0, req.hrefBase.lastIndexOf('/districts/'));
-  if (!redactor.test(own ? text.replaceAll(own, '') : text)) return body;
+  // Only the whole root is set aside: an origin alone is the client's to choose
+  // (X-Forwarded-Host), and naming the district's host must not switch redaction off.
+  if (!redactor.test(text.replaceAll(req.hrefBase, ''))) return body;
   const parsed = parseJson(Buffer.from(text));
   if (!parsed.ok) return redactor.redact(text);
   rewriteHrefs(parsed.value, { upstreamBase: req.district.upstreamBase, gatewayBase: req.hrefBase, redactor }, true);

@@ -9,7 +9,7 @@ import { answerLocally, pick, readWhole, type WholeRead } from './local-query.js
 import type { Lookups } from './lookups.js';
 import { stitchPages } from './paging.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
-import { readJsonObject, readListPage, UpstreamCalls } from './upstream-calls.js';
+import { readJsonObject, readListPage, withUpstreamCalls, type UpstreamCalls } from './upstream-calls.js';
 import { parseJson } from './upstream-errors.js';
 
 // A caller of one OneRoster version reading or writing a district of the other: the query
@@ -131,22 +131,23 @@ export function createVersionBridge(options: VersionBridgeOptions) {
       const { district, endpoint } = req;
       if (!endpoint.versions.includes(district.version)) {
         const derive = derived.find(endpoint, district.version, req.version);
-        if (derive) return derive(new UpstreamCalls(req), req);
+        if (derive) return withUpstreamCalls(req, (calls) => derive(calls, req));
         throw new GatewayError(
           'version_not_supported',
           `District "${district.id}" speaks OneRoster ${district.version}, which has no ${endpoint.method} ${endpoint.template}.`,
         );
       }
       const entity = entityOf(req);
-      const calls = new UpstreamCalls(req);
-      if (endpoint.kind === 'write') return write(calls, req, entity);
-      const t = translateQuery(entity, req.version, district.version, req.query, req.query.filter);
-      if (endpoint.kind === 'collection') return collection(calls, req, entity, t);
-      const body = readJsonObject(await calls.send(t.params), district.id);
-      const record = singleRecord(body, endpoint.wrapper);
-      if (!isObject(record)) throw new GatewayError('upstream_bad_response', `District "${district.id}" answered without a "${endpoint.wrapper}" object.`);
-      const [mapped] = await mapAll(calls, req, entity, [record]);
-      return calls.response(200, JSON.stringify({ [endpoint.wrapper]: pick(mapped!, t.fields) }));
+      return withUpstreamCalls(req, async (calls) => {
+        if (endpoint.kind === 'write') return write(calls, req, entity);
+        const t = translateQuery(entity, req.version, district.version, req.query, req.query.filter);
+        if (endpoint.kind === 'collection') return collection(calls, req, entity, t);
+        const body = readJsonObject(await calls.send(t.params), district.id);
+        const record = singleRecord(body, endpoint.wrapper);
+        if (!isObject(record)) throw new GatewayError('upstream_bad_response', `District "${district.id}" answered without a "${endpoint.wrapper}" object.`);
+        const [mapped] = await mapAll(calls, req, entity, [record]);
+        return calls.response(200, JSON.stringify({ [endpoint.wrapper]: pick(mapped!, t.fields) }));
+      });
     },
   };
 }

@@ -152,6 +152,8 @@ describe('config loading', () => {
     ]);
     const big = issuesOf(base().replace('auth: { type: oauth1', 'upstream: { maxBodyBytes: 1073741824 }\n    auth: { type: oauth1'));
     expect(big[0]).toMatch(/^districts\[0\]\.upstream\.maxBodyBytes: /);
+    const small = issuesOf(base().replace('auth: { type: oauth1', 'upstream: { maxBodyBytes: 2048, maxInFlightBytes: 1024 }\n    auth: { type: oauth1'));
+    expect(small).toEqual(['districts[0].upstream.maxInFlightBytes: must be at least maxBodyBytes (2048)']);
   });
 
   it('lets PORT override server.port and rejects a bad PORT', () => {

@@ -31,14 +31,16 @@ afterAll(async () => {
  * Everything the gateway holds for a district that no client may read: its credentials (the
  * bearer, or the OAuth2 id and secret and every access token it issued) and its address.
  */
-function forbidden(d: GradebookDistrict): string[] {
+function forbidden(d: GradebookDistrict, data: boolean): string[] {
   const host = d.host.split(':')[0]!;
-  const credentials = d === bearerDistrict ? [d.bearer] : [d.clientSecret, d.clientId, ...d.issued];
+  // The OAuth2 client id is the gateway's account name, not a credential: it is kept out of
+  // error text, but records may hold the same words as ordinary data and keep them.
+  const credentials = d === bearerDistrict ? [d.bearer] : [d.clientSecret, ...(data ? [] : [d.clientId]), ...d.issued];
   return [...credentials, d.host, d.host.toUpperCase(), host, d.prefix, d.prefix.toUpperCase()];
 }
 
-function expectClean(text: string, d: GradebookDistrict): void {
-  for (const secret of forbidden(d)) expect(text.toLowerCase(), `"${secret}" reached the client`).not.toContain(secret.toLowerCase());
+function expectClean(text: string, d: GradebookDistrict, data = false): void {
+  for (const secret of forbidden(d, data)) expect(text.toLowerCase(), `"${secret}" reached the client`).not.toContain(secret.toLowerCase());
 }
 
 const get = (id: string, path: string) =>
@@ -70,7 +72,7 @@ describe.each([
     const res = await get(id, '/lineItems?limit=5');
     const text = await res.text();
     expect(res.status, text).toBe(200);
-    expectClean(text, district());
+    expectClean(text, district(), true);
     const body = JSON.parse(text) as { lineItems: Array<Record<string, { href?: string }>>; statusInfoSet?: unknown };
     expect(body.statusInfoSet).toBeUndefined();
     expect(body.lineItems).toHaveLength(5);
@@ -86,14 +88,14 @@ describe.each([
     expect(await again.text()).toBe(text);
     // A single object, and a write's answer.
     const one = await get(id, '/lineItems/li-2');
-    expectClean(await one.text(), district());
+    expectClean(await one.text(), district(), true);
     const put = await fetch(`${gw.gateway.url}/districts/${id}/ims/oneroster/v1p1/lineItems/li-9`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ lineItem: { title: 'new', class: { sourcedId: 'cls-1', type: 'class' } } }),
     });
     expect(put.status).toBe(201);
-    expectClean(await put.text(), district());
+    expectClean(await put.text(), district(), true);
   });
 });
 

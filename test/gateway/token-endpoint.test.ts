@@ -1,6 +1,7 @@
 // POST /oauth/token in front of hostile clients: bodies refused at their bound while they
-// stream in, and failed client authentication logged and throttled per client id and per
-// client address (server.trustProxy: the right-most X-Forwarded-For entry).
+// stream in, and failed client authentication logged and throttled per client address, per
+// client id from one address, and per client id past its ceiling only for addresses that failed
+// (server.trustProxy: the client address is the right-most X-Forwarded-For entry).
 import { connect } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,7 @@ function exchange(url: string, writes: string[], waitMs = 4000): Promise<{ text:
 }
 
 const jsonOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+const BEHIND_PROXY = 'behind a load balancer? set server.trustProxy so failed logins are counted per client address';
 const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
 
 describe('token request bodies', () => {
@@ -100,7 +102,7 @@ describe('failed client authentication (trustProxy: the balancer appends the cli
       .send(new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }).toString());
   const logged = (msg: string) => stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
-  it('throttles a client id after auth.failedAuth.perClient failures (429 + Retry-After), even for the right secret', async () => {
+  it('throttles a client id from one address after auth.failedAuth.perClient failures (429 + Retry-After), even for the right secret', async () => {
     const statuses: number[] = [];
     let throttled: request.Response | undefined;
     for (let i = 0; i < 150; i++) {
@@ -118,13 +120,15 @@ describe('failed client authentication (trustProxy: the balancer appends the cli
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(360); // one failure back every 3600 s / 10
 
-    // The right secret is refused the same way while the id is throttled, from any address.
-    for (const from of ['203.0.113.7', '192.0.2.55']) {
-      const right = await attempt('victim', VICTIM_SECRET, from);
-      expect(right.status).toBe(429);
-      expect(right.body.access_token).toBeUndefined();
-      expect(right.headers['retry-after']).toBeDefined();
-    }
+    // The right secret is refused the same way from the throttled address...
+    const right = await attempt('victim', VICTIM_SECRET, '203.0.113.7');
+    expect(right.status).toBe(429);
+    expect(right.body.access_token).toBeUndefined();
+    expect(right.headers['retry-after']).toBeDefined();
+    // ...but client ids are not secret: the real client at another address is not locked out.
+    const elsewhere = await attempt('victim', VICTIM_SECRET, '192.0.2.55');
+    expect(elsewhere.status).toBe(200);
+    expect(typeof elsewhere.body.access_token).toBe('string');
     // Another client is not held by the victim's throttle, from the same address (10 failures < perAddress 30) or another.
     expect((await attempt('bystander', BYSTANDER_SECRET, '203.0.113.7')).status).toBe(200);
     expect((await attempt('bystander', BYSTANDER_SECRET, '192.0.2.55')).status).toBe(200);
@@ -133,11 +137,28 @@ describe('failed client authentication (trustProxy: the balancer appends the cli
     const failures = logged('client authentication failed').filter((l) => l.clientId === 'victim');
     expect(failures).toHaveLength(10);
     expect(failures[0]).toMatchObject({ level: 'warn', clientId: 'victim', address: '203.0.113.7' });
-    expect(logged('client authentication throttled')).toEqual([expect.objectContaining({ clientId: 'victim', address: '203.0.113.7', by: ['client'] })]);
+    expect(logged('client authentication throttled')).toEqual([expect.objectContaining({ clientId: 'victim', address: '203.0.113.7', by: ['client-address'] })]);
     const all = stack.logs.join('\n');
     expect(all).not.toContain('wrong-guess-');
     expect(all).not.toContain(VICTIM_SECRET);
     expect(all).not.toContain(BYSTANDER_SECRET);
+    // With trustProxy the balancer's header is expected: no warning about it.
+    expect(logged(BEHIND_PROXY)).toEqual([]);
+  });
+
+  it('an attacker failing and polling for a client id at one address never stops the real client at another', async () => {
+    const attackerStatuses = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      const bad = await attempt('bystander', `wrong-${i}`, '198.51.100.66');
+      attackerStatuses.add(bad.status);
+      // The real client at its own address gets a token every time.
+      expect((await attempt('bystander', BYSTANDER_SECRET, '192.0.2.80')).status).toBe(200);
+    }
+    expect(attackerStatuses).toEqual(new Set([401, 429]));
+    // The attacker stays throttled, the right secret included.
+    const right = await attempt('bystander', BYSTANDER_SECRET, '198.51.100.66');
+    expect(right.status).toBe(429);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 
   it('throttles an address after auth.failedAuth.perAddress failures, whatever ids it tries', async () => {
@@ -160,6 +181,45 @@ describe('failed client authentication (trustProxy: the balancer appends the cli
   });
 });
 
+describe('failed client authentication spread over many addresses (the per-id ceiling)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      districts: [{ id: 'springfield', sandbox: oauth1Sandbox() }],
+      clients: CLIENTS,
+      server: { trustProxy: true },
+      // perClient 2: the id's ceiling is 2 x 5 = 10 failures per window, whatever the addresses.
+      extra: { auth: { tokenSecret: TOKEN_SECRET, clients: CLIENTS, failedAuth: { perClient: 2, perAddress: 30, windowSeconds: 3600 } } },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  const attempt = (id: string, secret: string, from: string) =>
+    request(stack.gateway.url).post('/oauth/token').type('form').set('x-forwarded-for', from).send(new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }).toString());
+
+  it('refuses the id to addresses that failed for it once past the ceiling, and still checks a clean address', async () => {
+    // One failure from each of 10 addresses: none reaches perClient, the id reaches its ceiling.
+    for (let i = 1; i <= 10; i++) expect((await attempt('victim', `guess-${i}`, `198.51.100.${i}`)).status).toBe(401);
+    for (const secret of ['guess-again', VICTIM_SECRET]) {
+      const res = await attempt('victim', secret, '198.51.100.3');
+      expect(res.status).toBe(429);
+      expect(res.body.access_token).toBeUndefined();
+      const retryAfter = Number(res.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(360); // the ceiling refills one failure every 3600 s / 10
+    }
+    // The real client at an address without failures gets its token; other ids are not held.
+    expect((await attempt('victim', VICTIM_SECRET, '192.0.2.10')).status).toBe(200);
+    expect((await attempt('bystander', BYSTANDER_SECRET, '198.51.100.3')).status).toBe(200);
+    // A fresh address gets one guess, then it is a failing address too.
+    expect((await attempt('victim', 'one-guess', '198.51.100.50')).status).toBe(401);
+    expect((await attempt('victim', VICTIM_SECRET, '198.51.100.50')).status).toBe(429);
+    expect((await attempt('victim', VICTIM_SECRET, '192.0.2.11')).status).toBe(200);
+    const throttled = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'client authentication throttled');
+    expect(throttled[0]).toMatchObject({ clientId: 'victim', address: '198.51.100.10', by: ['client'] });
+  });
+});
+
 describe('failed client authentication without trustProxy', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -179,5 +239,13 @@ describe('failed client authentication without trustProxy', () => {
     expect(res.status).toBe(429);
     const lines = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'client authentication failed');
     expect(new Set(lines.map((l) => l.address))).toEqual(new Set(['127.0.0.1']));
+  });
+
+  it('warns once that X-Forwarded-For is ignored: every client behind a balancer would share its address', async () => {
+    for (let i = 0; i < 3; i++) {
+      await request(stack.gateway.url).post('/oauth/token').type('form').set('x-forwarded-for', '192.0.2.7').send(`grant_type=client_credentials&client_id=bystander&client_secret=${BYSTANDER_SECRET}`);
+    }
+    const warnings = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === BEHIND_PROXY);
+    expect(warnings).toEqual([expect.objectContaining({ level: 'warn', address: '127.0.0.1' })]);
   });
 });

@@ -3,7 +3,10 @@
 // sourcedId: first as stitchPages sees it, then through the proxy service against a real
 // upstream that counts its hits.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createByteLedger } from '../../src/core/byte-ledger.js';
 import { GatewayError } from '../../src/core/errors.js';
+import { NO_REDACTION } from '../../src/core/redact.js';
+import { withUpstreamCalls } from '../../src/service/upstream-calls.js';
 import { matchEndpoint } from '../../src/core/oneroster/endpoints.js';
 import { parseRawQuery, readPageQuery } from '../../src/core/oneroster/query.js';
 import type { District } from '../../src/routing/districts.js';
@@ -96,7 +99,7 @@ describe('proxy service: assembled pages', () => {
     return s;
   }
 
-  function request(origin: string, maxBodyBytes: number | undefined, limit: number): ProxyRequest {
+  function request(origin: string, maxBodyBytes: number | undefined, limit: number, heldLimit = 64 * 1024 * 1024): ProxyRequest {
     const client = createUpstreamClient(districtConfig(origin, { type: 'bearer', token: 't' }));
     cleanups.push(() => client.close());
     const match = matchEndpoint('v1p1', undefined, 'GET', ['users']);
@@ -110,10 +113,11 @@ describe('proxy service: assembled pages', () => {
       source: 'config',
       upstreamBase: origin,
       maxStitchPages: 100,
-      ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+      maxBodyBytes: maxBodyBytes ?? 32 * 1024 * 1024,
+      held: createByteLedger(heldLimit),
       upstream: client,
       // Nothing of this district needs hiding from the test's eyes.
-      redactor: { test: () => false, redact: (t: string) => t },
+      redactor: NO_REDACTION,
     } as unknown as District;
     return {
       district,
@@ -152,5 +156,27 @@ describe('proxy service: assembled pages', () => {
     expect(res.status).toBe(200);
     expect(s.hits).toHaveLength(2);
     expect(JSON.parse(String(res.body)).users).toHaveLength(50);
+  });
+
+  it("holds each answer's bytes on the district's ledger until the client's answer is built, refusing others meanwhile (503)", async () => {
+    const s = await upstream(50, false);
+    const proxy = createProxyService({ bridge });
+    // One upstream page is ~55 KB; the district may hold 80 KB of answers at once.
+    const holding = request(s.origin, undefined, 50, 80 * 1024);
+    const other = { ...request(s.origin, undefined, 50), district: holding.district };
+    const ledger = holding.district.held;
+    const refused = await withUpstreamCalls(holding, async (calls) => {
+      await calls.send([['limit', '50'], ['offset', '0']]);
+      expect(ledger.held).toBeGreaterThan(50 * 1024);
+      // A second assembly while the first still holds its answer: busy, with Retry-After.
+      return proxy.handle(other).catch((e: unknown) => e);
+    });
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect([(refused as GatewayError).code, (refused as GatewayError).status, (refused as GatewayError).headers['retry-after']]).toEqual(['upstream_busy', 503, '1']);
+    // Released once the first was done (and after the refused one failed): the same request now passes.
+    expect(ledger.held).toBe(0);
+    const res = await proxy.handle(other);
+    expect(res.status).toBe(200);
+    expect(ledger.held).toBe(0);
   });
 });

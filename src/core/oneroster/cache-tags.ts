@@ -95,6 +95,8 @@ export function tagsForWrite(endpoint: Endpoint, params: readonly string[], body
   const record = body && typeof body === 'object' ? ((body as Record<string, unknown>)[endpoint.wrapper] as Record<string, unknown> | undefined) : undefined;
   const own = endpoint.segments.length === 2 && endpoint.method !== 'POST' ? params[0] : undefined;
   const tags = tagsForChange(collection, { ...(record && typeof record === 'object' && !Array.isArray(record) ? record : {}), ...(own ? { sourcedId: own } : {}) });
-  for (const other of CASCADES[collection] ?? []) tags.push(listTag(other));
+  // A delete may take single records of the other collection with it (each result of the
+  // line item): every page of it goes. Any other write changes at most its lists.
+  for (const other of CASCADES[collection] ?? []) tags.push(endpoint.method === 'DELETE' ? collectionTag(other) : listTag(other));
   return [...new Set(tags)];
 }

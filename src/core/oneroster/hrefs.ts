@@ -35,6 +35,9 @@ export function rewriteHref(href: string, r: HrefRewrite): string | undefined {
   }
   // Only a path below the root: a fragment or a query that may name the district goes too.
   rest = rest.replace(/[?#].*$/s, '');
+  // A dot segment (`/../../districts/other`, `%2e%2e`) or a backslash would climb out of the
+  // district's root once a client resolves the URL: such an href points nowhere it may.
+  if (/\\/.test(rest) || rest.split('/').some((seg) => /^(?:\.|%2e){1,2}$/i.test(seg))) return undefined;
   if (r.redactor?.test(rest)) return undefined;
   return r.gatewayBase + rest;
 }

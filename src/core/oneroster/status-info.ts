@@ -55,6 +55,11 @@ export interface UpstreamStatusInfo {
 // Read this much of an upstream description; the caller redacts it and cuts it shorter.
 const MAX_DESCRIPTION = 2000;
 
+function atWordEnd(cut: string): string {
+  const space = Math.max(cut.lastIndexOf(' '), cut.lastIndexOf('\n'), cut.lastIndexOf('\t'));
+  return space < 0 ? '' : cut.slice(0, space).trimEnd();
+}
+
 /** Reads an upstream error body; falls back to the HTTP status when the body says nothing. */
 export function readUpstreamStatusInfo(status: number, body: unknown): UpstreamStatusInfo {
   let node: unknown = body;
@@ -67,6 +72,10 @@ export function readUpstreamStatusInfo(status: number, body: unknown): UpstreamS
   const raw = o.imsx_description;
   // As the district wrote it: it may quote the district's secrets and addresses, so the
   // caller redacts it (core/redact.ts) before any client sees it.
-  const description = typeof raw === 'string' && raw.trim() ? raw.trim().slice(0, MAX_DESCRIPTION) : undefined;
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  // Cut before redaction only at a word boundary: the head of a secret that straddled the cut
+  // would no longer match the secret, and redaction shortening what precedes it could bring
+  // that head into the short text a client sees.
+  const description = text.length <= MAX_DESCRIPTION ? text : atWordEnd(text.slice(0, MAX_DESCRIPTION));
   return description ? { codeMinor, description } : { codeMinor };
 }
