@@ -70,6 +70,31 @@ export function readTenants(body: unknown, config: ClassLinkConfig): Tenant[] {
   return [...tenants.values()];
 }
 
+/** The body as text, cut off (an error, never held whole) past `limit` bytes: ClassLink is a district-sized input too. */
+async function readCapped(res: Response, limit: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`the answer is larger than ${limit} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw new Error(`the answer is larger than ${limit} bytes`);
+      }
+      chunks.push(value);
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export interface ClassLinkDiscoveryDeps {
   config: ClassLinkConfig;
   registry: MutableDistrictRegistry;
@@ -100,7 +125,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
       signal: AbortSignal.timeout(config.upstream.timeoutMs),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return res.json();
+    return JSON.parse(await readCapped(res, config.upstream.maxBodyBytes));
   }
 
   /** Direct mode: the tenant's own server, or (unusable details) the proxy, said once in the log. */

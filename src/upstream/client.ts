@@ -138,7 +138,13 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
         budgeted(async () => {
           // Measured inside the slot: queue wait is ours, not the upstream's.
           const started = performance.now();
-          const res = await send(outgoing);
+          const res = await send(outgoing).catch((err: unknown) => {
+            // The operator needs to know which district sends what the gateway refuses to hold.
+            if (err instanceof UpstreamError && err.code === 'UPSTREAM_TOO_LARGE') {
+              deps.logger?.warn({ msg: 'upstream answer too large', district: districtId, maxBodyBytes: opts.maxBodyBytes, reason: err.message });
+            }
+            throw err;
+          });
           return { ...res, elapsedMs: performance.now() - started };
         }, req.signal),
       req.signal,

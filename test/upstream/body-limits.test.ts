@@ -57,6 +57,18 @@ describe('maxBodyBytes', () => {
     expect(s.hits).toHaveLength(1);
   });
 
+  it('logs the district (never its address) when its answer is refused for size', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(1024 * KiB) });
+      res.end(Buffer.alloc(1024 * KiB, ' '));
+    });
+    const warnings: Array<Record<string, unknown>> = [];
+    const c = client(district(s.origin, BEARER, { maxBodyBytes: 64 * KiB }), { logger: { warn: (o) => void warnings.push(o as Record<string, unknown>) } });
+    await c.request({ method: 'GET', path: '/users', query: [] }).catch(() => undefined);
+    expect(warnings).toEqual([expect.objectContaining({ msg: 'upstream answer too large', district: 'test-district', maxBodyBytes: 64 * KiB })]);
+    expect(JSON.stringify(warnings)).not.toContain('127.0.0.1');
+  });
+
   it('refuses a Content-Length over the cap before reading the body', async () => {
     let bodyEnded = false;
     const s = await server((_req, res) => {
