@@ -23,39 +23,57 @@ export function serializeWatermark(w: Watermark): string {
   return JSON.stringify(w);
 }
 
-const pairOf = (r: Record<string, unknown>): [string, string] | undefined =>
+/** The two fields of a changed record the watermark reads. */
+export interface ChangeStamp {
+  sourcedId?: unknown;
+  dateLastModified?: unknown;
+}
+
+const pairOf = (r: ChangeStamp): [string, string] | undefined =>
   typeof r.sourcedId === 'string' && typeof r.dateLastModified === 'string' ? [r.sourcedId, r.dateLastModified] : undefined;
 
 /**
- * The records not already reported and the next watermark. A timestamp in the future
- * (a district clock running ahead) never moves the cursor past `nowMs`, or changes made
- * in between would be skipped.
+ * The watermark fed one record at a time, so a poll never holds the records themselves:
+ * `add` answers whether the record is a change not already reported, and remembers only
+ * its (sourcedId, dateLastModified) pair. A timestamp in the future (a district clock
+ * running ahead) never moves the cursor past `nowMs`, or changes made in between would be skipped.
  */
-export function advanceWatermark(
+export function watermarkCursor(wm: Watermark, overlapMs: number, nowMs: number = Date.now()) {
+  const seen = new Set(wm.seen.map(([id, d]) => `${id}\u0000${d}`));
+  const pairs: Array<[string, string]> = [...wm.seen];
+  let maxMs = Date.parse(wm.max);
+  return {
+    add(r: ChangeStamp): boolean {
+      const pair = pairOf(r);
+      if (!pair) return true;
+      const k = `${pair[0]}\u0000${pair[1]}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      pairs.push(pair);
+      const t = Date.parse(pair[1]);
+      // Unparseable timestamps (reference §7: they happen) count as changes but never move the cursor.
+      if (!Number.isNaN(t)) maxMs = Math.max(maxMs, Math.min(t, nowMs));
+      return true;
+    },
+    /** The cursor after everything added; `atLeastMs` raises it (never past `nowMs`). */
+    next(atLeastMs?: number): Watermark {
+      const max = atLeastMs === undefined ? maxMs : Math.max(maxMs, Math.min(atLeastMs, nowMs));
+      const keepAfter = max - overlapMs;
+      return { max: new Date(max).toISOString(), seen: pairs.filter(([, d]) => Date.parse(d) > keepAfter) };
+    },
+  };
+}
+
+export type WatermarkCursor = ReturnType<typeof watermarkCursor>;
+
+/** The records not already reported and the next watermark (see `watermarkCursor`). */
+export function advanceWatermark<R extends ChangeStamp>(
   wm: Watermark,
-  records: ReadonlyArray<Record<string, unknown>>,
+  records: readonly R[],
   overlapMs: number,
   nowMs: number = Date.now(),
-): { next: Watermark; fresh: Array<Record<string, unknown>> } {
-  const seen = new Set(wm.seen.map(([id, d]) => `${id}\u0000${d}`));
-  const fresh: Array<Record<string, unknown>> = [];
-  let maxMs = Date.parse(wm.max);
-  const pairs: Array<[string, string]> = [...wm.seen];
-  for (const r of records) {
-    const pair = pairOf(r);
-    const k = pair ? `${pair[0]}\u0000${pair[1]}` : undefined;
-    if (k && seen.has(k)) continue;
-    fresh.push(r);
-    if (!pair || !k) continue;
-    seen.add(k);
-    pairs.push(pair);
-    const t = Date.parse(pair[1]);
-    // Unparseable timestamps (reference §7: they happen) count as changes but never move the cursor.
-    if (!Number.isNaN(t)) maxMs = Math.max(maxMs, Math.min(t, nowMs));
-  }
-  const keepAfter = maxMs - overlapMs;
-  return {
-    next: { max: new Date(maxMs).toISOString(), seen: pairs.filter(([, d]) => Date.parse(d) > keepAfter) },
-    fresh,
-  };
+): { next: Watermark; fresh: R[] } {
+  const cursor = watermarkCursor(wm, overlapMs, nowMs);
+  const fresh = records.filter((r) => cursor.add(r));
+  return { next: cursor.next(), fresh };
 }

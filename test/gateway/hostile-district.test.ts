@@ -161,6 +161,31 @@ describe('a hostile district', () => {
     expect(logs.filter((l) => l.includes('delta sync reads its first page only')).length).toBe(collections.length);
   });
 
+  it('inventing changes without end or total: a delta sync stops at 50,000 records and invalidates the whole collection', async () => {
+    // 1000 fresh ids an answer, whatever the limit: the bound is 50 requests away, not 10,000.
+    hostile.setMode({ kind: 'freshIds', collection: 'users', records: 1000 });
+    const cached = ['/users/fresh-probe', '/users?limit=3'];
+    for (const p of cached) expect((await get('hostile', p)).headers['x-cache'], p).toBe('MISS');
+    for (const p of cached) expect((await get('hostile', p)).headers['x-cache'], p).toBe('HIT');
+    hostile.reset();
+    const usersPolls = () =>
+      hostile.hits.filter((h) => {
+        const url = new URL(h.url, 'http://x');
+        return url.pathname.endsWith('/users') && url.searchParams.has('filter');
+      }).length;
+
+    for (let run = 1; run <= 2; run++) {
+      const res = await adminSync('hostile');
+      expect(res.status).toBe(200);
+      const users = (res.body.sync.collections as Array<{ collection: string }>).find((c) => c.collection === 'users');
+      expect(users).toMatchObject({ outcome: 'synced', changes: 50_000, pages: 50, collectionWide: true });
+      expect(usersPolls()).toBe(50 * run);
+      // The single user's page depends on no tag a record-level change of another id bumps: only c:users.
+      for (const p of cached) expect((await get('hostile', p)).headers['x-cache'], p).toBe('MISS');
+    }
+    expect(logs.filter((l) => l.includes('whole collection was invalidated') && l.includes('"collection":"users"')).length).toBe(1);
+  });
+
   it('lying about its answer: a redirect is not followed and a Content-Length that never arrives is a 502, not a wait', async () => {
     hostile.setMode({ kind: 'redirect', location: `${elsewhere.origin}/steal` });
     expectSafe502(await get('hostile', '/users?limit=7'), /HTTP 302/);

@@ -16,6 +16,12 @@ export type HostileMode =
   | { kind: 'endless' }
   /** The same page whatever the offset: `records` records without sourcedId, no total, no Link. */
   | { kind: 'ignoresOffset'; records?: number }
+  /**
+   * Changes without end: each list answer of `collection` is `records` records (whatever
+   * `limit` asks) with sourcedIds never sent before, no total, no Link; other collections
+   * answer an empty list, and `/<collection>/<id>` answers that one record.
+   */
+  | { kind: 'freshIds'; collection: string; records?: number }
   /** 302 to `location` (another host). */
   | { kind: 'redirect'; location: string }
   /** A Content-Length that says `declared` bytes while `sent` bytes follow, then the socket closes. */
@@ -57,10 +63,10 @@ export interface HostileDistrict {
 
 const CHUNK_RECORDS = 200;
 
-/** A record of about 330 bytes, shaped like a OneRoster user; `id` false drops the sourcedId. */
-function record(i: number, id: boolean): Record<string, unknown> {
+/** A record of about 330 bytes, shaped like a OneRoster user; `id` false drops the sourcedId, a string replaces it. */
+function record(i: number, id: boolean | string): Record<string, unknown> {
   return {
-    ...(id ? { sourcedId: `u-${i}` } : {}),
+    ...(id ? { sourcedId: typeof id === 'string' ? id : `u-${i}` } : {}),
     status: 'active',
     dateLastModified: '2024-01-01T00:00:00.000Z',
     username: `user${i}`,
@@ -134,6 +140,7 @@ export async function startHostileDistrict(): Promise<HostileDistrict> {
   let sent = 0;
   let cut = 0;
   let tokens = 0;
+  let freshIds = 0;
 
   function answerToken(res: ServerResponse) {
     tokens++;
@@ -163,6 +170,17 @@ export async function startHostileDistrict(): Promise<HostileDistrict> {
       case 'ignoresOffset': {
         const records = Array.from({ length: mode.records ?? 50 }, (_, i) => record(i, false));
         const body = JSON.stringify({ [key]: records });
+        sent += body.length;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(body);
+        return;
+      }
+      case 'freshIds': {
+        const segments = url.pathname.split('/');
+        const single = segments[segments.length - 2] === mode.collection;
+        const body = single
+          ? JSON.stringify({ [mode.collection.replace(/s$/, '')]: record(0, segments[segments.length - 1]!) })
+          : JSON.stringify({ [key]: key === mode.collection ? Array.from({ length: mode.records ?? 100 }, () => record(freshIds, `fresh-${freshIds++}`)) : [] });
         sent += body.length;
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(body);
