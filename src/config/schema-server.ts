@@ -1,0 +1,69 @@
+// server, admin and metrics: how the gateway listens and who may operate it.
+import { z } from 'zod';
+import { bool, int, nonEmpty } from './fields.js';
+
+export const serverSchema = z.strictObject({
+  port: int(0, 65535).default(8080),
+  host: nonEmpty().default('0.0.0.0'),
+  // Where clients reach the gateway; used for Link headers. Empty: the request's own host.
+  publicUrl: z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() ? v.trim().replace(/\/+$/, '') : undefined))
+    .refine((v) => v === undefined || (/^https?:\/\//i.test(v) && URL.canParse(v)), {
+      message: 'must be an absolute http(s):// URL',
+    }),
+  // Bound on how long in-flight requests may take to finish at shutdown.
+  shutdownGraceMs: int(0, 600_000).default(10_000),
+  // At SIGTERM, /readyz answers 503 this long before the listener closes, so a load
+  // balancer's health check sees it and stops sending (set it to the check's interval x threshold).
+  drainDelayMs: int(0, 600_000).default(0),
+  // Whether a load balancer in front sets X-Forwarded-For: the client address (failed-login
+  // throttling, logs) is then the right-most address it appended, else the socket's peer.
+  trustProxy: bool().default(false),
+  // Requests beyond these are refused before any work (414, 400, 413).
+  limits: z
+    .strictObject({
+      maxUrlBytes: int(256, 1_048_576).default(8192),
+      maxQueryParams: int(1, 1000).default(50),
+      maxQueryValueBytes: int(16, 1_048_576).default(4096),
+      maxWriteBodyBytes: int(1024, 104_857_600).default(1_048_576),
+      // POST /oauth/token takes no credentials before its body is read: a small bound.
+      maxTokenBodyBytes: int(256, 1_048_576).default(8192),
+      // Slow clients: the request line and headers, the whole request, and any pause inside a
+      // body must each arrive within these (Node's headersTimeout and requestTimeout; 408 after).
+      headersTimeoutMs: int(500, 600_000).default(5_000),
+      requestTimeoutMs: int(1_000, 3_600_000).default(10_000),
+      bodyIdleTimeoutMs: int(100, 600_000).default(5_000),
+    })
+    .superRefine((l, ctx) => {
+      // Node refuses a headers timeout longer than the whole request's.
+      if (l.headersTimeoutMs > l.requestTimeoutMs) {
+        ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message: `must not exceed requestTimeoutMs (${l.requestTimeoutMs})` });
+      }
+    })
+    .prefault({}),
+});
+
+// A token bucket: `requestsPerSecond` on average, `burst` at once.
+
+export const adminSchema = z
+  .strictObject({
+    token: z.string().min(24, 'must be at least 24 characters').optional(),
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (sha256 of the token)')
+      .transform((v) => v.toLowerCase())
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (!a.token === !a.tokenSha256) ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required' });
+  });
+
+// ClassLink discovery (reference §6): every enabled, active tenant that granted the app
+// access becomes district `classlink-{tenant_id}`, reached through the OneRoster proxy.
+
+export const metricsSchema = z.strictObject({
+  enabled: bool().default(true),
+  auth: z.enum(['none', 'admin'], { error: 'must be none or admin' }).default('none'),
+});
