@@ -91,59 +91,7 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   const tokensIssued = new Counter({ name: `${prefix}tokens_issued_total`, help: 'Gateway access tokens issued, by client.', labelNames: ['client'], registers: [registry] });
   const rateLimited = new Counter({ name: `${prefix}rate_limited_total`, help: 'Requests refused with 429 by a client rate limit.', labelNames: ['client'], registers: [registry] });
 
-  const now = () => (sources.now ?? Date.now)();
-  new Gauge({
-    name: `${prefix}cache_bytes`,
-    help: 'Bytes held by the in-process cache tier.',
-    labelNames: ['tier'],
-    registers: [registry],
-    collect() {
-      const s = sources.cacheStats?.();
-      if (s) this.set({ tier: 'l1' }, s.l1Bytes);
-    },
-  });
-  new Gauge({
-    name: `${prefix}cache_entries`,
-    help: 'Entries held by the in-process cache tier.',
-    labelNames: ['tier'],
-    registers: [registry],
-    collect() {
-      const s = sources.cacheStats?.();
-      if (s) this.set({ tier: 'l1' }, s.l1Entries);
-    },
-  });
-  new Gauge({
-    name: `${prefix}delta_sync_lag_seconds`,
-    help: "Age of the district's delta-sync watermark (changes after it are not known yet), as last seen by this replica.",
-    labelNames: ['district'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const t = now();
-      for (const d of sources.deltaSync?.() ?? []) if (d.watermarkMs !== undefined) this.set({ district: d.district }, Math.max(0, (t - d.watermarkMs) / 1000));
-    },
-  });
-  new Gauge({
-    name: `${prefix}delta_sync_last_run_seconds`,
-    help: "Seconds since this replica last ran the district's delta sync.",
-    labelNames: ['district'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const t = now();
-      for (const d of sources.deltaSync?.() ?? []) this.set({ district: d.district }, Math.max(0, (t - d.lastRunMs) / 1000));
-    },
-  });
-  new Gauge({
-    name: `${prefix}circuit_state`,
-    help: "The district's circuit breaker: 0 closed, 1 half-open, 2 open.",
-    labelNames: ['district'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of sources.circuits?.() ?? []) this.set({ district: c.district }, CIRCUIT[c.state]);
-    },
-  });
+  registerStateGauges(registry, prefix, () => sources);
 
   return {
     registry,
@@ -178,6 +126,63 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     },
     text: () => registry.metrics(),
   };
+}
+
+/** Gauges of state rather than events, read from the sources at scrape time. */
+function registerStateGauges(registry: Registry, prefix: string, sources: () => MetricsSources): void {
+  const now = () => (sources().now ?? Date.now)();
+  new Gauge({
+    name: `${prefix}cache_bytes`,
+    help: 'Bytes held by the in-process cache tier.',
+    labelNames: ['tier'],
+    registers: [registry],
+    collect() {
+      const s = sources().cacheStats?.();
+      if (s) this.set({ tier: 'l1' }, s.l1Bytes);
+    },
+  });
+  new Gauge({
+    name: `${prefix}cache_entries`,
+    help: 'Entries held by the in-process cache tier.',
+    labelNames: ['tier'],
+    registers: [registry],
+    collect() {
+      const s = sources().cacheStats?.();
+      if (s) this.set({ tier: 'l1' }, s.l1Entries);
+    },
+  });
+  new Gauge({
+    name: `${prefix}delta_sync_lag_seconds`,
+    help: "Age of the district's delta-sync watermark (changes after it are not known yet), as last seen by this replica.",
+    labelNames: ['district'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const t = now();
+      for (const d of sources().deltaSync?.() ?? []) if (d.watermarkMs !== undefined) this.set({ district: d.district }, Math.max(0, (t - d.watermarkMs) / 1000));
+    },
+  });
+  new Gauge({
+    name: `${prefix}delta_sync_last_run_seconds`,
+    help: "Seconds since this replica last ran the district's delta sync.",
+    labelNames: ['district'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const t = now();
+      for (const d of sources().deltaSync?.() ?? []) this.set({ district: d.district }, Math.max(0, (t - d.lastRunMs) / 1000));
+    },
+  });
+  new Gauge({
+    name: `${prefix}circuit_state`,
+    help: "The district's circuit breaker: 0 closed, 1 half-open, 2 open.",
+    labelNames: ['district'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of sources().circuits?.() ?? []) this.set({ district: c.district }, CIRCUIT[c.state]);
+    },
+  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
