@@ -1,6 +1,6 @@
 import { CLASSLINK_PREFIX, type ClassLinkConfig, type DistrictConfig } from '../config/schema.js';
-import type { DistrictUpstreamClient } from '../upstream/client.js';
-import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
+import type { DistrictUpstreamClient } from '../upstream/chain.js';
+import type { Interceptor } from '../upstream/dispatch.js';
 import { assembleDistrict, authIdentifiers, authSecrets, authUrls, type District, type MutableDistrictRegistry } from './districts.js';
 
 // ClassLink discovery (reference §6): GET {discoveryUrl} with the developer token lists the
@@ -98,7 +98,7 @@ async function readCapped(res: Response, limit: number): Promise<string> {
 export interface ClassLinkDiscoveryDeps {
   config: ClassLinkConfig;
   registry: MutableDistrictRegistry;
-  /** Builds the upstream client of a district config (the composition root's factory). */
+  /** Builds the client's half of a district config's chain (the composition root's factory). */
   buildClient(district: DistrictConfig): DistrictUpstreamClient;
   /** A district went away: drop its cache. */
   onRemoved(districtId: string): Promise<void> | void;
@@ -159,14 +159,33 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
     return { ...base, baseUrl: `${config.proxyBaseUrl}/${t.applicationId}/ims/oneroster`, auth: { type: 'bearer', token: t.bearer } };
   }
 
-  /** On a 401 the tenant's bearer may have rotated: rediscover once, retry if it changed. */
-  function delegatingClient(districtId: string): UpstreamClient {
+  /**
+   * The tenant's live client, at the bottom of its district's chain: a rotated bearer swaps
+   * only this, and the district's breaker, health and probe carry on. Its lifecycle is
+   * discovery's: the live client is retired when the tenant goes or rotates.
+   */
+  function liveClient(districtId: string): DistrictUpstreamClient {
     return {
       districtId,
-      async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+      async request(req) {
+        const entry = live.get(districtId);
+        if (!entry) throw new Error(`district ${districtId} is gone`);
+        return entry.client.request(req);
+      },
+      close: async () => undefined,
+      retire: async () => undefined,
+      credentials: () => live.get(districtId)?.client.credentials() ?? [],
+    };
+  }
+
+  /** On a 401 the tenant's bearer may have rotated: rediscover once, retry on the new client if it changed. */
+  function rotation(districtId: string): Interceptor {
+    return (next) =>
+      async function rotated(req) {
         const before = live.get(districtId);
         if (!before) throw new Error(`district ${districtId} is gone`);
-        const res = await before.client.request(req);
+        // `next` reaches the live client, which is `before` until something is awaited.
+        const res = await next(req);
         if (res.status !== 401) {
           revoked.delete(districtId);
           return res;
@@ -175,15 +194,11 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
         if (before.tenant.direct) details.delete(before.tenant.applicationId);
         await refresh();
         const after = live.get(districtId);
-        if (after && credentials(after.tenant) !== credentials(before.tenant)) return after.client.request(req);
+        if (after && credentials(after.tenant) !== credentials(before.tenant)) return next(req);
         if (!revoked.has(districtId)) logger.warn({ msg: 'classlink tenant refused the gateway', district: districtId });
         revoked.add(districtId);
         return res;
-      },
-      async close() {
-        // The tenant's live client is closed by discovery when the tenant goes or rotates.
-      },
-    };
+      };
   }
 
   function apply(tenants: Tenant[]): void {
@@ -219,11 +234,12 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
           maxBodyBytes: config.upstream.maxBodyBytes,
         },
         cfg.version,
-        delegatingClient(t.districtId),
+        liveClient(t.districtId),
         {
           logger,
           extraHealth: () => (revoked.has(t.districtId) ? { revoked: true } : {}),
           upstream: config.upstream,
+          rotation: rotation(t.districtId),
           // The tenant's live credentials (a bearer rotates under the same district), the
           // developer token, and every ClassLink URL the gateway calls.
           secrets: {

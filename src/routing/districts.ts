@@ -1,12 +1,13 @@
 import type { Version } from '../core/oneroster/endpoints.js';
-import type { UpstreamAuthConfig, UpstreamOptions } from '../config/schema.js';
-import { withBreaker, type BreakerState } from '../upstream/breaker.js';
-import { withRetry } from '../upstream/retry.js';
+import type { DistrictConfig, UpstreamAuthConfig, UpstreamOptions } from '../config/schema.js';
+import type { BreakerState } from '../upstream/breaker.js';
+import { composeDistrictUpstream, createUpstreamClient, type DistrictUpstreamClient, type UpstreamClientDeps } from '../upstream/chain.js';
+import type { Interceptor } from '../upstream/dispatch.js';
+import type { DistrictHealth } from '../upstream/health.js';
 import type { UpstreamClient } from '../upstream/types.js';
+import type { VersionProbe } from '../upstream/version-probe.js';
 import { createRedactor, type Redactor } from '../core/redact.js';
 import { createByteLedger, type ByteLedger } from '../core/byte-ledger.js';
-import { withHealth, type DistrictHealth } from './health.js';
-import { withVersionProbe, type VersionProbe } from './version-probe.js';
 
 /** A district as the request path sees it: what it speaks and how to reach it. */
 export interface District {
@@ -99,7 +100,10 @@ export type DistrictFields = Pick<District, 'id' | 'name' | 'authType' | 'source
 
 /** What the gateway holds for a district that no client may see: credentials and the URLs it calls. */
 export interface DistrictSecrets {
-  /** Credentials, static and current (an OAuth2 access token changes): asked on each use. */
+  /**
+   * Credentials, asked on each use (a ClassLink bearer rotates). Those the district's client
+   * obtains at run time (OAuth2 access tokens) are added from its chain, not listed here.
+   */
   secrets(): readonly string[];
   /** Account names (consumer key, client id): kept out of error text. */
   identifiers?: () => readonly string[];
@@ -155,55 +159,70 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
+export interface AssembleDeps {
+  logger: { info(o: object): void; warn(o: object): void };
+  /** Clock of the breaker, health and version probe. */
+  now?: () => number;
+  extraHealth?: () => Partial<DistrictHealth>;
+  /** The district's upstream options: retry, breaker, and the bound on answers held at once. */
+  upstream: UpstreamOptions;
+  /** Credentials and URLs to keep from clients; without them only the baseUrl's address is. */
+  secrets?: DistrictSecrets;
+  /** ClassLink: between the retries and the client, a 401 may mean a rotated bearer. */
+  rotation?: Interceptor;
+}
+
 /**
- * A district around its upstream client, composed in the order a request takes from the
- * outside in: version probe -> breaker -> health -> retry -> client. Health sits inside the
- * breaker so GET /districts shows the failures that opened it, not the refusals that follow;
- * retry sits inside health and breaker so a request counts once, however many attempts it took.
- * For `version: auto` the version is asked of the district (provisionally v1p2 until then).
+ * A district around its upstream client: the district's half of the chain is composed in
+ * src/upstream/chain.ts, and what the District shows (health, breaker, version probe) and how
+ * it ends (retire, close) come from the composed chain. For `version: auto` the version is asked
+ * of the district (provisionally v1p2 until then).
  */
-export function assembleDistrict(
-  fields: DistrictFields,
-  versionSetting: Version | 'auto',
-  client: UpstreamClient,
-  deps: {
-    logger: { info(o: object): void; warn(o: object): void };
-    now?: () => number;
-    extraHealth?: () => Partial<DistrictHealth>;
-    /** How the client closes gracefully when the district is replaced. */
-    retire?: () => Promise<void>;
-    /** The district's upstream options (retry, breaker); without them neither is applied. */
-    upstream?: UpstreamOptions;
-    /** Credentials and URLs to keep from clients; without them only the baseUrl's address is. */
-    secrets?: DistrictSecrets;
-  },
-): District {
-  const redactor = districtRedactor(deps.secrets ?? { secrets: () => [], urls: [fields.upstreamBase] });
-  const held = createByteLedger(deps.upstream?.maxInFlightBytes ?? 2 * fields.maxBodyBytes);
-  const clock = deps.now ? { now: deps.now } : {};
-  // Retry sleeps in real time, so it keeps the real clock: `deps.now` may be a test's frozen one.
-  const retried = deps.upstream ? withRetry(client, deps.upstream.retry) : client;
-  const watched = withHealth(retried, deps.now);
-  const breaker = deps.upstream ? withBreaker(watched.client, deps.upstream.breaker, { logger: deps.logger, ...clock }) : undefined;
-  const guarded = breaker?.client ?? watched.client;
-  const health = deps.extraHealth ? () => ({ ...watched.health(), ...deps.extraHealth!() }) : watched.health;
-  const extras = { ...(deps.retire && { retire: deps.retire }), ...(breaker && { breaker: breaker.state }) };
-  if (versionSetting !== 'auto') return { ...fields, redactor, held, version: versionSetting, versionSetting, upstream: guarded, health, ...extras };
-  const probed = withVersionProbe(guarded, { logger: deps.logger, ...clock });
-  const probe = probed.probe;
+export function assembleDistrict(fields: DistrictFields, versionSetting: Version | 'auto', client: DistrictUpstreamClient, deps: AssembleDeps): District {
+  const upstream = composeDistrictUpstream(client, {
+    upstream: deps.upstream,
+    probeVersion: versionSetting === 'auto',
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.rotation ? { rotation: deps.rotation } : {}),
+  });
+  const secrets = deps.secrets ?? { secrets: () => [], urls: [fields.upstreamBase] };
+  const redactor = districtRedactor({ ...secrets, secrets: () => [...secrets.secrets(), ...upstream.credentials()] });
+  const held = createByteLedger(deps.upstream.maxInFlightBytes ?? 2 * fields.maxBodyBytes);
+  const health = deps.extraHealth ? () => ({ ...upstream.health(), ...deps.extraHealth!() }) : upstream.health;
+  const common = { ...fields, redactor, held, versionSetting, upstream, health, breaker: upstream.breaker, retire: upstream.retire };
+  const probe = upstream.versionProbe;
+  if (!probe) return { ...common, version: versionSetting as Version };
   return {
-    ...fields,
-    redactor,
-    held,
+    ...common,
     get version() {
       return probe.current() ?? 'v1p2';
     },
-    versionSetting,
     versionProbe: probe,
-    upstream: probed.client,
-    health,
-    ...extras,
   };
+}
+
+/** A district from the config file: its client (the client's half of the chain) and the district around it. */
+export function configDistrict(d: DistrictConfig, deps: UpstreamClientDeps & { logger: AssembleDeps['logger'] }): District {
+  return assembleDistrict(
+    {
+      id: d.id,
+      name: d.name ?? d.id,
+      authType: d.auth.type,
+      source: 'config',
+      upstreamBase: d.baseUrl,
+      maxStitchPages: d.upstream.maxStitchPages,
+      maxBodyBytes: d.upstream.maxBodyBytes,
+    },
+    d.version,
+    createUpstreamClient(d, deps),
+    {
+      logger: deps.logger,
+      ...(deps.now ? { now: deps.now } : {}),
+      upstream: d.upstream,
+      secrets: { secrets: () => authSecrets(d.auth), identifiers: () => authIdentifiers(d.auth), urls: authUrls(d.baseUrl, d.auth) },
+    },
+  );
 }
 
 /** A fixed set (tests and tools). */

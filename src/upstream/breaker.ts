@@ -6,7 +6,8 @@
 // It sits outside the retries, so one caller's request that failed after all its attempts
 // counts once: the threshold counts failed requests, not failed attempts.
 import type { BreakerConfig } from '../config/schema.js';
-import { UpstreamError, type UpstreamClient, type UpstreamResponse } from './types.js';
+import { intercept, type Dispatch, type Interceptor } from './dispatch.js';
+import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from './types.js';
 
 export interface BreakerState {
   state: 'closed' | 'open' | 'half-open';
@@ -29,17 +30,28 @@ type Outcome = 'success' | 'failure' | 'neutral';
 // While a probe is out, others are told to come back soon: the probe decides in a moment.
 const PROBE_PENDING_RETRY_MS = 1_000;
 
+export interface Breaker {
+  /** Absent when the breaker is disabled: nothing to put in the chain. */
+  readonly intercept?: Interceptor;
+  state(): BreakerState;
+}
+
+/** One client with the breaker around it (tests and tools); its lifecycle stays its own. */
 export function withBreaker(client: UpstreamClient, config: BreakerConfig, deps: BreakerDeps): { client: UpstreamClient; state(): BreakerState } {
+  const breaker = createBreaker(client.districtId, config, deps);
+  return { client: breaker.intercept ? intercept(client, breaker.intercept) : client, state: breaker.state };
+}
+
+export function createBreaker(districtId: string, config: BreakerConfig, deps: BreakerDeps): Breaker {
   const { enabled, failureThreshold, openSeconds } = config;
   if (typeof enabled !== 'boolean') throw new Error(`breaker: enabled must be a boolean, got ${String(enabled)}`);
   if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) throw new Error(`breaker: failureThreshold must be an integer >= 1, got ${String(failureThreshold)}`);
   if (!Number.isSafeInteger(openSeconds) || openSeconds < 1) throw new Error(`breaker: openSeconds must be an integer >= 1, got ${String(openSeconds)}`);
   if (!deps?.logger) throw new Error('breaker: logger is required');
-  if (!enabled) return { client, state: () => ({ state: 'closed', consecutiveFailures: 0, opens: 0 }) };
+  if (!enabled) return { state: () => ({ state: 'closed', consecutiveFailures: 0, opens: 0 }) };
 
   const now = deps.now ?? Date.now;
   const { logger } = deps;
-  const districtId = client.districtId;
   const openMs = openSeconds * 1000;
 
   let circuit: 'closed' | 'open' = 'closed';
@@ -67,15 +79,15 @@ export function withBreaker(client: UpstreamClient, config: BreakerConfig, deps:
   const refused = (retryAfterMs: number) =>
     new UpstreamError('UPSTREAM_CIRCUIT_OPEN', `district "${districtId}" is failing; the circuit is open`, districtId, Math.max(0, Math.ceil(retryAfterMs)));
 
-  async function request(req: Parameters<UpstreamClient['request']>[0]): Promise<UpstreamResponse> {
+  async function request(next: Dispatch, req: UpstreamRequest): Promise<UpstreamResponse> {
     if (circuit === 'open') {
       const wait = openedAt + openMs - now();
       if (wait > 0) throw refused(wait);
       if (probing) throw refused(PROBE_PENDING_RETRY_MS);
-      return probe(req);
+      return probe(next, req);
     }
     const admitted = generation;
-    const outcome = await settle(client.request(req));
+    const outcome = await settle(next(req));
     if (admitted === generation && circuit === 'closed') {
       if (outcome.kind === 'success') failures = 0;
       else if (outcome.kind === 'failure' && ++failures >= failureThreshold) open(failures);
@@ -83,10 +95,10 @@ export function withBreaker(client: UpstreamClient, config: BreakerConfig, deps:
     return outcome.unwrap();
   }
 
-  async function probe(req: Parameters<UpstreamClient['request']>[0]): Promise<UpstreamResponse> {
+  async function probe(next: Dispatch, req: UpstreamRequest): Promise<UpstreamResponse> {
     probing = true;
     try {
-      const outcome = await settle(client.request(req));
+      const outcome = await settle(next(req));
       if (outcome.kind === 'success') close();
       else if (outcome.kind === 'failure') open(++failures);
       // A neutral probe (aborted, our queue full, credentials refused) proves nothing:
@@ -103,7 +115,13 @@ export function withBreaker(client: UpstreamClient, config: BreakerConfig, deps:
     return { state: now() >= retryAt ? 'half-open' : 'open', consecutiveFailures: failures, openedAt: iso(openedAt), retryAt: iso(retryAt), opens };
   }
 
-  return { client: { districtId, request, close: () => client.close() }, state };
+  return {
+    intercept: (next) =>
+      function guarded(req) {
+        return request(next, req);
+      },
+    state,
+  };
 }
 
 function classify(res: UpstreamResponse | undefined, err: unknown): Outcome {

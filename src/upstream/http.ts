@@ -9,6 +9,7 @@
 // both, one SIS answering a 600 MB page, or many 30 MB pages at once, takes every district
 // down with the process.
 import { Agent, errors as undiciErrors } from 'undici';
+import type { Dispatch, Interceptor } from './dispatch.js';
 import { UpstreamError, type UpstreamMethod } from './types.js';
 
 /** A request as it goes on the wire; `path` is the encoded request-target, query included. */
@@ -31,10 +32,11 @@ export interface TransportResponse {
   body: Buffer;
 }
 
-export type Send = (req: TransportRequest) => Promise<TransportResponse>;
+/** A call on the wire: the transport, or the transport behind an auth scheme. */
+export type Send = Dispatch<TransportRequest, TransportResponse>;
 
-/** An auth scheme wraps the next Send (undici-style composition): it may set headers, re-sign or retry. */
-export type AuthScheme = (next: Send) => Send;
+/** An auth scheme is an interceptor on the wire: it may set headers, re-sign or retry. */
+export type AuthScheme = Interceptor<TransportRequest, TransportResponse>;
 
 export interface TransportOptions {
   districtId: string;

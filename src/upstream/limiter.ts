@@ -2,6 +2,7 @@
 // asks for serial calls at peak), so at most maxConcurrency requests are in flight and the
 // rest wait in a bounded FIFO queue. Waiting is bounded too: a request that cannot start
 // within queueTimeoutMs is better answered 503 at once than left to time out downstream.
+import type { Interceptor } from './dispatch.js';
 import { UpstreamError } from './types.js';
 
 export interface LimiterOptions {
@@ -121,4 +122,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
       for (const waiter of [...queue]) waiter.fail(closedError());
     },
   };
+}
+
+/** The limiter as a step of the chain: each request (each retry attempt) waits for its own slot. */
+export function limited(limiter: Limiter): Interceptor {
+  return (next) =>
+    function limitedRequest(req) {
+      return limiter.run(() => next(req), req.signal);
+    };
 }

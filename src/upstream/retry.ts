@@ -5,10 +5,11 @@
 // not retried: the server is slow, and asking again doubles its load. A 500 is an answer
 // from the application itself and usually repeats. UPSTREAM_BUSY is our own queue.
 //
-// The wrapped client takes a limiter slot per attempt, so a request waiting out its backoff
+// Each attempt takes a limiter slot of its own below, so a request waiting out its backoff
 // holds no slot and other requests to the district keep flowing.
 import type { RetryConfig } from '../config/schema.js';
-import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from './types.js';
+import { intercept, type Interceptor } from './dispatch.js';
+import { UpstreamError, type UpstreamClient, type UpstreamResponse } from './types.js';
 
 export interface RetryDeps {
   /** Waits ms; may ignore the signal (the wait is abandoned on abort either way). */
@@ -23,7 +24,8 @@ const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 // Only these two carry a Retry-After that means "try again later" (RFC 9110 §10.2.3).
 const RETRY_AFTER_STATUSES = new Set([429, 503]);
 
-export function withRetry(client: UpstreamClient, config: RetryConfig, deps: RetryDeps = {}): UpstreamClient {
+/** Retries as a step of the chain; `districtId` names the district in an aborted wait's error. */
+export function retry(districtId: string, config: RetryConfig, deps: RetryDeps = {}): Interceptor {
   const { maxAttempts, baseDelayMs, maxDelayMs, maxTotalMs } = config;
   requireInt('maxAttempts', maxAttempts, 1);
   requireInt('baseDelayMs', baseDelayMs, 1);
@@ -32,39 +34,42 @@ export function withRetry(client: UpstreamClient, config: RetryConfig, deps: Ret
   const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
-  const districtId = client.districtId;
 
   function backoff(attempt: number): number {
     return random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
   }
 
-  async function request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    if (req.method !== 'GET' || maxAttempts === 1) return client.request(req);
-    const started = now();
-    for (let attempt = 1; ; attempt++) {
-      let outcome: { res: UpstreamResponse } | { err: unknown };
-      try {
-        outcome = { res: await client.request(req) };
-      } catch (err) {
-        outcome = { err };
+  return (next) =>
+    async function retried(req) {
+      if (req.method !== 'GET' || maxAttempts === 1) return next(req);
+      const started = now();
+      for (let attempt = 1; ; attempt++) {
+        let outcome: { res: UpstreamResponse } | { err: unknown };
+        try {
+          outcome = { res: await next(req) };
+        } catch (err) {
+          outcome = { err };
+        }
+        const last = () => {
+          if ('res' in outcome) return outcome.res;
+          throw outcome.err;
+        };
+        if (attempt >= maxAttempts || !retryable(outcome)) return last();
+        let delay = backoff(attempt);
+        if ('res' in outcome && RETRY_AFTER_STATUSES.has(outcome.res.status)) {
+          const asked = retryAfterMs(outcome.res.headers['retry-after'], now());
+          if (asked !== undefined) delay = Math.max(delay, asked);
+        }
+        // Better the caller gets the real failure now than a retry that cannot finish in time.
+        if (now() - started + delay > maxTotalMs) return last();
+        await abortable(sleep(delay, req.signal), req.signal, districtId);
       }
-      const last = () => {
-        if ('res' in outcome) return outcome.res;
-        throw outcome.err;
-      };
-      if (attempt >= maxAttempts || !retryable(outcome)) return last();
-      let delay = backoff(attempt);
-      if ('res' in outcome && RETRY_AFTER_STATUSES.has(outcome.res.status)) {
-        const asked = retryAfterMs(outcome.res.headers['retry-after'], now());
-        if (asked !== undefined) delay = Math.max(delay, asked);
-      }
-      // Better the caller gets the real failure now than a retry that cannot finish in time.
-      if (now() - started + delay > maxTotalMs) return last();
-      await abortable(sleep(delay, req.signal), req.signal, districtId);
-    }
-  }
+    };
+}
 
-  return { districtId, request, close: () => client.close() };
+/** One client with retries around it (tests and tools); its lifecycle stays its own. */
+export function withRetry(client: UpstreamClient, config: RetryConfig, deps: RetryDeps = {}): UpstreamClient {
+  return intercept(client, retry(client.districtId, config, deps));
 }
 
 function retryable(outcome: { res: UpstreamResponse } | { err: unknown }): boolean {

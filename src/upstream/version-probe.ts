@@ -1,6 +1,7 @@
 import { GatewayError } from '../core/errors.js';
 import type { Version } from '../core/oneroster/endpoints.js';
-import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
+import type { Dispatch, Interceptor } from './dispatch.js';
+import type { UpstreamRequest, UpstreamResponse } from './types.js';
 
 // `version: auto`: which OneRoster a district speaks is asked of the district itself. The
 // 1.2 rostering path first (a 1.2 server may keep 1.1 paths for old clients), then 1.1;
@@ -57,14 +58,18 @@ function answers(res: UpstreamResponse): boolean {
   }
 }
 
-/** The client, watching for repeated 404s, and the district's probed version. */
-export function withVersionProbe(client: UpstreamClient, options: VersionProbeOptions): { client: UpstreamClient; probe: VersionProbe } {
+/**
+ * The district's probed version, and the step of its chain that watches for repeated 404s.
+ * The probe asks through the steps below it (the breaker, health, retries): composed once,
+ * before anyone settles it.
+ */
+export function createVersionProbe(districtId: string, options: VersionProbeOptions): { intercept: Interceptor; probe: VersionProbe } {
   const now = options.now ?? Date.now;
   const threshold = options.reprobeAfter404s ?? 3;
   const minInterval = options.minReprobeIntervalMs ?? 60_000;
   const retryAfterFailure = options.retryAfterFailureMs ?? 10_000;
   const { logger } = options;
-  const districtId = client.districtId;
+  let send: Dispatch = () => Promise.reject(new Error(`version probe of district "${districtId}" is not in a chain`));
 
   let version: Version | undefined;
   let running: Promise<Version> | undefined;
@@ -76,7 +81,7 @@ export function withVersionProbe(client: UpstreamClient, options: VersionProbeOp
   async function ask(): Promise<Version> {
     const statuses: number[] = [];
     for (const [v, path] of PROBES) {
-      const res = await client.request({ method: 'GET', path, query: [['limit', '1']], headers: { 'x-request-id': `version-probe-${districtId}` } });
+      const res = await send({ method: 'GET', path, query: [['limit', '1']], headers: { 'x-request-id': `version-probe-${districtId}` } });
       if (answers(res)) return v;
       statuses.push(res.status);
     }
@@ -143,14 +148,13 @@ export function withVersionProbe(client: UpstreamClient, options: VersionProbeOp
 
   return {
     probe: probeHandle,
-    client: {
-      districtId,
-      async request(req) {
-        const res = await client.request(req);
+    intercept(next) {
+      send = next;
+      return async function observed(req) {
+        const res = await next(req);
         observe(req, res);
         return res;
-      },
-      close: () => client.close(),
+      };
     },
   };
 }
