@@ -1,4 +1,5 @@
 import { baseCollection } from '../core/oneroster/collections.js';
+import { walkPages } from '../core/page-walk.js';
 import { defineCommand, PROGRAM } from './command.js';
 import { loadConfig } from './config-file.js';
 import { describeError, ensureOk, gatewayUrl, request, seg, type Answer } from './gateway-client.js';
@@ -77,9 +78,24 @@ interface WarmContext {
 
 interface Page {
   answer: Answer;
-  count: number;
+  records: unknown[];
   total?: number;
   upstream: number;
+}
+
+/** The gateway refused a page (not 2xx). */
+class Refused extends Error {
+  override readonly name = 'Refused';
+  constructor(
+    readonly page: Page,
+    readonly offset: number,
+  ) {
+    super(`HTTP ${page.answer.status}`);
+  }
+  /** A collection the district does not have (404, 501) is skipped, not failed. */
+  get skipped(): boolean {
+    return this.offset === 0 && (this.page.answer.status === 404 || this.page.answer.status === 501);
+  }
 }
 
 /** The district's version from GET /districts; a `version: auto` district not yet probed is asked once. */
@@ -121,7 +137,7 @@ async function fetchPage(ctx: WarmContext, collection: string, offset: number): 
   const list = body && typeof body === 'object' ? Object.values(body).find(Array.isArray) : undefined;
   const totalHeader = answer.headers.get('x-total-count');
   const total = totalHeader !== null && /^\d+$/.test(totalHeader) ? Number(totalHeader) : undefined;
-  return { answer, count: list?.length ?? 0, upstream: upstreamRequests(answer.headers.get('server-timing')), ...(total !== undefined ? { total } : {}) };
+  return { answer, records: list ?? [], upstream: upstreamRequests(answer.headers.get('server-timing')), ...(total !== undefined ? { total } : {}) };
 }
 
 async function warmCollection(ctx: WarmContext, collection: string): Promise<CollectionOutcome> {
@@ -132,58 +148,31 @@ async function warmCollection(ctx: WarmContext, collection: string): Promise<Col
     ctx.progress.end(outcome);
     return outcome;
   };
-  const ok = (p: Page) => p.answer.status >= 200 && p.answer.status <= 299;
-  const account = (p: Page) => {
+  // Pages are counted as they arrive, pages asked for ahead included, in whatever order.
+  const account = async (offset: number): Promise<Page> => {
+    const page = await fetchPage(ctx, collection, offset);
+    if (page.answer.status < 200 || page.answer.status > 299) {
+      const refused = new Refused(page, offset);
+      if (!refused.skipped) state.upstream += page.upstream;
+      throw refused;
+    }
+    if (offset === 0 && page.total !== undefined) state.total = page.total;
     state.pages++;
-    state.records += p.count;
-    state.upstream += p.upstream;
+    state.records += page.records.length;
+    state.upstream += page.upstream;
     ctx.progress.update(state);
+    return page;
   };
+  // Once the first page gives the total, the offsets of the rest are known: up to
+  // --concurrency of them are asked for at once. A repeat is checked against the page before
+  // only: every sourcedId of a whole district would not fit a command's memory.
+  const walk = walkPages({ limit: ctx.pageSize, concurrency: ctx.concurrency, idMemory: 'page', fetchPage: account });
   try {
-    const first = await fetchPage(ctx, collection, 0);
-    if (first.answer.status === 404 || first.answer.status === 501) return finish('skipped', `HTTP ${first.answer.status}`);
-    if (!ok(first)) {
-      state.upstream += first.upstream;
-      return finish('failed', describeError(first.answer));
-    }
-    if (first.total !== undefined) state.total = first.total;
-    account(first);
     // The gateway fills every page unless the collection ends: a short page is the last one.
-    if (first.count < ctx.pageSize || (first.total !== undefined && first.count >= first.total)) return finish('warmed');
-
-    let failure: string | undefined;
-    if (first.total !== undefined) {
-      const offsets: number[] = [];
-      for (let o = ctx.pageSize; o < first.total; o += ctx.pageSize) offsets.push(o);
-      let stop = false;
-      const worker = async () => {
-        while (!stop && offsets.length > 0) {
-          const page = await fetchPage(ctx, collection, offsets.shift()!);
-          if (!ok(page)) {
-            state.upstream += page.upstream;
-            failure ??= describeError(page.answer);
-            stop = true;
-            return;
-          }
-          account(page);
-          if (page.count < ctx.pageSize) stop = true;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(ctx.concurrency, offsets.length) }, worker));
-    } else {
-      for (let offset = ctx.pageSize; ; offset += ctx.pageSize) {
-        const page = await fetchPage(ctx, collection, offset);
-        if (!ok(page)) {
-          state.upstream += page.upstream;
-          failure = describeError(page.answer);
-          break;
-        }
-        account(page);
-        if (page.count < ctx.pageSize) break;
-      }
-    }
-    return failure ? finish('failed', failure) : finish('warmed');
+    for await (const { page } of walk) if (page.records.length < ctx.pageSize) break;
+    return finish('warmed');
   } catch (err) {
+    if (err instanceof Refused) return err.skipped ? finish('skipped', err.message) : finish('failed', describeError(err.page.answer));
     if (err instanceof CliFailure) return finish('failed', err.message);
     throw err;
   }

@@ -3,8 +3,9 @@ import { matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
 import { buildLinkHeader } from '../core/oneroster/links.js';
 import type { Json } from '../core/oneroster/mapping/index.js';
 import type { QueryPairs } from '../core/oneroster/query.js';
-import { isRepeatedPage, type UpstreamPage } from './paging.js';
-import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
+import { walkPages } from '../core/page-walk.js';
+import type { UpstreamPage } from './paging.js';
+import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
 import type { UpstreamCalls } from './upstream-calls.js';
 
 // What the gateway does when it answers a collection itself rather than the district:
@@ -59,30 +60,21 @@ export interface WholeRead {
   more?(page: UpstreamPage, read: readonly unknown[], ended: boolean): boolean;
 }
 
-/** Every record of a selection, page by page, until the district says it has ended. */
+/** Every record of a selection, page by page, until the district says it has ended (or repeats itself). */
 export async function readWhole(read: WholeRead, params: QueryPairs): Promise<unknown[]> {
   const records: unknown[] = [];
-  const seen = new Set<unknown>();
-  let previous: readonly unknown[] | undefined;
-  let bytes = 0;
-  for (let offset = 0; ; ) {
-    const page = await read.page([...params, ['limit', String(LOCAL_PAGE)], ['offset', String(offset)]]);
-    // A server that ignores offset repeats itself, with or without sourcedIds.
-    if (previous && isRepeatedPage(previous, page.records)) break;
-    previous = page.records;
-    const fresh = page.records.filter((r) => !isObject(r) || r.sourcedId === undefined || !seen.has(r.sourcedId));
-    if (page.records.length === 0 || fresh.length === 0) break;
-    bytes += page.bytes ?? 0;
-    if (read.maxBytes !== undefined && bytes > read.maxBytes && read.tooLarge) throw read.tooLarge();
-    for (const r of fresh) {
-      if (isObject(r)) seen.add(r.sourcedId);
-      records.push(r);
-    }
+  const bounded = read.maxBytes !== undefined && read.tooLarge !== undefined;
+  const walk = walkPages({
+    limit: LOCAL_PAGE,
+    fetchPage: (offset, limit) => read.page([...params, ['limit', String(limit)], ['offset', String(offset)]]),
+    ...(bounded ? { maxBytes: read.maxBytes } : {}),
+  });
+  for await (const { page, fresh, last } of walk) {
+    for (const r of fresh) records.push(r);
     if (records.length > read.maxRecords) throw read.tooMany();
-    offset += page.records.length;
-    const ended = (page.total !== undefined && offset >= page.total) || (page.hasLink && !page.hasNext);
-    if ((read.more && !read.more(page, records, ended)) || ended) break;
+    if (read.more && !read.more(page, records, last)) break;
   }
+  if (walk.stop === 'byte-cap' && read.tooLarge) throw read.tooLarge();
   return records;
 }
 

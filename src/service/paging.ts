@@ -1,6 +1,7 @@
 import { GatewayError } from '../core/errors.js';
 import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/links.js';
 import type { PageQuery } from '../core/oneroster/query.js';
+import { isRepeatedPage, walkPages } from '../core/page-walk.js';
 import type { UpstreamResponse } from '../upstream/types.js';
 
 export interface UpstreamPage {
@@ -46,21 +47,8 @@ export function readPage(res: UpstreamResponse, envelope: Record<string, unknown
   return page;
 }
 
-function idOf(record: unknown): unknown {
-  return record && typeof record === 'object' ? (record as { sourcedId?: unknown }).sourcedId : undefined;
-}
-
-/**
- * True when `next` looks like `previous` sent again: same length, same first, middle and last
- * record. Catches a server that ignores `offset` even when its records have no sourcedId (the
- * id check then sees every record as new). Comparing three records, not the whole page, keeps
- * it cheap on 30 MB pages; honest pages that match on all three are repeats of data anyway.
- */
-export function isRepeatedPage(previous: readonly unknown[], next: readonly unknown[]): boolean {
-  const n = next.length;
-  if (n === 0 || n !== previous.length) return false;
-  return [0, n >> 1, n - 1].every((i) => JSON.stringify(previous[i]) === JSON.stringify(next[i]));
-}
+// Moved to the page walker, which owns every stop rule; kept here for the callers of paging.
+export { isRepeatedPage };
 
 export interface StitchInput {
   first: UpstreamPage;
@@ -89,50 +77,30 @@ export interface StitchResult {
 /**
  * Fills the client's page from as many upstream pages as it takes. Servers clamp `limit`
  * silently (Ed-Fi to 500, ClassLink to 10000), and clients such as Moodle stop at the first
- * short page, so a short page only ends the collection when the upstream says so: an
- * empty page, X-Total-Count reached, or a Link header without rel="next".
+ * short page, so a short page only ends the collection when the upstream says so (the
+ * walker's rules: an empty page, X-Total-Count reached, or a Link header without rel="next").
  */
 export async function stitchPages(input: StitchInput): Promise<StitchResult> {
   const { first, query } = input;
   const want = query.limit;
-  // A server that ignores `limit` may send more than asked: the page keeps what was asked.
-  const records = first.records.slice(0, want);
-  const seen = new Set(records.map(idOf));
-  let last = first;
-  let pages = 1;
-  let ended = false;
+  const records: unknown[] = [];
   const maxBytes = input.maxBytes ?? DEFAULT_MAX_BYTES;
-  let bytes = first.bytes ?? 0;
-  const isEnded = (p: UpstreamPage) =>
-    p.records.length === 0 ||
-    (first.total !== undefined && query.offset + records.length >= first.total) ||
-    (first.total === undefined && p.hasLink && !p.hasNext);
-
-  while (records.length < want) {
-    if (isEnded(last)) {
-      ended = true;
-      break;
-    }
-    if (pages >= input.maxPages) break;
-    const previous = last;
-    last = await input.fetchPage(query.offset + records.length, want - records.length);
-    pages++;
-    // A server that ignores `offset` repeats itself; stop instead of looping to maxPages. Ids
-    // catch it when records have them; otherwise the page is the previous one again. Nothing
-    // of a repeated page is used, so it does not count against maxBytes.
-    if (isRepeatedPage(previous.records, last.records)) break;
-    const fresh = last.records.filter((r) => {
-      const id = idOf(r);
-      return id === undefined || !seen.has(id);
-    });
-    if (last.records.length > 0 && fresh.length === 0) break;
-    bytes += last.bytes ?? 0;
-    if (bytes > maxBytes) throw tooLarge(input.districtId, maxBytes);
-    for (const r of fresh.slice(0, want - records.length)) {
-      seen.add(idOf(r));
-      records.push(r);
-    }
+  const walk = walkPages({
+    first,
+    start: query.offset,
+    limit: () => want - records.length,
+    fetchPage: input.fetchPage,
+    maxPages: input.maxPages,
+    maxBytes,
+  });
+  let last = first;
+  for await (const step of walk) {
+    last = step.page;
+    // A server that ignores `limit` may send more than asked: the page keeps what was asked.
+    for (const r of step.fresh.slice(0, want - records.length)) records.push(r);
+    if (records.length >= want) break;
   }
+  if (walk.stop === 'byte-cap') throw tooLarge(input.districtId, maxBytes);
 
   const headers: Record<string, string> = {};
   if (first.total !== undefined) headers['x-total-count'] = String(first.total);
@@ -142,10 +110,10 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
     limit: want,
     offset: query.offset,
     ...(first.total !== undefined ? { total: first.total } : {}),
-    hasMore: !ended && records.length >= want && (!last.hasLink || last.hasNext),
+    hasMore: !walk.ended && records.length >= want && (!last.hasLink || last.hasNext),
   });
   if (link) headers['link'] = link;
-  return { records, pages, changed: pages > 1 || records.length !== first.records.length, headers };
+  return { records, pages: walk.pages, changed: walk.pages > 1 || records.length !== first.records.length, headers };
 }
 
 function tooLarge(districtId: string | undefined, maxBytes: number): GatewayError {

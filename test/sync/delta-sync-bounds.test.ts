@@ -8,7 +8,7 @@ import type { District, DistrictRegistry } from '../../src/routing/districts.js'
 import { createDeltaSync, type DeltaLimits } from '../../src/sync/delta-sync.js';
 import type { UpstreamRequest } from '../../src/upstream/types.js';
 
-type Page = { records: Array<Record<string, unknown>>; total?: number };
+type Page = { records: Array<Record<string, unknown>>; total?: number; status?: number };
 
 /** A district whose list answers `page(offset, limit, path)` builds; it counts the requests. */
 function fakeSync(page: (offset: number, limit: number, path: string) => Page, opts: { limits?: Partial<DeltaLimits>; pageSize?: number; collection?: string } = {}) {
@@ -24,10 +24,10 @@ function fakeSync(page: (offset: number, limit: number, path: string) => Page, o
       async request(req: UpstreamRequest) {
         const q = new Map(req.query);
         requests.push(req.path);
-        const { records, total } = page(Number(q.get('offset')), Number(q.get('limit')), req.path);
+        const { records, total, status } = page(Number(q.get('offset')), Number(q.get('limit')), req.path);
         const key = req.path.slice(req.path.lastIndexOf('/') + 1);
         return {
-          status: 200,
+          status: status ?? 200,
           headers: total === undefined ? {} : { 'x-total-count': String(total) },
           body: Buffer.from(JSON.stringify({ [key]: records })),
           elapsedMs: 1,
@@ -146,5 +146,48 @@ describe('delta sync bounds', () => {
     const before = counter;
     expect(await run()).toMatchObject({ changes: 200, pages: 2 });
     expect(bumps[0]).toEqual(['list:users', ...Array.from({ length: 200 }, (_, i) => `id:users:fresh-${before + i + 1}`)]);
+  });
+});
+
+describe('delta sync paging (the page walker)', () => {
+  const repeatedMsg = 'district repeats the same page whatever the offset; delta sync reads its first page only';
+
+  it.each([
+    ['with sourcedIds', true],
+    ['without sourcedIds', false],
+  ])('a district that ignores offset and sends no total, %s: two requests a poll, not maxPages, warned once', async (_name, ids) => {
+    const same = Array.from({ length: 100 }, (_, i) => ({ ...(ids ? { sourcedId: `same-${i}` } : { username: `u${i}` }), dateLastModified: stamp() }));
+    const { run, requests, warnings, bumps } = fakeSync(() => ({ records: structuredClone(same) }));
+    expect(await run()).toMatchObject({ outcome: 'synced', pages: 2, changes: 100 });
+    expect(requests).toHaveLength(2);
+    expect(bumps).toHaveLength(1);
+    await run();
+    expect(requests).toHaveLength(4);
+    expect(warnings.filter((w) => w.msg === repeatedMsg)).toEqual([expect.objectContaining({ district: 'd1', collection: 'users' })]);
+  });
+
+  it('a short page is not the end: reads on to the empty page, then stops', async () => {
+    // A district clamping pages to 30 without a total.
+    const all = freshRecords(70);
+    const { run, requests } = fakeSync((offset) => ({ records: all.slice(offset, offset + 30) }));
+    expect(await run()).toMatchObject({ outcome: 'synced', changes: 70, pages: 4 });
+    expect(requests).toHaveLength(4);
+  });
+
+  it('a full last page is not an overflow when the total says the collection ended there', async () => {
+    const { run } = fakeSync((offset) => ({ records: offset === 0 ? freshRecords(100) : [], total: 100 }), { limits: { maxChanges: 100 } });
+    const report = await run();
+    expect(report).toMatchObject({ outcome: 'synced', changes: 100, pages: 1 });
+    expect(report.collectionWide).toBeUndefined();
+  });
+
+  it('a district rejecting the filter on a later page: unsupported, that page counted; a failing one: failed, not counted', async () => {
+    const rejecting = fakeSync((offset) => (offset === 0 ? { records: freshRecords(100) } : { records: [], status: 400 }));
+    expect(await rejecting.run()).toMatchObject({ outcome: 'unsupported', pages: 2, changes: 0 });
+    expect(rejecting.state.get('nodelta|d1|users')).toBe('400');
+    const failing = fakeSync((offset) => (offset === 0 ? { records: freshRecords(100) } : { records: [], status: 500 }));
+    expect(await failing.run()).toMatchObject({ outcome: 'failed', pages: 1, changes: 0 });
+    expect(failing.warnings).toEqual([expect.objectContaining({ msg: 'delta sync failed', errorCode: 'upstream_http_500' })]);
+    expect(failing.state.has('wm|d1|users')).toBe(false);
   });
 });
