@@ -12,6 +12,8 @@ export type { CacheBackendOptions, CacheLogger } from './options.js';
 export { CacheOptionError } from './options.js';
 export type { ProcessTieredCache } from './tiered-cache.js';
 export type * from './types.js';
+export { createReadThrough, systemClock } from './read-through.js';
+export type { Clock, Loaded, ReadRequest, ReadResult, ReadThrough, ReadThroughEvents, ReadThroughOptions } from './read-through.js';
 
 /** A CacheBackend whose cache also offers this process's L1 controls. */
 export interface ProcessCacheBackend extends CacheBackend {
