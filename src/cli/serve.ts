@@ -31,16 +31,21 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
   }
 
   let gateway;
+  let sandboxes;
   try {
-    // Loaded here, not at the top: the other commands start without the whole gateway.
-    const { startGateway } = await import('../gateway.js');
-    gateway = await startGateway(config, { logger });
+    // Loaded here, not at the top: the other commands start without the whole gateway. The
+    // config's built-in sandboxes start beside it; the gateway itself never imports them.
+    const [{ startGateway }, { startSandboxes }] = await Promise.all([import('../gateway.js'), import('../sandbox-host.js')]);
+    sandboxes = await startSandboxes(config, logger);
+    gateway = await startGateway(sandboxes.resolve(config), { logger });
   } catch (err) {
+    await sandboxes?.close();
     // No stack trace: it may quote internal paths; the name and code are enough to act on.
     io.stderr.write(`${PROGRAM}: failed to start (${JSON.stringify(safeErrorFields(err))})\n`);
     return 1;
   }
   const running = gateway;
+  const host = sandboxes;
   const signals = io.signals ?? process;
   return new Promise<number>((resolveExit) => {
     let stopping = false;
@@ -48,13 +53,16 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
       if (stopping) return;
       stopping = true;
       logger.info({ msg: 'shutting down', signal });
-      running.close().then(
-        () => resolveExit(0),
-        (err: unknown) => {
-          logger.error({ msg: 'shutdown failed', ...safeErrorFields(err) });
-          resolveExit(1);
-        },
-      );
+      running
+        .close()
+        .then(() => host.close())
+        .then(
+          () => resolveExit(0),
+          (err: unknown) => {
+            logger.error({ msg: 'shutdown failed', ...safeErrorFields(err) });
+            resolveExit(1);
+          },
+        );
     };
     // SIGHUP: read the file again; only a valid one replaces the running config.
     let reloading = Promise.resolve();
@@ -70,7 +78,8 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
           return;
         }
         try {
-          const { restartNeeded } = await running.reload(next);
+          // A district on a sandbox this process did not start cannot be built: refused, the old set serves.
+          const { restartNeeded } = await running.reload(host.resolve(next));
           if (restartNeeded.length > 0) logger.warn({ msg: 'config changes that take effect at the next restart', sections: restartNeeded });
         } catch (err) {
           logger.error({ msg: 'config reload refused: the running config stays', file, problems: [err instanceof Error ? err.message : 'unknown'] });

@@ -7,7 +7,7 @@ import { encodeRfc3986 } from '../core/rfc3986.js';
 import type { UpstreamResponse } from '../upstream/types.js';
 import { answerLocally, readWhole, type LocalQuery, type WholeRead } from './local-query.js';
 import { readPage, type UpstreamPage } from './paging.js';
-import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
+import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
 import { readJsonObject, type UpstreamCalls } from './upstream-calls.js';
 
 // 1.2 reads a 1.1 district has no route for, answered from the 1.1 data that holds the

@@ -1,42 +1,11 @@
-import { GatewayError } from '../core/errors.js';
-import type { Endpoint, Service, Version } from '../core/oneroster/endpoints.js';
 import { rewriteHrefs, type HrefRewrite } from '../core/oneroster/hrefs.js';
-import type { PageQuery } from '../core/oneroster/query.js';
-import type { District } from '../routing/districts.js';
+import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
 import { stitchPages } from './paging.js';
 import { parseJson } from './upstream-errors.js';
 import { readJsonObject, readListPage, withUpstreamCalls, type UpstreamCalls } from './upstream-calls.js';
 import type { VersionBridge } from './version-bridge.js';
 
-export interface ProxyRequest {
-  district: District;
-  /** The version the caller asked for, from the path. */
-  version: Version;
-  service: Service;
-  endpoint: Endpoint;
-  /** Decoded path segments below the version root. */
-  segments: readonly string[];
-  query: PageQuery;
-  body?: string;
-  requestId: string;
-  /** Absolute gateway URL of this resource, without query; base of Link headers. */
-  linkBase: string;
-  /** The gateway's URL of the district's OneRoster root; upstream hrefs are re-rooted here. */
-  hrefBase: string;
-  signal?: AbortSignal;
-}
-
-export interface ProxyResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer | string | null;
-  upstreamRequests: number;
-  upstreamMs: number;
-}
-
-export interface ProxyService {
-  handle(req: ProxyRequest): Promise<ProxyResponse>;
-}
+export type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
 
 /** Upstream bytes go out unchanged unless an href had to be re-rooted or pages were joined. */
 function serialize(raw: Buffer, value: unknown, rewrite: HrefRewrite, force = false): Buffer | string {

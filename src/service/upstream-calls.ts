@@ -5,7 +5,7 @@ import type { QueryPairs } from '../core/oneroster/query.js';
 import { encodeRfc3986 } from '../core/rfc3986.js';
 import type { UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
 import { readPage, type UpstreamPage } from './paging.js';
-import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
+import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
 import { badContentReason, fromUpstreamFailure, fromUpstreamStatus, parseJson } from './upstream-errors.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';

@@ -8,7 +8,7 @@ import { createDerivedReads } from './derived-reads.js';
 import { answerLocally, pick, readWhole, type WholeRead } from './local-query.js';
 import type { Lookups } from './lookups.js';
 import { stitchPages } from './paging.js';
-import type { ProxyRequest, ProxyResponse } from './proxy-service.js';
+import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
 import { readJsonObject, readListPage, withUpstreamCalls, type UpstreamCalls } from './upstream-calls.js';
 import { parseJson } from './upstream-errors.js';
 

@@ -1,0 +1,150 @@
+// Every service of a running gateway, built once from the config: the districts and their
+// upstream chains, the gateway's clients and tokens, the cache, the cached proxy, delta sync,
+// ClassLink discovery, limits, metrics and the HTTP app. What a reload may replace (districts,
+// clients, cache freshness) sits behind the setters returned with them.
+import { createClientRegistry, sha256Hex, type ClientRegistry } from './auth/clients.js';
+import { createFailedAuthThrottle } from './auth/failed-auth-throttle.js';
+import { createTokenService } from './auth/tokens.js';
+import { createCacheBackend, type ProcessCacheBackend } from './cache/index.js';
+import type { DistrictConfig, GatewayConfig } from './config/schema.js';
+import { createApp, type GatewayHttp } from './http/app.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createClassLinkDiscovery, type ClassLinkDiscovery } from './routing/classlink.js';
+import { configDistrict, createDistrictRegistry, type District, type MutableDistrictRegistry } from './routing/districts.js';
+import { createCacheAdmin, type CacheAdmin } from './service/cache-admin.js';
+import { createCachePolicy, type CachePolicy } from './service/cache-policy.js';
+import { createCachedProxy, type CachedProxy } from './service/cached-proxy.js';
+import { createLookups } from './service/lookups.js';
+import { createProxyService } from './service/proxy-service.js';
+import { createVersionBridge } from './service/version-bridge.js';
+import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
+import { createUpstreamClient, type UpstreamClientDeps } from './upstream/index.js';
+import { createLimits, type Limits } from './limits/index.js';
+
+export interface ServiceOptions {
+  logger: Logger;
+  /** Clock for tokens and upstream token expiry (tests). */
+  now?: () => number;
+  /** False while starting and while draining for shutdown (/readyz). */
+  isReady: () => boolean;
+}
+
+export interface Services {
+  http: GatewayHttp;
+  districts: MutableDistrictRegistry;
+  buildDistrict(cfg: DistrictConfig): District;
+  /** Reloadable parts: the current config's clients and cache freshness. */
+  setClients(cfg: Readonly<GatewayConfig>): void;
+  setPolicy(cfg: Readonly<GatewayConfig>): void;
+  cacheAdmin: CacheAdmin;
+  backend: ProcessCacheBackend;
+  limits: Limits;
+  sync: DeltaSync | undefined;
+  classlink: ClassLinkDiscovery | undefined;
+}
+
+function policyFor(cfg: Readonly<GatewayConfig>): CachePolicy {
+  return createCachePolicy({
+    defaults: { ttlSeconds: cfg.cache.ttlSeconds, staleSeconds: cfg.cache.staleSeconds },
+    collections: cfg.cache.collections,
+    districts: new Map(cfg.districts.map((d) => [d.id, d.cache])),
+    negativeTtlSeconds: cfg.cache.negativeTtlSeconds,
+  });
+}
+
+export async function buildServices(config: Readonly<GatewayConfig>, options: ServiceOptions): Promise<Services> {
+  const { logger } = options;
+  const clock = options.now ? { now: options.now } : {};
+  // Token buckets and semaphores, in Redis when the cache is (shared by the replicas).
+  const limits = await createLimits({ store: config.cache.store, keyPrefix: config.cache.keyPrefix, logger });
+  const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
+  // Each district's upstream chain is composed in src/upstream/chain.ts; the root hands it the
+  // clock, the logger, the replicas' shared budgets and a metrics hook (told of every attempt).
+  const clientDeps: UpstreamClientDeps & { logger: Logger } = { ...clock, shared: limits, logger, ...(metrics && { metrics: metrics.upstreamRequest }) };
+  const buildDistrict = (cfg: DistrictConfig): District => configDistrict(cfg, clientDeps);
+  const districts = createDistrictRegistry(config.districts.map(buildDistrict));
+  const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...clock });
+  // Each client carries a stamp of its secret, and so do its tokens: a rotated secret ends them.
+  const registryFor = (cfg: Readonly<GatewayConfig>) => createClientRegistry(cfg.auth.clients, { stamp: tokens.credentialStamp });
+  let clientsNow = registryFor(config);
+  const clients: ClientRegistry = {
+    get: (id) => clientsNow.get(id),
+    authenticate: (id, secrets) => clientsNow.authenticate(id, secrets),
+    canSeeDistrict: (client, id) => clientsNow.canSeeDistrict(client, id),
+  };
+  const backend = await createCacheBackend({
+    store: config.cache.store,
+    maxMemoryBytes: config.cache.maxMemoryBytes,
+    l1MaxAgeMs: config.cache.l1MaxAgeSeconds * 1000,
+    keyPrefix: config.cache.keyPrefix,
+    logger,
+    ...clock,
+  });
+  let policyNow = policyFor(config);
+  const policy: CachePolicy = {
+    freshness: (districtId, collection) => policyNow.freshness(districtId, collection),
+    get negativeTtlMs() {
+      return policyNow.negativeTtlMs;
+    },
+  };
+  const proxy = createCachedProxy({
+    proxy: createProxyService({ bridge: createVersionBridge({ lookups: createLookups(clock), maxLocalRecords: 100_000 }) }),
+    backend,
+    policy,
+    logger,
+    coalesceWaitMs: config.cache.coalesceWaitMs,
+    ...clock,
+    ...(metrics ? { events: { lookup: metrics.cacheLookup, staleServed: metrics.staleServed } } : {}),
+  });
+  const { deltaSync } = config.cache;
+  const sync: DeltaSync | undefined = deltaSync.enabled
+    ? createDeltaSync({ districts, backend, logger, intervalMs: deltaSync.intervalSeconds * 1000, overlapMs: deltaSync.overlapSeconds * 1000, pageSize: deltaSync.pageSize, ...clock })
+    : undefined;
+  const cacheAdmin = createCacheAdmin(backend);
+  const classlink = config.classlink
+    ? createClassLinkDiscovery({
+        config: config.classlink,
+        registry: districts,
+        buildClient: (d) => createUpstreamClient(d, clientDeps),
+        // A tenant that revoked access: nothing of it may be served again, even stale.
+        onRemoved: (id) => cacheAdmin.purgeDistrict(id),
+        logger,
+      })
+    : undefined;
+  metrics?.setSources({
+    cacheStats: () => backend.cache.stats(),
+    ...(sync ? { deltaSync: () => sync.seen() } : {}),
+    circuits: () => districts.list().flatMap((d) => (d.breaker ? [{ district: d.id, state: d.breaker().state }] : [])),
+    ...clock,
+  });
+  const http = createApp({
+    tokens,
+    clients,
+    districts,
+    proxy: proxy as CachedProxy,
+    cacheAdmin,
+    ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id), syncStatus: (id: string) => sync.status(id) } : {}),
+    ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
+    logger,
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    isReady: options.isReady,
+    limits: config.server.limits,
+    takeToken: (key: string, cost: number, rate: { requestsPerSecond: number; burst?: number }) => limits.rate.take(key, cost, rate),
+    trustProxy: config.server.trustProxy,
+    failedAuth: createFailedAuthThrottle({ ...config.auth.failedAuth, take: (key, cost, rate) => limits.rate.take(key, cost, rate) }),
+    ...(metrics ? { metrics, metricsAuth: config.metrics.auth } : {}),
+  });
+  return {
+    http,
+    districts,
+    buildDistrict,
+    setClients: (cfg) => void (clientsNow = registryFor(cfg)),
+    setPolicy: (cfg) => void (policyNow = policyFor(cfg)),
+    cacheAdmin,
+    backend,
+    limits,
+    sync,
+    classlink,
+  };
+}
