@@ -12,7 +12,7 @@
 //   npm run build && node bench/full-pull.mjs
 //   options: [--users 50000] [--limit 1000] [--latency 100] [--warm-rounds 3]
 //            [--collections users,enrollments] [--max-memory-mb 1024] [--concurrency N]
-//            [--redis redis://host:port | --redis spawn] (or REDIS_URL=...) [--profile]
+//            [--redis redis://host:port | --redis spawn] (or REDIS_URL=...) [--profile] [--entry other/dist/main.js]
 // --concurrency N (N > 1) adds the same three pulls with N pages in flight (offset/limit from
 // X-Total-Count), cold on a fresh gateway. --profile adds one more warm pull with the V8 CPU
 // profiler on the gateway (over the inspector, as --cpu-prof) and on this client, and prints
@@ -102,7 +102,8 @@ const sandbox = await sandboxProcess({ version: 'v1p1', auth: { type: 'bearer', 
 const genSeconds = (performance.now() - genStart) / 1000;
 const sandboxMem = procMemory(sandbox.pid);
 
-const startGateway = (cfg) => (profile ? inspectedGatewayProcess(cfg) : gatewayProcess(cfg));
+const entry = opt('entry', 'dist/main.js');
+const startGateway = (cfg) => (profile ? inspectedGatewayProcess(cfg) : gatewayProcess(cfg, {}, [], entry));
 const direct = { root: `${sandbox.baseUrl}/v1p1`, headers: { authorization: `Bearer ${DISTRICT_TOKEN}` } };
 
 /** One pull; `server` (gateway or bare server) gets its CPU time measured, and a gateway its upstream requests. */
