@@ -1,4 +1,4 @@
-import { baseCollection } from '../core/oneroster/collections.js';
+import { baseCollection, serviceOf } from '../core/oneroster/collections.js';
 import { walkPages } from '../core/page-walk.js';
 import { defineCommand, PROGRAM } from './command.js';
 import { loadConfig } from './config-file.js';
@@ -10,15 +10,6 @@ import { formatTable } from './table.js';
 
 export const WARM_DEFAULT_COLLECTIONS = ['orgs', 'academicSessions', 'courses', 'classes', 'users', 'enrollments', 'demographics'];
 
-const SERVICE: Record<string, string> = {
-  categories: 'gradebook',
-  lineItems: 'gradebook',
-  results: 'gradebook',
-  scoreScales: 'gradebook',
-  assessmentLineItems: 'gradebook',
-  assessmentResults: 'gradebook',
-  resources: 'resources',
-};
 
 export const warmCommand = defineCommand({
   name: 'warm',
@@ -131,7 +122,8 @@ export function upstreamRequests(serverTiming: string | null): number {
 }
 
 async function fetchPage(ctx: WarmContext, collection: string, offset: number): Promise<Page> {
-  const root = ctx.version === 'v1p1' ? '/v1p1' : `/${SERVICE[baseCollection(collection) ?? ''] ?? 'rostering'}/v1p2`;
+  const base = baseCollection(collection);
+  const root = ctx.version === 'v1p1' ? '/v1p1' : `/${base ? serviceOf(base) : 'rostering'}/v1p2`;
   const answer = await request(ctx.io, 'GET', `${ctx.root}${root}/${collection}?limit=${ctx.pageSize}&offset=${offset}`, ctx.token);
   const body = answer.body;
   const list = body && typeof body === 'object' ? Object.values(body).find(Array.isArray) : undefined;

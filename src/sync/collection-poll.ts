@@ -1,5 +1,5 @@
 import type { CacheBackend } from '../cache/types.js';
-import type { BaseCollection } from '../core/oneroster/collections.js';
+import { serviceOf, type BaseCollection } from '../core/oneroster/collections.js';
 import { versionRoot } from '../core/oneroster/paths.js';
 import { walkPages } from '../core/page-walk.js';
 import type { District } from '../routing/districts.js';
@@ -39,12 +39,7 @@ export interface PollContext {
 const UNSUPPORTED_TTL_MS = 24 * 3600_000;
 
 function servicePath(district: District, collection: BaseCollection): string {
-  const service = ['categories', 'lineItems', 'results', 'scoreScales'].includes(collection)
-    ? 'gradebook'
-    : collection === 'resources'
-      ? 'resources'
-      : 'rostering';
-  return `${versionRoot(district.version, service)}/${collection}`;
+  return `${versionRoot(district.version, serviceOf(collection))}/${collection}`;
 }
 
 type ChangeRead =

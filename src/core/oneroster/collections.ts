@@ -42,3 +42,11 @@ const BASE: ReadonlySet<string> = new Set(BASE_COLLECTIONS);
 export function baseCollection(segment: string): BaseCollection | undefined {
   return ALIASES.get(segment) ?? (BASE.has(segment) ? (segment as BaseCollection) : undefined);
 }
+
+const GRADEBOOK: ReadonlySet<BaseCollection> = new Set(['categories', 'lineItems', 'results', 'scoreScales', 'assessmentLineItems', 'assessmentResults']);
+
+/** The 1.2 service a collection lives under (1.1 has one root for all three). */
+export function serviceOf(collection: BaseCollection): 'rostering' | 'gradebook' | 'resources' {
+  if (collection === 'resources') return 'resources';
+  return GRADEBOOK.has(collection) ? 'gradebook' : 'rostering';
+}

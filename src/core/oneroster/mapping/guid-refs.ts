@@ -1,5 +1,6 @@
 import { encodeRfc3986 } from '../../rfc3986.js';
 import type { Service, Version } from '../endpoints.js';
+import { baseCollection, serviceOf } from '../collections.js';
 import { versionRoot } from '../paths.js';
 
 // GUIDRefs are rebuilt, never passed on: the type word comes from the field (1.1 servers use
@@ -25,17 +26,17 @@ const PATHS: Readonly<Record<string, string>> = {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-function serviceOf(type: string): Service {
-  if (type === 'resource') return 'resources';
-  if (/^(category|lineItem|result|scoreScale|assessmentLineItem|assessmentResult)$/.test(type)) return 'gradebook';
-  return 'rostering';
+/** The service a GUIDRef's type lives under: its collection's (an unknown type is rostering). */
+function serviceOfType(type: string): Service {
+  const collection = Object.hasOwn(PATHS, type) ? baseCollection(PATHS[type]!) : undefined;
+  return collection ? serviceOf(collection) : 'rostering';
 }
 
 /** `{hrefBase}/v1p1/terms/x` or `{hrefBase}/rostering/v1p2/academicSessions/x`. */
 export function hrefFor(hrefBase: string, version: Version, type: string, sourcedId: string): string {
   const path = PATHS[type] ?? `${type}s`;
   // A lone surrogate cannot be percent-encoded; one bad id must not fail the page.
-  return `${hrefBase}${versionRoot(version, serviceOf(type))}/${path}/${encodeRfc3986(sourcedId.replace(LONE_SURROGATE, '\uFFFD'))}`;
+  return `${hrefBase}${versionRoot(version, serviceOfType(type))}/${path}/${encodeRfc3986(sourcedId.replace(LONE_SURROGATE, '\uFFFD'))}`;
 }
 
 /** The sourcedId of a GUIDRef, or of a bare id string some servers send instead. */
