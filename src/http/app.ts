@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ClientRegistry } from '../auth/clients.js';
 import type { FailedAuthThrottle } from '../auth/failed-auth-throttle.js';
 import type { TokenService } from '../auth/tokens.js';
@@ -10,10 +9,12 @@ import type { DistrictRegistry } from '../routing/districts.js';
 import type { CachedProxy } from '../service/cached-proxy.js';
 import type { CacheAdmin } from '../service/cache-admin.js';
 import { adminAuth, mountAdminRoutes } from './admin-routes.js';
-import { bearerAuth, bearerAuthenticator, bearerVerifier } from './bearer-auth.js';
+import { accessLog, honoRouteLabel, type AccessLog } from './access-log.js';
+import { bearerAuth, bearerVerifier } from './bearer-auth.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
+import { oneRosterPipeline } from './oneroster-pipeline.js';
 import { oneRosterRoute, type OneRosterRouteOptions } from './oneroster-route.js';
 import { tokenRoute } from './token-route.js';
 
@@ -46,8 +47,6 @@ export interface AppDeps {
   failedAuth?: FailedAuthThrottle;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** The gateway's HTTP surface, as a fetch handler for @hono/node-server. */
 export interface GatewayHttp {
   fetch(raw: Request, env?: unknown): Response | Promise<Response>;
@@ -55,94 +54,37 @@ export interface GatewayHttp {
 
 export function createApp(deps: AppDeps): GatewayHttp {
   const app = new Hono<AppEnv>();
-  const { logger } = deps;
-
-  interface AccessLine {
-    requestId: string | undefined;
-    method: string;
-    route: string;
-    clientId: string | undefined;
-    district: string | undefined;
-    status: number;
-    cache: string | undefined;
-    upstreamMs: number | undefined;
-    started: number;
-  }
-  const { metrics } = deps;
-  /** The request's metrics, and its access line when info logging is on. */
-  function writeAccessLine(a: AccessLine): void {
-    const totalMs = performance.now() - a.started;
-    metrics?.httpRequest(a.district ?? '', a.route, a.status, a.cache ?? '', totalMs / 1000);
-    if (!logger.isLevelEnabled('info')) return;
-    logger.info({
-      msg: 'request',
-      requestId: a.requestId,
-      method: a.method,
-      route: a.route,
-      clientId: a.clientId,
-      district: a.district,
-      status: a.status,
-      cache: a.cache,
-      upstreamMs: a.upstreamMs,
-      totalMs: Math.round(totalMs * 10) / 10,
-    });
-  }
-  function accessLog(c: Context<AppEnv>, status: number, started: number): void {
-    if (!metrics && !logger.isLevelEnabled('info')) return;
-    writeAccessLine({
-      requestId: c.get('requestId'),
-      method: c.req.method,
-      // The matched route pattern: a bounded set (a metrics label), never ids or junk paths.
-      route: c.get('route') ?? `${c.req.method} ${status === 404 && c.req.routePath.includes('*') ? 'unmatched' : c.req.routePath}`,
-      clientId: c.get('client')?.clientId,
-      district: c.get('districtId'),
-      status,
-      cache: c.get('cacheStatus'),
-      upstreamMs: c.get('upstreamMs'),
-      started,
-    });
-  }
-  const requestIdOf = (given: string | null | undefined) => (given && REQUEST_ID.test(given) ? given : randomUUID());
-
-  app.use(function requestContext(c, next) {
-    const requestId = requestIdOf(c.req.header('x-request-id'));
-    c.set('requestId', requestId);
-    const path = c.req.path;
-    // The OneRoster routes put the id on the Response they build and write their own access
-    // line: setting a header on a finished response makes hono copy the whole response, and
-    // an extra async frame here costs the cache-hit path measurably (BENCHMARKS.md).
-    if (path.includes('/ims/oneroster/')) return next();
-    c.header('x-request-id', requestId);
-    if (path === '/healthz' || path === '/readyz' || path === '/metrics') return next();
-    const started = performance.now();
-    return next().then(() => accessLog(c, c.res.status, started));
+  const { logger, metrics } = deps;
+  const access = accessLog({ logger, metrics });
+  const limits = deps.limits ?? DEFAULT_INPUT_LIMITS;
+  const oneRoster = oneRosterPipeline({
+    verify: bearerVerifier(deps),
+    oneRoster: oneRosterRoute({
+      districts: deps.districts,
+      clients: deps.clients,
+      proxy: deps.proxy,
+      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      limits,
+      ...(deps.takeToken ? { takeToken: deps.takeToken } : {}),
+      ...(metrics ? { onRateLimited: (id: string) => metrics.rateLimited(id) } : {}),
+    }),
+    access,
   });
 
-  app.onError(function onError(err, c) {
-    const path = c.req.path;
-    if (err instanceof GatewayError) return errorResponse(err, path, c.get('requestId'));
-    if (err instanceof Error && err.name === 'UpstreamError' && (err as { code?: string }).code === 'UPSTREAM_ABORTED') {
-      // The client went away; nobody reads this answer.
-      return errorResponse(new GatewayError('upstream_unreachable', 'The request was aborted.', { status: 499 }), path, c.get('requestId'));
-    }
-    logger.error({ msg: 'unhandled error', requestId: c.get('requestId'), ...safeErrorFields(err) });
-    return errorResponse(new GatewayError('internal', 'Internal error; see the gateway log with this request id.'), path, c.get('requestId'));
-  });
-
+  app.use(requestContext(oneRoster.requestIdFor, access));
+  app.onError(errorEnvelope(logger));
   app.notFound(function notFound(c) {
     return errorResponse(new GatewayError('not_found', 'No such route.'), c.req.path, c.get('requestId'));
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
-
   if (metrics) {
     const scrape = async (c: Context<AppEnv>) => c.body(await metrics.text(), 200, { 'content-type': metrics.contentType });
     if (deps.metricsAuth === 'admin') app.get('/metrics', adminAuth(deps.adminTokenSha256), scrape);
     else app.get('/metrics', scrape);
   }
 
-  const limits = deps.limits ?? DEFAULT_INPUT_LIMITS;
   app.post(
     '/oauth/token',
     tokenRoute({
@@ -165,9 +107,65 @@ export function createApp(deps: AppDeps): GatewayHttp {
     ...(deps.adminTokenSha256 ? { tokenSha256: deps.adminTokenSha256 } : {}),
     ...(deps.syncNow ? { syncNow: deps.syncNow } : {}),
   });
+  app.get('/districts', bearerAuth(deps), districtsRoute(deps));
+  app.all('/ims/oneroster/*', oneRoster.handler);
+  app.all('/districts/:districtId/ims/oneroster/*', oneRoster.handler);
 
-  const auth = bearerAuth(deps);
-  app.get('/districts', auth, async (c) => {
+  return {
+    fetch(raw: Request, env?: unknown) {
+      // A fresh hit is answered before hono; anything else goes through it, already admitted.
+      const res = oneRoster.fastPath(raw) ?? app.fetch(raw, env);
+      if (deps.isReady()) return res;
+      // Draining for shutdown: the client should not reuse this connection.
+      const close = (r: Response) => {
+        r.headers.set('connection', 'close');
+        return r;
+      };
+      return res instanceof Promise ? res.then(close) : close(res);
+    },
+  };
+}
+
+/** The request id on every request, and the access line of every route but OneRoster's (the pipeline writes those). */
+function requestContext(requestIdFor: (raw: Request) => string, access: AccessLog): MiddlewareHandler<AppEnv> {
+  return function requestContext(c, next) {
+    const requestId = requestIdFor(c.req.raw);
+    c.set('requestId', requestId);
+    const path = c.req.path;
+    // The OneRoster routes put the id on the Response they build and write their own access
+    // line: setting a header on a finished response makes hono copy the whole response, and
+    // an extra async frame here costs the OneRoster path measurably (BENCHMARKS.md).
+    if (path.includes('/ims/oneroster/')) return next();
+    c.header('x-request-id', requestId);
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') return next();
+    const started = performance.now();
+    return next().then(() => {
+      if (!access.wanted()) return;
+      const status = c.res.status;
+      const route = honoRouteLabel(c, status);
+      const clientId = c.get('client')?.clientId;
+      access.write({ requestId, method: c.req.method, route, clientId, district: undefined, status, cache: undefined, upstreamMs: undefined, started });
+    });
+  };
+}
+
+/** The one place an error thrown by a route becomes its response (error-response.ts builds it). */
+function errorEnvelope(logger: Logger) {
+  return function onError(err: Error, c: Context<AppEnv>): Response {
+    const path = c.req.path;
+    if (err instanceof GatewayError) return errorResponse(err, path, c.get('requestId'));
+    if (err instanceof Error && err.name === 'UpstreamError' && (err as { code?: string }).code === 'UPSTREAM_ABORTED') {
+      // The client went away; nobody reads this answer.
+      return errorResponse(new GatewayError('upstream_unreachable', 'The request was aborted.', { status: 499 }), path, c.get('requestId'));
+    }
+    logger.error({ msg: 'unhandled error', requestId: c.get('requestId'), ...safeErrorFields(err) });
+    return errorResponse(new GatewayError('internal', 'Internal error; see the gateway log with this request id.'), path, c.get('requestId'));
+  };
+}
+
+/** GET /districts: the districts the client may see, with their state. */
+function districtsRoute(deps: AppDeps) {
+  return async function districts(c: Context<AppEnv>): Promise<Response> {
     const client = c.get('client');
     const visible = deps.districts.list().filter((d) => deps.clients.canSeeDistrict(client, d.id));
     const synced = await Promise.all(visible.map((d) => deps.syncStatus?.(d.id)));
@@ -186,83 +184,5 @@ export function createApp(deps: AppDeps): GatewayHttp {
       deltaSync: deps.syncStatus ? (synced[i] ?? { lastRunAt: null }) : { enabled: false },
     }));
     return c.json({ districts });
-  });
-
-  const oneRoster = oneRosterRoute({
-    districts: deps.districts,
-    clients: deps.clients,
-    proxy: deps.proxy,
-    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
-    limits,
-    ...(deps.takeToken ? { takeToken: deps.takeToken } : {}),
-    ...(metrics ? { onRateLimited: (id: string) => metrics.rateLimited(id) } : {}),
-  });
-  const authenticate = bearerAuthenticator(deps);
-  const guarded = async (c: Context<AppEnv>) => {
-    const started = performance.now();
-    let status = 500;
-    try {
-      const who = authenticate(c);
-      const routed = oneRoster.route(c.req.raw, { client: who.client, scopes: who.scopes, requestId: c.get('requestId') });
-      c.set('districtId', routed.district.id);
-      c.set('route', routed.route);
-      const res = await oneRoster.handle(c, routed);
-      status = res.status;
-      return res;
-    } catch (err) {
-      if (err instanceof GatewayError) status = err.status;
-      throw err;
-    } finally {
-      accessLog(c, status, started);
-    }
-  };
-  app.all('/ims/oneroster/*', guarded);
-  app.all('/districts/:districtId/ims/oneroster/*', guarded);
-
-  const verifyBearer = bearerVerifier(deps);
-  /**
-   * The commonest request, a GET of a page this process holds fresh, answered without hono's
-   * router, middleware chain or a promise turn: @hono/node-server writes a synchronously
-   * returned Response at once (BENCHMARKS.md, hit path). The checks are the same functions
-   * the full route runs; anything but a fresh hit (including every error) goes the full way.
-   */
-  function freshHit(raw: Request): Response | undefined {
-    if (raw.method !== 'GET' || !raw.url.includes('/ims/oneroster/')) return undefined;
-    const started = performance.now();
-    try {
-      const requestId = requestIdOf(raw.headers.get('x-request-id'));
-      const who = verifyBearer(raw.headers.get('authorization'));
-      const routed = oneRoster.route(raw, { client: who.client, scopes: who.scopes, requestId });
-      const res = oneRoster.freshHit(routed, false);
-      if (res) {
-        writeAccessLine({
-          requestId,
-          method: 'GET',
-          route: routed.route,
-          clientId: who.client.clientId,
-          district: routed.district.id,
-          status: res.status,
-          cache: 'HIT',
-          upstreamMs: 0,
-          started,
-        });
-      }
-      return res;
-    } catch {
-      return undefined; // the full route answers with the error
-    }
-  }
-
-  return {
-    fetch(raw: Request, env?: unknown) {
-      const res = freshHit(raw) ?? app.fetch(raw, env);
-      if (deps.isReady()) return res;
-      // Draining for shutdown: the client should not reuse this connection.
-      const close = (r: Response) => {
-        r.headers.set('connection', 'close');
-        return r;
-      };
-      return res instanceof Promise ? res.then(close) : close(res);
-    },
   };
 }

@@ -8,10 +8,5 @@ export interface AppEnv {
     client: GatewayClient;
     /** The token's scopes that the client still holds in the current config. */
     scopes: readonly Scope[];
-    /** Filled by the OneRoster route for the access log. */
-    districtId: string;
-    route: string;
-    upstreamMs: number;
-    cacheStatus: string;
   };
 }

@@ -150,7 +150,8 @@ export function toResponse(res: CachedProxyResponse, head: boolean, requestId: s
 /**
  * Every /ims/oneroster call, with the district from the path, the X-District-Id header or
  * the client. `route` reads a request synchronously (district, endpoint, scope: every
- * refusal happens here, before the cache); `handle` answers it.
+ * refusal happens here, before the cache); `freshHit` or `answer` answers it. The order, the
+ * access line and the response are the pipeline's (oneroster-pipeline.ts).
  */
 export function oneRosterRoute(opts: OneRosterRouteOptions) {
   if (!opts?.districts || !opts.clients || !opts.proxy) throw new Error('oneRosterRoute: districts, clients and proxy are required');
@@ -208,24 +209,21 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
 
   return {
     route,
-    /** A fresh L1 hit answered synchronously, or undefined (then use `handle`). */
-    freshHit(routed: RoutedRequest, head: boolean): Response | undefined {
+    /** The answer from a page this process holds fresh in L1, synchronously; or undefined (then `answer`). */
+    freshHit(routed: RoutedRequest): CachedProxyResponse | undefined {
       // A client whose hits cost something goes the full way, where its bucket is asked.
       if (routed.hitsCharged) return undefined;
-      const res = opts.proxy.freshHit(routed.req);
-      return res && toResponse(res, head, routed.req.requestId);
+      return opts.proxy.freshHit(routed.req);
     },
-    async handle(c: Context<AppEnv>, routed: RoutedRequest): Promise<Response> {
+    /** The answer the whole way: the write body read and checked, then the cached proxy. */
+    async answer(c: Context<AppEnv>, routed: RoutedRequest): Promise<CachedProxyResponse> {
       const { req, method } = routed;
       if (req.endpoint.kind === 'write' && method !== 'DELETE') {
         const body = await readWriteBody(c, opts.limits.maxWriteBodyBytes, opts.limits.bodyIdleTimeoutMs);
         req.body = body.text;
         req.parsedBody = body.value;
       }
-      const res = await opts.proxy.handle(req);
-      c.set('upstreamMs', res.upstreamMs);
-      c.set('cacheStatus', res.cache);
-      return toResponse(res, c.req.method === 'HEAD', req.requestId);
+      return opts.proxy.handle(req);
     },
   };
 }
