@@ -25,13 +25,13 @@ const ALLOWED: Record<string, string[]> = {
   config: ['config', 'core'],
   auth: ['auth', 'core'],
   upstream: ['upstream', 'core', 'config'],
-  routing: ['routing', 'core', 'upstream', 'config'],
-  sync: ['sync', 'core', 'routing', 'upstream', 'cache', 'service'],
+  districts: ['districts', 'core', 'upstream', 'config'],
+  sync: ['sync', 'core', 'districts', 'upstream', 'cache', 'service'],
   cache: ['cache'],
   limits: ['limits', 'core', 'cache'],
-  service: ['service', 'core', 'routing', 'upstream', 'cache'],
+  service: ['service', 'core', 'districts', 'upstream', 'cache'],
   observability: ['observability'],
-  http: ['http', 'core', 'auth', 'routing', 'service', 'observability'],
+  http: ['http', 'core', 'auth', 'districts', 'service', 'observability'],
   sandbox: ['sandbox'],
   // The operator commands read the config and mint tokens; serve loads the gateway (and the
   // config's sandboxes beside it) itself, lazily.

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { GatewayError } from '../core/errors.js';
 import { baseCollection } from '../core/oneroster/collections.js';
-import type { DistrictRegistry } from '../routing/districts.js';
+import type { DistrictRegistry } from '../districts/districts.js';
 import type { CacheAdmin } from '../service/cache-admin.js';
 import type { AppEnv } from './env.js';
 

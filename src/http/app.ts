@@ -5,7 +5,7 @@ import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../core/errors.js';
 import { safeErrorFields, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { DistrictRegistry } from '../routing/districts.js';
+import type { DistrictRegistry } from '../districts/districts.js';
 import type { CachedProxy } from '../service/cached-proxy.js';
 import type { CacheAdmin } from '../service/cache-admin.js';
 import { adminAuth, mountAdminRoutes } from './admin-routes.js';

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { ClientRegistry, GatewayClient } from '../auth/clients.js';
 import { GatewayError } from '../core/errors.js';
 import type { Endpoint } from '../core/oneroster/endpoints.js';
-import type { District, DistrictRegistry } from '../routing/districts.js';
+import type { District, DistrictRegistry } from '../districts/districts.js';
 import { ROOT_HEADER, type CachedProxy, type CachedProxyRequest, type CachedProxyResponse } from '../service/cached-proxy.js';
 import type { AppEnv } from './env.js';
 import { createRoutePlanCache } from './route-plan.js';

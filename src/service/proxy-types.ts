@@ -3,7 +3,7 @@
 // and the one that dispatches to them do not import each other in a circle.
 import type { Endpoint, Service, Version } from '../core/oneroster/endpoints.js';
 import type { PageQuery } from '../core/oneroster/query.js';
-import type { District } from '../routing/districts.js';
+import type { District } from '../districts/districts.js';
 
 export interface ProxyRequest {
   district: District;

@@ -1,4 +1,4 @@
-import type { District } from '../routing/districts.js';
+import type { District } from '../districts/districts.js';
 
 export type ChangePage =
   | { kind: 'records'; records: Array<Record<string, unknown>>; total?: number }

@@ -2,7 +2,7 @@ import type { CacheBackend } from '../cache/types.js';
 import { serviceOf, type BaseCollection } from '../core/oneroster/collections.js';
 import { versionRoot } from '../core/oneroster/paths.js';
 import { walkPages } from '../core/page-walk.js';
-import type { District } from '../routing/districts.js';
+import type { District } from '../districts/districts.js';
 import { readChangePage, type ChangePage } from './change-page.js';
 import { changeReducer, type ChangeReducer, type DeltaLimits } from './change-reducer.js';
 import { wideTagsOf } from './collection-wide-tags.js';

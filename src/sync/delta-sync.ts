@@ -1,6 +1,6 @@
 import type { CacheBackend } from '../cache/types.js';
 import { DELTA_COLLECTIONS, type BaseCollection } from '../core/oneroster/collections.js';
-import type { DistrictRegistry } from '../routing/districts.js';
+import type { DistrictRegistry } from '../districts/districts.js';
 import { DELTA_LIMITS, type DeltaLimits } from './change-reducer.js';
 import { pollCollection, type CollectionReport, type PollContext, type WarnOnce } from './collection-poll.js';
 

@@ -6,7 +6,7 @@ import { createClientRegistry, type ClientDefinition } from '../../src/auth/clie
 import { createTokenService } from '../../src/auth/tokens.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
 import type { Logger } from '../../src/observability/logger.js';
-import type { District, DistrictRegistry } from '../../src/routing/districts.js';
+import type { District, DistrictRegistry } from '../../src/districts/districts.js';
 import type { CachedProxy, CachedProxyRequest, CachedProxyResponse } from '../../src/service/cached-proxy.js';
 import type { CacheAdmin } from '../../src/service/cache-admin.js';
 

@@ -9,7 +9,7 @@ import { NO_REDACTION } from '../../src/core/redact.js';
 import { withUpstreamCalls } from '../../src/service/upstream-calls.js';
 import { matchEndpoint } from '../../src/core/oneroster/endpoints.js';
 import { parseRawQuery, readPageQuery } from '../../src/core/oneroster/query.js';
-import type { District } from '../../src/routing/districts.js';
+import type { District } from '../../src/districts/districts.js';
 import { isRepeatedPage, stitchPages, type UpstreamPage } from '../../src/service/paging.js';
 import { createProxyService, type ProxyRequest } from '../../src/service/proxy-service.js';
 import type { VersionBridge } from '../../src/service/version-bridge.js';

@@ -4,7 +4,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { CacheBackend } from '../../src/cache/types.js';
-import type { District, DistrictRegistry } from '../../src/routing/districts.js';
+import type { District, DistrictRegistry } from '../../src/districts/districts.js';
 import { createDeltaSync, type DeltaLimits } from '../../src/sync/delta-sync.js';
 import type { UpstreamRequest } from '../../src/upstream/types.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classlinkSchema } from '../../src/config/schema.js';
-import { createClassLinkDiscovery } from '../../src/routing/classlink.js';
-import { createDistrictRegistry } from '../../src/routing/districts.js';
+import { createClassLinkDiscovery } from '../../src/districts/classlink.js';
+import { createDistrictRegistry } from '../../src/districts/districts.js';
 
 // ClassLink's discovery answer is input from outside like a district's: a huge or endless
 // one is cut at classlink.upstream.maxBodyBytes, never read whole, and the last known tenants
