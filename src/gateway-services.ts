@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './districts/classlink.js';
 import { configDistrict, createDistrictRegistry, type District, type MutableDistrictRegistry } from './districts/districts.js';
 import { createCacheAdmin, type CacheAdmin } from './service/cache-admin.js';
+import { createClientAdmission } from './service/client-admission.js';
 import { createCachePolicy, type CachePolicy } from './service/cache-policy.js';
 import { createCachedProxy, type CachedProxy } from './service/cached-proxy.js';
 import { createLookups } from './service/lookups.js';
@@ -96,6 +97,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     coalesceWaitMs: config.cache.coalesceWaitMs,
     ...clock,
     ...(metrics ? { events: { lookup: metrics.cacheLookup, staleServed: metrics.staleServed } } : {}),
+    admission: createClientAdmission({ take: (key, cost, rate) => limits.rate.take(key, cost, rate), ...(metrics ? { onRefused: (id: string) => metrics.rateLimited(id) } : {}) }),
   });
   const { deltaSync } = config.cache;
   const sync: DeltaSync | undefined = deltaSync.enabled
@@ -130,7 +132,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     isReady: options.isReady,
     limits: config.server.limits,
-    takeToken: (key: string, cost: number, rate: { requestsPerSecond: number; burst?: number }) => limits.rate.take(key, cost, rate),
+    clientLimits: true,
     trustProxy: config.server.trustProxy,
     failedAuth: createFailedAuthThrottle({ ...config.auth.failedAuth, take: (key, cost, rate) => limits.rate.take(key, cost, rate) }),
     ...(metrics ? { metrics, metricsAuth: config.metrics.auth } : {}),

@@ -39,8 +39,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** `admin`: /metrics needs the admin token. */
   metricsAuth?: 'none' | 'admin';
-  /** Client rate limits' token buckets; absent: clients are not limited. */
-  takeToken?: OneRosterRouteOptions['takeToken'];
+  /** Whether the cached proxy enforces client rate limits (it was built with an admission). */
+  clientLimits?: boolean;
   /** server.trustProxy: client addresses come from the right-most X-Forwarded-For entry. */
   trustProxy?: boolean;
   /** auth.failedAuth, built on the rate limits; absent: failed client authentication is only logged. */
@@ -65,8 +65,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
       proxy: deps.proxy,
       ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       limits,
-      ...(deps.takeToken ? { takeToken: deps.takeToken } : {}),
-      ...(metrics ? { onRateLimited: (id: string) => metrics.rateLimited(id) } : {}),
+      ...(deps.clientLimits ? { clientLimits: true } : {}),
     }),
     access,
   });

@@ -18,10 +18,8 @@ export interface OneRosterRouteOptions {
   /** server.publicUrl; when absent, links use the request's own origin. */
   publicUrl?: string;
   limits: InputLimits;
-  /** Takes from a client's token bucket (shared by the replicas with Redis); absent: no client limits. */
-  takeToken?: (key: string, cost: number, rate: { requestsPerSecond: number; burst?: number }) => Promise<{ ok: boolean; retryAfterMs: number }>;
-  /** A client refused by its rate limit (metrics). */
-  onRateLimited?: (clientId: string) => void;
+  /** Whether clients' rate limits are enforced (the cached proxy asks them); a client whose hits cost something then skips the synchronous hit. */
+  clientLimits?: boolean;
 }
 
 const ROOT = '/ims/oneroster';
@@ -90,29 +88,6 @@ function districtRoot(id: string): string {
   let root = roots.get(id);
   if (!root) roots.set(id, (root = `/districts/${encodeURIComponent(id)}${ROOT}`));
   return root;
-}
-
-/**
- * The request's admission: a cache hit costs the client `hitCost` of a request, anything
- * that reaches the district a whole one. Over the limit: 429 with Retry-After (server_busy).
- */
-function admitter(
-  clientId: string,
-  limit: NonNullable<GatewayClient['rateLimit']>,
-  take: NonNullable<OneRosterRouteOptions['takeToken']>,
-  onRefused: ((clientId: string) => void) | undefined,
-): (kind: 'hit' | 'miss') => Promise<void> {
-  return async (kind) => {
-    const cost = kind === 'hit' ? limit.hitCost : 1;
-    if (cost === 0) return;
-    const taken = await take(`client:${clientId}`, cost, limit);
-    if (taken.ok) return;
-    onRefused?.(clientId);
-    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-    throw new GatewayError('rate_limited', `Client "${clientId}" is over its rate limit of ${limit.requestsPerSecond} requests per second; retry after ${seconds} s.`, {
-      headers: { 'retry-after': String(seconds) },
-    });
-  };
 }
 
 /** Who asks, as the bearer check established it. */
@@ -202,8 +177,8 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
     };
     // Only writes are cancelled with their client; a read's fetch may serve other waiters.
     if (endpoint.kind === 'write') req.signal = raw.signal;
-    const limit = opts.takeToken ? caller.client.rateLimit : undefined;
-    if (limit) req.admit = admitter(caller.client.clientId, limit, opts.takeToken!, opts.onRateLimited);
+    const limit = opts.clientLimits ? caller.client.rateLimit : undefined;
+    if (limit) req.caller = { clientId: caller.client.clientId, rateLimit: limit };
     return { method, district, route, req, hitsCharged: (limit?.hitCost ?? 0) > 0 };
   }
 

@@ -6,6 +6,7 @@ import { tagsForRoute, tagsForWrite } from '../core/oneroster/cache-tags.js';
 import type { CachePolicy } from './cache-policy.js';
 import { cacheableFor, isOutage, loadForCache, needsRepoint, repoint, ROOT_HEADER, type UpstreamCost } from './oneroster-cache-policy.js';
 import { fromUpstreamFailure } from './upstream-errors.js';
+import type { Admission, AdmissionCaller } from './client-admission.js';
 import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
 
 export { ROOT_HEADER } from './oneroster-cache-policy.js';
@@ -30,11 +31,11 @@ export interface CachedProxyRequest extends ProxyRequest {
   /** The route's cache tags, when the caller already has them (they depend only on the URL). */
   tags?: string[];
   /**
-   * Called once, when it is known whether the answer comes from the cache (`hit`, stale
-   * included) or from the district (`miss`), before the district is asked; it throws to
-   * refuse (a client over its rate limit).
+   * A client with a rate limit: the proxy's admission (CachedProxyOptions.admission) is asked
+   * once, when it is known whether the answer comes from the cache (`hit`, stale included) or
+   * from the district (`miss`), before the district is asked.
    */
-  admit?: (kind: 'hit' | 'miss') => Promise<void>;
+  caller?: AdmissionCaller;
 }
 
 export interface CachedProxyResponse extends ProxyResponse {
@@ -61,6 +62,8 @@ export interface CachedProxyOptions {
   leaseTtlMs?: number;
   now?: () => number;
   events?: CacheEvents;
+  /** Client rate limits (service/client-admission.ts); absent: clients are not limited. */
+  admission?: Admission;
 }
 
 const STATUS = { hit: 'HIT', stale: 'STALE', miss: 'MISS', bypass: 'BYPASS' } as const;
@@ -140,8 +143,11 @@ export function createCachedProxy(options: CachedProxyOptions) {
 
   async function handleUncounted(req: CachedProxyRequest): Promise<CachedProxyResponse> {
     const cacheable = cacheableFor(policy, req);
+    const { admission } = options;
+    const caller = req.caller;
+    const admit = admission && caller ? (kind: 'hit' | 'miss') => admission(caller, kind) : undefined;
     // What never comes from the cache is charged as a district request, before it is sent.
-    if (req.admit && !cacheable) await req.admit('miss');
+    if (admit && !cacheable) await admit('miss');
     if (req.endpoint.kind === 'write') return write(req);
     if (!cacheable) return direct(req, await proxy.handle(req));
     const read = await readThrough.read({
@@ -151,7 +157,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       load: () => loadForCache(proxy, policy, req),
       isOutage,
       bypass: req.noCache,
-      ...(req.admit ? { admit: req.admit } : {}),
+      ...(admit ? { admit } : {}),
     });
     return answer(req, read.entry, STATUS[read.status], read.meta);
   }

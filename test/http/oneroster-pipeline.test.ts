@@ -17,7 +17,7 @@ function answer(cache: CachedProxyResponse['cache']): CachedProxyResponse {
   return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"users":[]}', upstreamRequests: upstream, upstreamMs: upstream * 2.5, cache };
 }
 
-function setup(options: { fresh?: boolean; ready?: boolean; client?: Partial<ClientDefinition>; takeToken?: AppDeps['takeToken'] } = {}) {
+function setup(options: { fresh?: boolean; ready?: boolean; client?: Partial<ClientDefinition>; clientLimits?: boolean } = {}) {
   const tokens = createTokenService({ secret: 'pipeline-test-secret-0123456789abcdef', ttlSeconds: 600 });
   const clients = createClientRegistry([{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['d1'], scopes: ['roster.readonly'], ...options.client }]);
   const district = { id: 'd1' } as District;
@@ -40,7 +40,7 @@ function setup(options: { fresh?: boolean; ready?: boolean; client?: Partial<Cli
     cacheAdmin: {} as CacheAdmin,
     isReady: () => options.ready ?? true,
     metrics: metrics as unknown as NonNullable<AppDeps['metrics']>,
-    ...(options.takeToken ? { takeToken: options.takeToken } : {}),
+    ...(options.clientLimits ? { clientLimits: true } : {}),
   });
   // One bearer check is one tokens.verify; one routing is one district lookup.
   const verify = vi.spyOn(tokens, 'verify');
@@ -90,13 +90,13 @@ describe('the OneRoster pipeline', () => {
   });
 
   it('sends a client whose hits cost something the full way, still admitted once', async () => {
-    const takeToken = vi.fn(async () => ({ ok: true, retryAfterMs: 0 }));
-    const s = setup({ fresh: true, takeToken, client: { rateLimit: { requestsPerSecond: 10, hitCost: 0.5 } } });
+    const s = setup({ fresh: true, clientLimits: true, client: { rateLimit: { requestsPerSecond: 10, hitCost: 0.5 } } });
     const res = await s.http.fetch(new Request(URL_USERS, { headers: s.auth }));
     expect(res.status).toBe(200);
     expect(s.proxy.freshHit).not.toHaveBeenCalled();
     expect(s.proxy.handle).toHaveBeenCalledTimes(1);
-    expect(s.asked[0]!.admit).toBeTypeOf('function');
+    // Who asks, for the proxy's admission to charge (its hits cost something).
+    expect(s.asked[0]!.caller).toEqual({ clientId: 'app', rateLimit: { requestsPerSecond: 10, hitCost: 0.5 } });
     expect(s.verify).toHaveBeenCalledTimes(1);
     expect(s.route).toHaveBeenCalledTimes(1);
   });

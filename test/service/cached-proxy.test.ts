@@ -4,6 +4,7 @@ import { GatewayError } from '../../src/core/errors.js';
 import { matchEndpoint, type Method } from '../../src/core/oneroster/endpoints.js';
 import { readPageQuery } from '../../src/core/oneroster/query.js';
 import { createCachePolicy } from '../../src/service/cache-policy.js';
+import type { Admission } from '../../src/service/client-admission.js';
 import { createCachedProxy, ROOT_HEADER, type CachedProxyRequest } from '../../src/service/cached-proxy.js';
 import type { ProxyRequest, ProxyResponse } from '../../src/service/proxy-service.js';
 
@@ -30,8 +31,9 @@ function ok(body: string, headers: Record<string, string> = {}): ProxyResponse {
   return { status: 200, headers: { 'content-type': 'application/json', 'x-secret': 'not kept', ...headers }, body, upstreamRequests: 2, upstreamMs: 7 };
 }
 
-function cachedProxy(collections: Record<string, { ttlSeconds?: number; staleSeconds?: number }> = {}) {
+function cachedProxy(collections: Record<string, { ttlSeconds?: number; staleSeconds?: number }> = {}, admission?: Admission) {
   return createCachedProxy({
+    ...(admission ? { admission } : {}),
     proxy: {
       handle: (req) => {
         calls.push(req);
@@ -165,23 +167,23 @@ describe('cached proxy (OneRoster policy over the read-through)', () => {
   });
 
   it('admits what never comes from the cache as a miss before asking, a cached answer as a hit', async () => {
-    const proxy = cachedProxy({ enrollments: { ttlSeconds: 0, staleSeconds: 0 } });
     const kinds: string[] = [];
-    const admit = async (kind: 'hit' | 'miss') => void kinds.push(kind);
-    expect((await proxy.handle(request('GET', 'enrollments', { admit }))).cache).toBe('BYPASS');
-    await proxy.handle(request('GET', 'users', { admit }));
-    await proxy.handle(request('GET', 'users', { admit }));
-    expect((await proxy.handle(request('GET', 'users', { admit, noCache: true }))).cache).toBe('BYPASS');
-    expect(kinds).toEqual(['miss', 'miss', 'hit', 'miss']);
-    await expect(
-      proxy.handle(
-        request('GET', 'users', {
-          admit: async () => {
-            throw new GatewayError('rate_limited', 'slow down');
-          },
-        }),
-      ),
-    ).rejects.toMatchObject({ code: 'rate_limited' });
+    let refuse = false;
+    // The admission is the proxy's, built once; a request carries only who asks.
+    const proxy = cachedProxy({ enrollments: { ttlSeconds: 0, staleSeconds: 0 } }, async (c, kind) => {
+      if (refuse) throw new GatewayError('rate_limited', 'slow down');
+      kinds.push(`${c.clientId}:${kind}`);
+    });
+    const caller = { clientId: 'app', rateLimit: { requestsPerSecond: 1, hitCost: 0.5 } };
+    expect((await proxy.handle(request('GET', 'enrollments', { caller }))).cache).toBe('BYPASS');
+    await proxy.handle(request('GET', 'users', { caller }));
+    await proxy.handle(request('GET', 'users', { caller }));
+    expect((await proxy.handle(request('GET', 'users', { caller, noCache: true }))).cache).toBe('BYPASS');
+    // A request with no rate-limited caller is not asked about.
+    await proxy.handle(request('GET', 'users'));
+    expect(kinds).toEqual(['app:miss', 'app:miss', 'app:hit', 'app:miss']);
+    refuse = true;
+    await expect(proxy.handle(request('GET', 'users', { caller }))).rejects.toMatchObject({ code: 'rate_limited' });
     expect(calls).toHaveLength(3);
   });
 
