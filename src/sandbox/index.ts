@@ -8,7 +8,6 @@ export type { Sandbox, SandboxAuth, SandboxFault, SandboxHit, SandboxOptions, Sa
 export { SandboxStore } from './store.js';
 export type * from './records.js';
 export { COLLECTIONS } from './records.js';
-export { startClassLinkFake, type ClassLinkFake, type ClassLinkFakeOptions, type ClassLinkTenant } from './classlink.js';
 
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   validate(opts);

@@ -3,7 +3,8 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startClassLinkFake, startSandbox, type ClassLinkFake, type ClassLinkTenant, type Sandbox } from '../../src/sandbox/index.js';
+import { startClassLinkFake, type ClassLinkFake, type ClassLinkTenant } from '../../src/sandbox/classlink.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { enc, readGot, type Got } from './helpers.js';
 
 const DEV = 'developer-api-key-123';
