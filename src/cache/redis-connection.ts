@@ -105,3 +105,42 @@ export function openRedis(options: RedisConnectionOptions): RedisConnection {
     },
   };
 }
+
+/** A command the store did not run: the connection is closed, or its breaker is open. */
+export class StoreSkippedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'StoreSkippedError';
+  }
+}
+
+/** No reply within the deadline; `code` names the store (`cache_store_timeout`, `limits_store_timeout`). */
+export class StoreTimeoutError extends Error {
+  readonly code: string;
+  constructor(store: string, ms: number) {
+    super(`no reply from the ${store} store within ${ms} ms`);
+    this.name = 'StoreTimeoutError';
+    this.code = `${store}_store_timeout`;
+  }
+}
+
+export type BoundedCall = <T>(op: () => Promise<T>) => Promise<T>;
+
+/**
+ * Runs one store operation, or refuses at once: once closed (@keyv/redis would reopen a
+ * closed client) and while the breaker is open. node-redis's own command timeout stops
+ * counting once a command is written, so a Redis that hangs with its socket open is cut off
+ * here: the caller moves on after `ms` (the late reply, if any, is dropped). Shared by the
+ * cache and the limits, each with its own connection, breaker and `store` name.
+ */
+export function boundedCall(client: RedisClient, health: StoreHealth, ms: number, store: string): BoundedCall {
+  return <T>(op: () => Promise<T>) => {
+    if (!client.isOpen) return Promise.reject(new StoreSkippedError(`${store} store is closed`));
+    if (!health.allow()) return Promise.reject(new StoreSkippedError(`${store} store is down`));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreTimeoutError(store, ms)), ms);
+    });
+    return Promise.race([op(), deadline]).finally(() => clearTimeout(timer));
+  };
+}

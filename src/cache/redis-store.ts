@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import KeyvRedis, { Keyv } from '@keyv/redis';
 import { keyvEntryCodec } from './entry-codec.js';
-import type { RedisClient } from './redis-connection.js';
+import { boundedCall, type RedisClient } from './redis-connection.js';
 import { assertTtl, type SharedTier } from './shared-tier.js';
 import type { StoreHealth } from './store-health.js';
 import type { CacheEntry, LeaseStore, SharedState } from './types.js';
@@ -46,37 +46,6 @@ export function redisKeys(prefix: string) {
   };
 }
 
-class StoreSkippedError extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'StoreSkippedError';
-  }
-}
-
-class CommandDeadlineError extends Error {
-  readonly code = 'cache_store_timeout';
-  constructor(ms: number) {
-    super(`no reply from the cache store within ${ms} ms`);
-    this.name = 'CommandDeadlineError';
-  }
-}
-
-/**
- * Runs one store operation, or refuses at once: once closed (@keyv/redis would reopen a
- * closed client) and while the breaker is open. node-redis's own command timeout stops
- * counting once a command is written, so a Redis that hangs with its socket open is cut off
- * here: the caller moves on after `ms` (the late reply, if any, is dropped).
- */
-function run<T>(client: RedisClient, health: StoreHealth, ms: number, op: () => Promise<T>): Promise<T> {
-  if (!client.isOpen) return Promise.reject(new StoreSkippedError('cache backend is closed'));
-  if (!health.allow()) return Promise.reject(new StoreSkippedError('cache store is down'));
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CommandDeadlineError(ms)), ms);
-  });
-  return Promise.race([op(), deadline]).finally(() => clearTimeout(timer));
-}
-
 export interface RedisStoreDeps {
   client: RedisClient;
   prefix: string;
@@ -86,7 +55,7 @@ export interface RedisStoreDeps {
 
 export function createRedisTier({ client, prefix, health, commandTimeoutMs }: RedisStoreDeps): SharedTier {
   const keys = redisKeys(prefix);
-  const call = <T>(op: () => Promise<T>) => run(client, health, commandTimeoutMs, op);
+  const call = boundedCall(client, health, commandTimeoutMs, 'cache');
   const adapter = new KeyvRedis<string>(client, { keyPrefixSeparator: ':', throwOnErrors: true, throwOnConnectError: true });
   const entries = new Keyv<CacheEntry>(adapter, {
     namespace: keys.entryNamespace,
@@ -130,7 +99,7 @@ const DOWN = Symbol('lease taken while the store was down');
 
 export function createRedisLeases({ client, prefix, health, commandTimeoutMs }: RedisStoreDeps): LeaseStore {
   const keys = redisKeys(prefix);
-  const call = <T>(op: () => Promise<T>) => run(client, health, commandTimeoutMs, op);
+  const call = boundedCall(client, health, commandTimeoutMs, 'cache');
   const held = new Map<string, string | typeof DOWN>();
   return {
     async acquire(name, ttlMs) {
@@ -177,7 +146,7 @@ export function createRedisLeases({ client, prefix, health, commandTimeoutMs }: 
 
 export function createRedisState({ client, prefix, health, commandTimeoutMs }: RedisStoreDeps): SharedState {
   const keys = redisKeys(prefix);
-  const call = <T>(op: () => Promise<T>) => run(client, health, commandTimeoutMs, op);
+  const call = boundedCall(client, health, commandTimeoutMs, 'cache');
   return {
     async get(name) {
       try {

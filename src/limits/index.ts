@@ -37,7 +37,7 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
     onSubscribed: () => wakeups.wakeAll(),
   });
   connection.client.on('ready', () => loadScripts(connection.client));
-  const redis = { client: connection.client, health, call: boundedCall(connection.client, health, o.commandTimeoutMs), keys };
+  const redis = { client: connection.client, health, call: boundedCall(connection.client, health, o.commandTimeoutMs, 'limits'), keys };
   const semaphore = createRedisSemaphore(redis, localSemaphore, wakeups);
   let closing: Promise<void> | undefined;
   const close = () => {
