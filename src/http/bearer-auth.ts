@@ -36,8 +36,8 @@ export function bearerVerifier(options: BearerAuthOptions): (authorization: stri
     const client = claims ? clients.get(claims.clientId) : undefined;
     // Checked at every use, after the verified-token memo: a secret rotated by a reload gives the
     // client a new stamp (a new registry), so the tokens issued under the old secret stop here.
-    // A token without a stamp was never issued under a client secret: signed by whoever holds
-    // auth.tokenSecret (the `token` CLI), or by a replica still on an older version mid-upgrade.
+    // A token without a stamp was issued before stamps existed (a replica on an older version
+    // mid-upgrade): it is accepted until it expires, at most auth.tokenTtlSeconds.
     if (!claims || !client || (claims.credentialStamp !== undefined && claims.credentialStamp !== client.credentialStamp)) {
       throw new GatewayError('invalid_token', 'The access token is invalid or has expired; request a new one at POST /oauth/token.', {
         headers: { 'www-authenticate': `Bearer ${REALM}, error="invalid_token"` },

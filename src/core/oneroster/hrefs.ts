@@ -8,7 +8,6 @@
 // they would warn about (sort, fields) itself.
 import type { Redactor } from '../redact.js';
 
-const ROOT = '/ims/oneroster';
 const ROOT_AT = /(?:^|\/)ims\/oneroster(?=\/)/i;
 
 export interface HrefRewrite {
@@ -96,5 +95,3 @@ export function rewriteHrefs(value: unknown, r: HrefRewrite, dirty = r.redactor 
   walk(value);
   return changed;
 }
-
-export { ROOT as ONEROSTER_ROOT };

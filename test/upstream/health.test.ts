@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withHealth } from '../../src/districts/health.js';
+import { withHealth } from '../../src/upstream/health.js';
 import type { UpstreamClient, UpstreamResponse } from '../../src/upstream/types.js';
 
 function fakeClient(outcomes: Array<number | Error>): UpstreamClient {
