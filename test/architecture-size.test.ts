@@ -121,4 +121,13 @@ describe('the shape of src/', () => {
   it('keeps the sandbox out of the composition root', () => {
     expect((graph.get('gateway.ts') ?? []).filter((t) => t.startsWith('sandbox/'))).toEqual([]);
   });
+
+  it("keeps the sandbox's test-only parts (ClassLink fake, fault injection) out of the production build", () => {
+    const config = ts.readConfigFile(resolve('tsconfig.build.json'), (p) => ts.sys.readFile(p)).config as { exclude?: string[] };
+    const excluded = new Set((config.exclude ?? []).map((p) => relative(SRC, resolve(p))));
+    expect([...excluded].sort()).toEqual(['sandbox/classlink.ts', 'sandbox/faults.ts', 'sandbox/testing.ts']);
+    // tsc compiles whatever an included file imports, exclude or not: so nothing built may import them.
+    const leaks = [...graph].filter(([file]) => !excluded.has(file)).flatMap(([file, targets]) => targets.filter((t) => excluded.has(t)).map((t) => `${file} -> ${t}`));
+    expect(leaks).toEqual([]);
+  });
 });

@@ -134,7 +134,7 @@ function requestContext(requestIdFor: (raw: Request) => string, access: AccessLo
     // The OneRoster routes put the id on the Response they build and write their own access
     // line: setting a header on a finished response makes hono copy the whole response, and
     // an extra async frame here costs the OneRoster path measurably (BENCHMARKS.md).
-    if (path.includes('/ims/oneroster/')) return next();
+    if (servedByPipeline(path)) return next();
     c.header('x-request-id', requestId);
     if (path === '/healthz' || path === '/readyz' || path === '/metrics') return next();
     const started = performance.now();
@@ -146,6 +146,14 @@ function requestContext(requestIdFor: (raw: Request) => string, access: AccessLo
       access.write({ requestId, method: c.req.method, route, clientId, district: undefined, status, cache: undefined, upstreamMs: undefined, started });
     });
   };
+}
+
+/** The paths the OneRoster routes below take (any other path, `/x/ims/oneroster/...` too, is logged here). */
+function servedByPipeline(path: string): boolean {
+  if (path.startsWith('/ims/oneroster')) return path.length === 14 || path.charCodeAt(14) === 47;
+  if (!path.startsWith('/districts/')) return false;
+  const slash = path.indexOf('/', 11);
+  return slash > 11 && path.startsWith('/ims/oneroster', slash) && (path.length === slash + 14 || path.charCodeAt(slash + 14) === 47);
 }
 
 /** The one place an error thrown by a route becomes its response (error-response.ts builds it). */

@@ -1,7 +1,17 @@
-// Queue of injected faults. Each entry applies to the next `times` data requests whose
-// path contains `match`; entries are consumed in the order they were injected.
+// Injected faults, for the test suite only (left out of the production build with testing.ts).
+// Each queued entry applies to the next `times` data requests whose path contains `match`;
+// entries are consumed in the order they were injected.
 
-import type { SandboxFault } from './types.js';
+import { codeForStatus, errorBody } from './errors.js';
+import type { SandboxRequestIO, SandboxVersion } from './types.js';
+
+export type SandboxFault =
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: 'html'; status?: number }
+  | { kind: 'badJson' }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' };
 
 interface Entry {
   fault: SandboxFault;
@@ -32,9 +42,34 @@ export class FaultQueue {
   }
 }
 
-export const HTML_ERROR_PAGE = (status: number): string =>
+/** Plays one fault on a request; true when the fault produced (or suppressed) the whole response. */
+export async function applyFault(fault: SandboxFault, io: SandboxRequestIO, version: SandboxVersion): Promise<boolean> {
+  switch (fault.kind) {
+    case 'status':
+      io.reply(fault.status, { ...fault.headers }, fault.body ?? errorBody(version, codeForStatus(fault.status), `injected fault: HTTP ${fault.status}`));
+      return true;
+    case 'html': {
+      const status = fault.status ?? 502;
+      io.reply(status, { 'Content-Type': 'text/html; charset=utf-8' }, HTML_ERROR_PAGE(status));
+      return true;
+    }
+    case 'badJson':
+      io.reply(200, { 'Content-Type': 'application/json; charset=utf-8' }, TRUNCATED_JSON);
+      return true;
+    case 'reset':
+      io.destroy();
+      return true;
+    case 'hang':
+      return true; // the sandbox's close() destroys the socket
+    case 'delay':
+      await io.sleep(fault.ms);
+      return false;
+  }
+}
+
+const HTML_ERROR_PAGE = (status: number): string =>
   `<!DOCTYPE html>\n<html><head><title>${status} Bad Gateway</title></head>\n` +
   `<body><center><h1>${status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n`;
 
 /** Valid JSON cut off mid-record, like a proxy that dropped the end of a large page. */
-export const TRUNCATED_JSON = '{"users":[{"sourcedId":"usr-00001","status":"active","dateLastModified":"2025-01-0';
+const TRUNCATED_JSON = '{"users":[{"sourcedId":"usr-00001","status":"active","dateLastModified":"2025-01-0';

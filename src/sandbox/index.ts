@@ -2,16 +2,16 @@
 // used for the demo district and as the upstream in tests.
 
 import { SandboxServer } from './server.js';
-import type { Sandbox, SandboxOptions } from './types.js';
+import type { Sandbox, SandboxHooks, SandboxOptions } from './types.js';
 
-export type { Sandbox, SandboxAuth, SandboxFault, SandboxHit, SandboxOptions, SandboxVersion } from './types.js';
+export type { Sandbox, SandboxAuth, SandboxHit, SandboxHooks, SandboxOptions, SandboxRequestIO, SandboxVersion } from './types.js';
 export { SandboxStore } from './store.js';
 export type * from './records.js';
 export { COLLECTIONS } from './records.js';
 
-export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+export async function startSandbox(opts: SandboxOptions, hooks: SandboxHooks = {}): Promise<Sandbox> {
   validate(opts);
-  const sandbox = new SandboxServer(opts);
+  const sandbox = new SandboxServer(opts, hooks);
   await sandbox.listen();
   return sandbox;
 }

@@ -1,12 +1,11 @@
-// The sandbox HTTP server: token endpoint, authentication, injected faults, latency,
-// hit counting, then dispatch. Plain node:http so it shares no code with the gateway.
+// The sandbox HTTP server: token endpoint, authentication, a test hook (fault injection lives in
+// the test-only testing.ts), latency, hit counting, then dispatch. Plain node:http so it shares no code with the gateway.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { dispatch, type DispatchEnv } from './dispatch.js';
-import { codeForStatus, errorBody } from './errors.js';
-import { FaultQueue, HTML_ERROR_PAGE, TRUNCATED_JSON } from './faults.js';
+import { errorBody } from './errors.js';
 import { generateDataSet } from './generate.js';
 import { ONEROSTER_ROOT, makeRefBuilder } from './hrefs.js';
 import { readBody, writeReply, type Reply, splitRawUrl } from './http-io.js';
@@ -16,7 +15,7 @@ import { v1p2Renderer } from './render-v1p2.js';
 import { Router } from './router.js';
 import { routesFor } from './routes.js';
 import { SandboxStore } from './store.js';
-import type { Sandbox, SandboxFault, SandboxHit, SandboxOptions, SandboxVersion } from './types.js';
+import type { Sandbox, SandboxHit, SandboxHooks, SandboxOptions, SandboxRequestIO, SandboxVersion } from './types.js';
 
 const TOKEN_PATH = '/oauth/token';
 
@@ -26,7 +25,6 @@ export class SandboxServer implements Sandbox {
   tokenRequests = 0;
   readonly store: SandboxStore;
   private origin = '';
-  private readonly faults = new FaultQueue();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly auth: Authenticator;
   private readonly server: Server;
@@ -34,7 +32,10 @@ export class SandboxServer implements Sandbox {
   private allocated = 0;
   private closed = false;
 
-  constructor(private readonly opts: SandboxOptions) {
+  constructor(
+    private readonly opts: SandboxOptions,
+    private readonly hooks: SandboxHooks = {},
+  ) {
     this.version = opts.version;
     const now = opts.now ?? Date.now;
     this.store = new SandboxStore(generateDataSet(opts.seed ?? 1, opts.users ?? 500), now);
@@ -85,12 +86,6 @@ export class SandboxServer implements Sandbox {
   resetHits(): void {
     this.hits.length = 0;
   }
-  injectFault(fault: SandboxFault, opts?: { times?: number; match?: string }): void {
-    this.faults.inject(fault, opts);
-  }
-  clearFaults(): void {
-    this.faults.clear();
-  }
   revokeTokens(): void {
     this.auth.tokens.revokeAll();
   }
@@ -122,8 +117,7 @@ export class SandboxServer implements Sandbox {
     });
     hit.authorized = auth.ok;
 
-    const fault = this.faults.take(path);
-    if (fault && (await this.applyFault(fault, req, res, hit))) return;
+    if (this.hooks.beforeData && (await this.hooks.beforeData(this.requestIO(path, req, res, hit)))) return;
     if (this.opts.latencyMs) await this.sleep(this.opts.latencyMs);
 
     const reply: Reply = auth.ok
@@ -132,31 +126,13 @@ export class SandboxServer implements Sandbox {
     this.send(res, hit, reply);
   }
 
-  /** Returns true when the fault produced (or suppressed) the whole response. */
-  private async applyFault(fault: SandboxFault, req: IncomingMessage, res: ServerResponse, hit: SandboxHit): Promise<boolean> {
-    switch (fault.kind) {
-      case 'status': {
-        const body = fault.body ?? errorBody(this.version, codeForStatus(fault.status), `injected fault: HTTP ${fault.status}`);
-        this.send(res, hit, { status: fault.status, headers: { ...fault.headers }, body });
-        return true;
-      }
-      case 'html': {
-        const status = fault.status ?? 502;
-        this.send(res, hit, { status, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: HTML_ERROR_PAGE(status) });
-        return true;
-      }
-      case 'badJson':
-        this.send(res, hit, { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: TRUNCATED_JSON });
-        return true;
-      case 'reset':
-        req.socket.destroy();
-        return true;
-      case 'hang':
-        return true; // close() destroys the socket
-      case 'delay':
-        await this.sleep(fault.ms);
-        return false;
-    }
+  private requestIO(path: string, req: IncomingMessage, res: ServerResponse, hit: SandboxHit): SandboxRequestIO {
+    return {
+      path,
+      reply: (status, headers, body) => this.send(res, hit, { status, headers, body }),
+      destroy: () => req.socket.destroy(),
+      sleep: (ms) => this.sleep(ms),
+    };
   }
 
   private token(req: IncomingMessage, res: ServerResponse, body: string): void {

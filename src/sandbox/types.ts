@@ -33,19 +33,11 @@ export interface SandboxQuirks {
   jsonBooleans?: boolean;
 }
 
-export type SandboxFault =
-  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
-  | { kind: 'html'; status?: number }
-  | { kind: 'badJson' }
-  | { kind: 'reset' }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'hang' };
-
 export interface SandboxHit {
   method: string;
   path: string;
   query: string;
-  status: number; // 0 while pending, and for reset/hang faults
+  status: number; // 0 while pending, and for requests a hook ended without a reply (reset, hang)
   authorized: boolean;
 }
 
@@ -58,10 +50,24 @@ export interface Sandbox {
   tokenRequests: number;
   hitCount(pathPrefix?: string): number;
   resetHits(): void;
-  /** Faults apply to the next `times` (default 1) data requests whose path matches `match` (substring, default any). */
-  injectFault(fault: SandboxFault, opts?: { times?: number; match?: string }): void;
-  clearFaults(): void;
   revokeTokens(): void;
   readonly store: SandboxStore;
   close(): Promise<void>;
+}
+
+/**
+ * What a hook may do with a data request before it is dispatched: answer it, drop the connection,
+ * or wait. The test suite's fault injection (`testing.ts`) is built on this; the image has no faults.
+ */
+export interface SandboxRequestIO {
+  readonly path: string;
+  /** A body that is not a string is sent as JSON. */
+  reply(status: number, headers: Record<string, string>, body: unknown): void;
+  destroy(): void;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface SandboxHooks {
+  /** Runs after authentication, before latency and dispatch; true when it ended the request. */
+  beforeData?(io: SandboxRequestIO): Promise<boolean>;
 }

@@ -4,7 +4,7 @@
 // requests; the figures go into a table printed at the end.
 //   npm run e2e:cluster
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox, type SandboxOptions } from '../../src/sandbox/testing.js';
 import { freePort, startRedisServer, type RedisServer } from '../cache/redis-server.js';
 import { ALL_SCOPES } from '../helpers/stack.js';
 import { startLoad, tally, type Outcome } from './load.js';
@@ -24,7 +24,7 @@ const sandboxOptions: Record<string, SandboxOptions> = {
   outage: { version: 'v1p1', auth: { type: 'bearer', token: UPSTREAM_SECRETS[2]! }, users: 100, latencyMs: 20, seed: 13 },
 };
 
-const sandboxes: Record<string, Sandbox> = {};
+const sandboxes: Record<string, TestSandbox> = {};
 let redis: RedisServer;
 let nginx: Nginx;
 const replicas: Replica[] = [];

@@ -3,14 +3,14 @@
 // rotation without a restart, and are reached with the application id used verbatim.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClassLinkFake, type ClassLinkFake, type ClassLinkTenant } from '../../src/sandbox/classlink.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { ALL_SCOPES, startStack, type Stack } from '../helpers/stack.js';
 
 const DEV_TOKEN = 'classlink-developer-token-0123';
 let stack: Stack;
 let fake: ClassLinkFake;
-let north: Sandbox;
-let south: Sandbox;
+let north: TestSandbox;
+let south: TestSandbox;
 let token: string;
 let tenants: ClassLinkTenant[];
 

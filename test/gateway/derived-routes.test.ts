@@ -4,7 +4,7 @@
 // what each derivation costs the district.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/core/oneroster/scopes.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { TestSandbox } from '../../src/sandbox/testing.js';
 import { collectionPayload, expectValid, statusInfoSchemas } from '../support/oneroster-schemas.js';
 import { oauth1Sandbox, oauth2Sandbox, startStack, type Stack } from '../helpers/stack.js';
 
@@ -32,7 +32,7 @@ type Rec = Record<string, any>;
 const auth = () => ({ authorization: `Bearer ${token}` });
 const v11 = (district: string, rest: string) => stack.http.get(`/districts/${district}/ims/oneroster/v1p1${rest}`).set(auth());
 const v12 = (district: string, service: string, rest: string) => stack.http.get(`/districts/${district}/ims/oneroster/${service}/v1p2${rest}`).set(auth());
-const sandbox = (id: string): Sandbox => stack.sandboxes[id]!;
+const sandbox = (id: string): TestSandbox => stack.sandboxes[id]!;
 /** Upstream paths (below the district root) requested since the last reset. */
 const paths = (id: string) => sandbox(id).hits.map((h) => h.path.replace('/ims/oneroster', ''));
 const ids = (list: Rec[]) => list.map((r) => r.sourcedId as string);

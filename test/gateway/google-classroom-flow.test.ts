@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClassLinkFake, type ClassLinkFake } from '../../src/sandbox/classlink.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { oauth1Sandbox, startStack, type Stack } from '../helpers/stack.js';
 
 const DEV_TOKEN = 'classlink-developer-token-gc';
@@ -19,7 +19,7 @@ const SCOPE_URIS = SUITE_SCOPES.map((s) => `https://purl.imsglobal.org/spec/or/v
 
 let stack: Stack;
 let fake: ClassLinkFake;
-let behindClassLink: Sandbox;
+let behindClassLink: TestSandbox;
 
 beforeAll(async () => {
   behindClassLink = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: 'tenant-upstream' }, users: 120, seed: 7 });
@@ -42,7 +42,7 @@ afterAll(async () => {
 type Rec = Record<string, any>;
 
 /** A teacher of a class that has students: the suite's configured `teacher_email_address`. */
-function teacherEmail(sb: Sandbox): string {
+function teacherEmail(sb: TestSandbox): string {
   const enrollments = sb.store.list('enrollments').filter((e) => e.status === 'active');
   const withStudents = new Set(enrollments.filter((e) => e.role === 'student').map((e) => e.classId));
   const teaching = enrollments.filter((e) => e.role === 'teacher' && withStudents.has(e.classId));
@@ -65,7 +65,7 @@ async function suiteToken(): Promise<string> {
 }
 
 /** The notebook, step by step, against `root` (the gateway's URL of one district ending in /ims/oneroster). */
-async function runSuite(root: string, email: string, upstream: Sandbox) {
+async function runSuite(root: string, email: string, upstream: TestSandbox) {
   const token = await suiteToken();
   const bearer = { authorization: `Bearer ${token}` };
   const get = (path: string) => stack.http.get(`${root}${path}`).set(bearer);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { startHostileDistrict, type HostileDistrict } from '../helpers/hostile-district.js';
 import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
 import { startLocalServer, type LocalServer } from '../upstream/local-server.js';
@@ -21,7 +21,7 @@ const HOSTILE_SECRETS = ['hostile-bearer-secret', 'hostile-oauth-secret'];
 
 let hostile: HostileDistrict;
 let elsewhere: LocalServer;
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 let gateway: RunningGateway;
 let token: string;
 const logs: string[] = [];

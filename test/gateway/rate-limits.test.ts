@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { redisUrl, uniquePrefix } from '../cache/redis-env.js';
 import { ALL_SCOPES, TOKEN_SECRET, bearerSandbox, startStack, tokenAt, type Stack } from '../helpers/stack.js';
 
@@ -96,7 +96,7 @@ describe('district budgets (one process)', () => {
 const url = redisUrl();
 
 describe.runIf(url)('budgets shared by two replicas through Redis', () => {
-  let sandbox: Sandbox;
+  let sandbox: TestSandbox;
   const replicas: RunningGateway[] = [];
   const tokens: string[] = [];
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { freePort, redisUrl, uniquePrefix } from '../cache/redis-env.js';
 import { startReplica, type Replica } from '../helpers/replica.js';
 import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
@@ -14,7 +14,7 @@ import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
 const url = redisUrl();
 
 describe.runIf(url)('a replica killed while it holds a page lease', () => {
-  let sandbox: Sandbox;
+  let sandbox: TestSandbox;
   let survivor: RunningGateway;
   let doomed: Replica;
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { redisUrl, uniquePrefix } from '../cache/redis-env.js';
 import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
 
@@ -13,7 +13,7 @@ const url = redisUrl();
 const ADMIN = 'admin-token-0123456789abcdefghij';
 
 /** One replica's config: behind one load balancer every replica sees the same public URL, so they share entries. */
-function replicaConfig(sandbox: Sandbox, keyPrefix: string, deltaSync: object) {
+function replicaConfig(sandbox: TestSandbox, keyPrefix: string, deltaSync: object) {
   return parseConfig(
     JSON.stringify({
       server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 1000, publicUrl: 'https://gateway.example.org' },
@@ -28,7 +28,7 @@ function replicaConfig(sandbox: Sandbox, keyPrefix: string, deltaSync: object) {
 }
 
 describe.runIf(url)('two replicas sharing Redis', () => {
-  let sandbox: Sandbox;
+  let sandbox: TestSandbox;
   const replicas: RunningGateway[] = [];
   const tokens: string[] = [];
   const logs: string[] = [];
@@ -106,7 +106,7 @@ describe.runIf(url)('two replicas sharing Redis', () => {
 });
 
 describe.runIf(url)('delta sync across replicas', () => {
-  let sandbox: Sandbox;
+  let sandbox: TestSandbox;
   const replicas: RunningGateway[] = [];
   let token = '';
 

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { ALL_SCOPES, UPSTREAM_SECRETS, bearerSandbox, oauth1Sandbox, oauth2Sandbox, startStack, type Stack } from '../helpers/stack.js';
 
 // `version: auto`: the district is asked which OneRoster it speaks (1.2 path, then 1.1) at
@@ -16,10 +16,10 @@ let clock = Date.now();
 /** One origin in front of two sandboxes: `target` says which one answers (an upgrade in place). */
 interface Switch {
   url: string;
-  target: Sandbox;
+  target: TestSandbox;
   close(): Promise<void>;
 }
-async function startSwitch(initial: Sandbox): Promise<Switch> {
+async function startSwitch(initial: TestSandbox): Promise<Switch> {
   const sw = { target: initial } as Switch;
   const server: Server = createServer((req, res) => {
     const to = new URL(sw.target.url);
@@ -36,8 +36,8 @@ async function startSwitch(initial: Sandbox): Promise<Switch> {
   return sw;
 }
 
-let old11: Sandbox;
-let new12: Sandbox;
+let old11: TestSandbox;
+let new12: TestSandbox;
 let sw: Switch;
 
 beforeAll(async () => {
@@ -75,7 +75,7 @@ const listing = async () => {
   expect(res.status).toBe(200);
   return Object.fromEntries((res.body.districts as Array<{ id: string }>).map((d) => [d.id, d])) as Record<string, Record<string, unknown>>;
 };
-const probes = (s: Sandbox) => s.hits.filter((h) => h.path.endsWith('/orgs') && h.query === 'limit=1').map((h) => `${h.path} ${h.status}`);
+const probes = (s: TestSandbox) => s.hits.filter((h) => h.path.endsWith('/orgs') && h.query === 'limit=1').map((h) => `${h.path} ${h.status}`);
 
 describe('version: auto', () => {
   it('is unknown (null) in GET /districts before the first request', async () => {

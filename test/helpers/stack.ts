@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox, type SandboxOptions } from '../../src/sandbox/testing.js';
 
 export const TOKEN_SECRET = 'test-token-secret-0123456789abcdefghij';
 
@@ -27,7 +27,7 @@ export interface ClientSpec {
 
 export interface Stack {
   gateway: RunningGateway;
-  sandboxes: Record<string, Sandbox>;
+  sandboxes: Record<string, TestSandbox>;
   http: ReturnType<typeof request>;
   logs: string[];
   /** The config the gateway started with (validated), for reload tests. */
@@ -48,7 +48,7 @@ export const ALL_SCOPES = [
   'resource.readonly',
 ];
 
-function upstreamAuth(s: Sandbox, opts: SandboxOptions): Record<string, unknown> {
+function upstreamAuth(s: TestSandbox, opts: SandboxOptions): Record<string, unknown> {
   const a = opts.auth;
   if (a.type === 'oauth1') return { type: 'oauth1', consumerKey: a.consumerKey, consumerSecret: a.consumerSecret };
   if (a.type === 'oauth2') return { type: 'oauth2', tokenUrl: s.tokenUrl, clientId: a.clientId, clientSecret: a.clientSecret };
@@ -67,7 +67,7 @@ export async function startStack(spec: {
   /** Further top-level config blocks (e.g. classlink). */
   extra?: Record<string, unknown>;
 }): Promise<Stack> {
-  const sandboxes: Record<string, Sandbox> = {};
+  const sandboxes: Record<string, TestSandbox> = {};
   const districts = [];
   for (const d of spec.districts) {
     const s = await startSandbox(d.sandbox);

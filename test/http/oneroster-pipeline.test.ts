@@ -150,6 +150,26 @@ describe('the OneRoster pipeline', () => {
     expect(s.lines).toMatchObject([{ requestId: 'req-3', route: 'GET unmatched', clientId: 'app', status: 404 }]);
   });
 
+  it.each(['/x/ims/oneroster/v1p1/users', '/districts/d1/x/ims/oneroster/v1p1/users', '/ims/onerostery/v1p1/users'])(
+    'writes the one access line of a path that only looks like OneRoster (%s: 404)',
+    async (path) => {
+      const s = setup();
+      const res = await s.http.fetch(new Request(`http://gw.test${path}`, { headers: { ...s.auth, 'x-request-id': 'req-4' } }));
+      expect(res.status).toBe(404);
+      expect(res.headers.get('x-request-id')).toBe('req-4');
+      expect(s.proxy.handle).not.toHaveBeenCalled();
+      expect(s.lines).toMatchObject([{ requestId: 'req-4', route: 'GET unmatched', status: 404 }]);
+      expect(s.lines).toHaveLength(1);
+    },
+  );
+
+  it('writes one access line, not two, for the bare OneRoster roots', async () => {
+    const s = setup();
+    for (const path of ['/ims/oneroster', '/districts/d1/ims/oneroster']) await s.http.fetch(new Request(`http://gw.test${path}`, { headers: s.auth }));
+    expect(s.lines).toHaveLength(2);
+    expect(s.lines.map((l) => l.status)).toEqual([404, 404]);
+  });
+
   it('closes the connection of every answer while draining, the fast path included', async () => {
     const hit = setup({ fresh: true, ready: false });
     expect((hit.http.fetch(new Request(URL_USERS, { headers: hit.auth })) as Response).headers.get('connection')).toBe('close');

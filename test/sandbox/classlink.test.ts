@@ -4,7 +4,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startClassLinkFake, type ClassLinkFake, type ClassLinkTenant } from '../../src/sandbox/classlink.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { enc, readGot, type Got } from './helpers.js';
 
 const DEV = 'developer-api-key-123';
@@ -12,8 +12,8 @@ const APP_A = 'MoYPlyQWmG0%3D'; // as ClassLink sends it
 const APP_B = 'Qm9iYnk%2Fxyz';
 const BEARER_A = 'tenant-a-bearer';
 
-let sbA: Sandbox;
-let sbB: Sandbox;
+let sbA: TestSandbox;
+let sbB: TestSandbox;
 let cl: ClassLinkFake;
 
 const tenantA = (over: Partial<ClassLinkTenant> = {}): ClassLinkTenant => ({
@@ -229,7 +229,7 @@ describe('forwarded request', () => {
   it('carries method, raw path and query, body, content-type, x-request-id and the upstream token', async () => {
     seen = [];
     const origin = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
-    const upstream = { baseUrl: `${origin}/ims/oneroster`, url: origin } as unknown as Sandbox;
+    const upstream = { baseUrl: `${origin}/ims/oneroster`, url: origin } as unknown as TestSandbox;
     cl.setTenants([tenantA({ upstream, upstreamToken: 'stub-token' })]);
     // node:http with a raw path, not fetch or a URL: those would normalise the quote in the query before it left.
     const path = `/${APP_A}/ims/oneroster/v1p1/classes/c%201/lineItems?filter=title%3D%27a%27&x='y'`;

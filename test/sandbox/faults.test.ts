@@ -2,10 +2,10 @@
 
 import { request } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { TestSandbox } from '../../src/sandbox/testing.js';
 import { call, root, startBearer, TOKEN } from './helpers.js';
 
-let sb: Sandbox;
+let sb: TestSandbox;
 
 beforeAll(async () => {
   sb = await startBearer({ version: 'v1p2', users: 50 });

@@ -1,15 +1,15 @@
 // Shared bits for the sandbox tests: a bearer-token sandbox and small fetch helpers.
 
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox, type SandboxOptions } from '../../src/sandbox/testing.js';
 
 export const TOKEN = 'sandbox-test-token';
 
-export function startBearer(opts: Partial<SandboxOptions> & Pick<SandboxOptions, 'version'>): Promise<Sandbox> {
+export function startBearer(opts: Partial<SandboxOptions> & Pick<SandboxOptions, 'version'>): Promise<TestSandbox> {
   return startSandbox({ auth: { type: 'bearer', token: TOKEN }, ...opts });
 }
 
 /** The OneRoster root of a service: 1.1 has one, 1.2 one per service. */
-export function root(sb: Sandbox, service: 'rostering' | 'gradebook' | 'resources' = 'rostering'): string {
+export function root(sb: TestSandbox, service: 'rostering' | 'gradebook' | 'resources' = 'rostering'): string {
   return sb.version === 'v1p1' ? `${sb.baseUrl}/v1p1` : `${sb.baseUrl}/${service}/v1p2`;
 }
 

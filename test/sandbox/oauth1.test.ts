@@ -5,14 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { baseStringUri, normalizeParameters, signatureBaseString } from '../../src/sandbox/oauth1-verify.js';
 import { enc, filterQuery } from './helpers.js';
 
 const KEY = 'district-key';
 const SECRET = 'sh!ny s€cret&more';
 let clock = Date.UTC(2025, 8, 1, 12, 0, 0);
-let sb: Sandbox;
+let sb: TestSandbox;
 
 beforeAll(async () => {
   sb = await startSandbox({ version: 'v1p1', auth: { type: 'oauth1', consumerKey: KEY, consumerSecret: SECRET }, users: 60, now: () => clock });

@@ -1,13 +1,13 @@
 // OAuth 2.0 client credentials and static bearer tokens, with a fake clock for expiry.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { startBearer, TOKEN } from './helpers.js';
 
 const CLIENT_ID = 'gateway client';
 const CLIENT_SECRET = 'p@ss:word+/=';
 let clock = Date.UTC(2025, 8, 1);
-let sb: Sandbox;
+let sb: TestSandbox;
 
 beforeAll(async () => {
   sb = await startSandbox({

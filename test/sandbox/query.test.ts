@@ -1,12 +1,12 @@
 // Paging, X-Total-Count, Link, the maxPageSize clamp, filters, sort/orderBy and fields.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { TestSandbox } from '../../src/sandbox/testing.js';
 import { allPages, call, enc, filterQuery, root, startBearer } from './helpers.js';
 
-let v11: Sandbox;
-let v12: Sandbox;
-let clamped: Sandbox;
+let v11: TestSandbox;
+let v12: TestSandbox;
+let clamped: TestSandbox;
 
 beforeAll(async () => {
   [v11, v12, clamped] = await Promise.all([

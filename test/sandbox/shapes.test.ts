@@ -2,11 +2,11 @@
 
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { TestSandbox } from '../../src/sandbox/testing.js';
 import { call, root, startBearer, TOKEN } from './helpers.js';
 
-let v11: Sandbox;
-let v12: Sandbox;
+let v11: TestSandbox;
+let v12: TestSandbox;
 
 beforeAll(async () => {
   [v11, v12] = await Promise.all([startBearer({ version: 'v1p1' }), startBearer({ version: 'v1p2' })]);

@@ -1,12 +1,12 @@
 // Gradebook writes in both versions: PUT create/replace, DELETE, 1.2 POST, bad bodies.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { TestSandbox } from '../../src/sandbox/testing.js';
 import { call, root, startBearer } from './helpers.js';
 
 let clock = Date.UTC(2026, 1, 3, 4, 5, 6);
-let v11: Sandbox;
-let v12: Sandbox;
+let v11: TestSandbox;
+let v12: TestSandbox;
 
 beforeAll(async () => {
   [v11, v12] = await Promise.all([

@@ -3,7 +3,7 @@
 // route each, plus error bodies), and hand-written bad payloads are rejected.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox, SandboxVersion } from '../../src/sandbox/index.js';
+import type { TestSandbox, SandboxVersion } from '../../src/sandbox/testing.js';
 import { call, root, startBearer } from '../sandbox/helpers.js';
 import {
   collectionPayload,
@@ -66,7 +66,7 @@ const ROUTES: Route[] = [
 const MAX_ISSUES = 40;
 
 describe.each(['v1p1', 'v1p2'] as const)('sandbox %s output validates against the same version schemas', (version: SandboxVersion) => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   beforeAll(async () => {
     sb = await startBearer({ version });
   });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index.js';
+import { startSandbox } from '../../src/sandbox/testing.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
 import { district } from './district.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+type TestSandbox = Awaited<ReturnType<typeof startSandbox>>;
 const TOKEN = 'static-bearer-token_123';
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 beforeAll(async () => {
   sandbox = await startSandbox({ version: 'v1p2', auth: { type: 'bearer', token: TOKEN }, port: 0, users: 50 });
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BreakerConfig } from '../../src/config/schema.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { withBreaker } from '../../src/upstream/breaker.js';
 import { createUpstreamClient, type DistrictUpstreamClient } from '../../src/upstream/client.js';
 import { UpstreamError, type UpstreamClient, type UpstreamRequest } from '../../src/upstream/types.js';
@@ -12,7 +12,7 @@ const CONFIG: BreakerConfig = { enabled: true, failureThreshold: 3, openSeconds:
 const USERS: UpstreamRequest = { method: 'GET', path: '/v1p1/users', query: [['limit', '1']] };
 const START = Date.parse('2025-03-01T12:00:00Z');
 
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 let base: DistrictUpstreamClient;
 let clock: number;
 let logs: Array<{ level: 'info' | 'warn'; entry: Record<string, unknown> }>;

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index.js';
+import { startSandbox } from '../../src/sandbox/testing.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
 import type { UpstreamRequest } from '../../src/upstream/types.js';
 import { UpstreamError } from '../../src/upstream/types.js';
 import { district } from './district.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+type TestSandbox = Awaited<ReturnType<typeof startSandbox>>;
 const TOKEN = 'limiter-token';
 const LATENCY = 120;
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: TOKEN }, port: 0, users: 50, latencyMs: LATENCY });

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index.js';
+import { startSandbox } from '../../src/sandbox/testing.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
 import type { UpstreamClient } from '../../src/upstream/types.js';
 import { district } from './district.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+type TestSandbox = Awaited<ReturnType<typeof startSandbox>>;
 const KEY = 'consumer-key';
 const SECRET = "consumer secret with spaces & 'quotes'!";
 
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 const clients: UpstreamClient[] = [];
 beforeAll(async () => {
   sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'oauth1', consumerKey: KEY, consumerSecret: SECRET }, port: 0, users: 50 });

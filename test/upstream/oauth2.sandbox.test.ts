@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index.js';
+import { startSandbox } from '../../src/sandbox/testing.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
 import type { UpstreamClient, UpstreamRequest } from '../../src/upstream/types.js';
 import { UpstreamError } from '../../src/upstream/types.js';
 import { district } from './district.js';
 import { startLocalServer } from './local-server.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+type TestSandbox = Awaited<ReturnType<typeof startSandbox>>;
 // Characters that Basic credentials must survive (RFC 6749 §2.3.1 form-encoding).
 const CLIENT_ID = 'client:id+1';
 const CLIENT_SECRET = 'Se cret/+%:!&=';
@@ -14,7 +14,7 @@ const TTL_S = 60;
 
 let clock = Date.UTC(2030, 5, 1);
 const now = () => clock;
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 let clients: UpstreamClient[] = [];
 
 beforeAll(async () => {

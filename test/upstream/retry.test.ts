@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RetryConfig } from '../../src/config/schema.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
 import { createUpstreamClient, type DistrictUpstreamClient } from '../../src/upstream/client.js';
 import { retryAfterMs, withRetry, type RetryDeps } from '../../src/upstream/retry.js';
 import { UpstreamError, type UpstreamRequest } from '../../src/upstream/types.js';
@@ -11,7 +11,7 @@ const AUTH = { type: 'bearer', token: TOKEN } as const;
 const CONFIG: RetryConfig = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200, maxTotalMs: 15_000 };
 const USERS: UpstreamRequest = { method: 'GET', path: '/v1p1/users', query: [['limit', '1']] };
 
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 let base: DistrictUpstreamClient;
 const extraClients: DistrictUpstreamClient[] = [];
 

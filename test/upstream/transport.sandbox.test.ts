@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index.js';
+import { startSandbox } from '../../src/sandbox/testing.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
 import type { UpstreamClient, UpstreamRequest } from '../../src/upstream/types.js';
 import { UpstreamError } from '../../src/upstream/types.js';
 import { district } from './district.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+type TestSandbox = Awaited<ReturnType<typeof startSandbox>>;
 const TOKEN = 'fault-test-secret-token';
-let sandbox: Sandbox;
+let sandbox: TestSandbox;
 let c: UpstreamClient;
 let port: string;
 
