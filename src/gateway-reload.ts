@@ -15,6 +15,7 @@ function fixedPart(cfg: Readonly<GatewayConfig>) {
     admin: cfg.admin,
     'cache.store': [cfg.cache.store, cfg.cache.keyPrefix, cfg.cache.maxMemoryBytes, cfg.cache.l1MaxAgeSeconds, cfg.cache.coalesceWaitMs],
     'cache.deltaSync': cfg.cache.deltaSync,
+    'mirror.store': [cfg.mirror.store, cfg.mirror.poolSize, cfg.mirror.maxMemoryBytes, cfg.mirror.pageSize],
     classlink: cfg.classlink,
     sandboxes: cfg.sandboxes,
   };
@@ -35,6 +36,7 @@ export function createReloader(config: Readonly<GatewayConfig>, services: Servic
     const list = next.districts.map((d) => (districtConfigs.get(d.id) === nextConfigs.get(d.id) ? districts.get(d.id)! : services.buildDistrict(d)));
     services.setClients(next);
     services.setPolicy(next);
+    services.setMirrorConfig(next);
     for (const gone of districts.replaceSource('config', list)) await services.cacheAdmin.purgeDistrict(gone.id);
     districtConfigs = nextConfigs;
     fixed = { ...nextFixed, ...Object.fromEntries(restartNeeded.map((k) => [k, fixed[k]])) } as Fixed;

@@ -22,6 +22,9 @@ import { createVersionBridge } from './service/version-bridge.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
 import { createUpstreamClient, type UpstreamClientDeps } from './upstream/index.js';
 import { createLimits, type Limits } from './limits/index.js';
+import { createMirror, createMirrorStore, type MirrorService } from './mirror/index.js';
+import { createMirrorReads } from './service/mirror-reads.js';
+import { createMirroredProxy } from './service/mirrored-proxy.js';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -43,6 +46,9 @@ export interface Services {
   limits: Limits;
   sync: DeltaSync | undefined;
   classlink: ClassLinkDiscovery | undefined;
+  mirror: MirrorService;
+  /** Makes `cfg` the config the mirror reads its settings from (a reload). */
+  setMirrorConfig(cfg: Readonly<GatewayConfig>): void;
 }
 
 function policyFor(cfg: Readonly<GatewayConfig>): CachePolicy {
@@ -52,6 +58,23 @@ function policyFor(cfg: Readonly<GatewayConfig>): CachePolicy {
     districts: new Map(cfg.districts.map((d) => [d.id, d.cache])),
     negativeTtlSeconds: cfg.cache.negativeTtlSeconds,
   });
+}
+
+/** Mirror first, then the page cache, then the district: how a OneRoster request is answered. */
+function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBackend; policy: CachePolicy; limits: Limits; metrics: Metrics | undefined; mirror: MirrorService; logger: Logger; clock: { now?: () => number } }): CachedProxy {
+  const { config, metrics, clock } = o;
+  const admission = createClientAdmission({ take: (key, cost, rate) => o.limits.rate.take(key, cost, rate), ...(metrics ? { onRefused: (id: string) => metrics.rateLimited(id) } : {}) });
+  const pageCache = createCachedProxy({
+    proxy: createProxyService({ bridge: createVersionBridge({ lookups: createLookups(clock), maxLocalRecords: 100_000 }) }),
+    backend: o.backend,
+    policy: o.policy,
+    logger: o.logger,
+    coalesceWaitMs: config.cache.coalesceWaitMs,
+    ...clock,
+    ...(metrics ? { events: { lookup: metrics.cacheLookup, staleServed: metrics.staleServed } } : {}),
+    admission,
+  });
+  return createMirroredProxy({ inner: pageCache, reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }), admission, ...clock });
 }
 
 export async function buildServices(config: Readonly<GatewayConfig>, options: ServiceOptions): Promise<Services> {
@@ -89,19 +112,19 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
       return policyNow.negativeTtlMs;
     },
   };
-  const proxy = createCachedProxy({
-    proxy: createProxyService({ bridge: createVersionBridge({ lookups: createLookups(clock), maxLocalRecords: 100_000 }) }),
-    backend,
-    policy,
+  let mirrorConfig = config;
+  const mirror = createMirror({
+    store: await createMirrorStore(config.mirror, logger),
+    districts,
+    config: () => mirrorConfig,
     logger,
-    coalesceWaitMs: config.cache.coalesceWaitMs,
     ...clock,
-    ...(metrics ? { events: { lookup: metrics.cacheLookup, staleServed: metrics.staleServed } } : {}),
-    admission: createClientAdmission({ take: (key, cost, rate) => limits.rate.take(key, cost, rate), ...(metrics ? { onRefused: (id: string) => metrics.rateLimited(id) } : {}) }),
+    ...(metrics ? { onPull: (id: string, r: { outcome: string; startedAt: number; finishedAt: number; upstreamRequests: number }) => metrics.mirrorPull(id, r.outcome, (r.finishedAt - r.startedAt) / 1000, r.upstreamRequests) } : {}),
   });
+  const proxy = readPath({ config, backend, policy, limits, metrics, mirror, logger, clock });
   const { deltaSync } = config.cache;
   const sync: DeltaSync | undefined = deltaSync.enabled
-    ? createDeltaSync({ districts, backend, logger, intervalMs: deltaSync.intervalSeconds * 1000, overlapMs: deltaSync.overlapSeconds * 1000, pageSize: deltaSync.pageSize, ...clock })
+    ? createDeltaSync({ districts, backend, logger, intervalMs: deltaSync.intervalSeconds * 1000, overlapMs: deltaSync.overlapSeconds * 1000, pageSize: deltaSync.pageSize, observer: mirror.delta, ...clock })
     : undefined;
   const cacheAdmin = createCacheAdmin(backend);
   const classlink = config.classlink
@@ -118,13 +141,15 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     cacheStats: () => backend.cache.stats(),
     ...(sync ? { deltaSync: () => sync.seen() } : {}),
     circuits: () => districts.list().flatMap((d) => (d.breaker ? [{ district: d.id, state: d.breaker().state }] : [])),
+    mirrors: () => districts.list().flatMap((d) => mirror.serving(d.id) ?? []),
     ...clock,
   });
   const http = createApp({
     tokens,
     clients,
     districts,
-    proxy: proxy as CachedProxy,
+    proxy,
+    mirror,
     cacheAdmin,
     ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id), syncStatus: (id: string) => sync.status(id) } : {}),
     ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
@@ -148,5 +173,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     limits,
     sync,
     classlink,
+    mirror,
+    setMirrorConfig: (cfg) => void (mirrorConfig = cfg),
   };
 }

@@ -33,13 +33,14 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   const { logger } = options;
   let ready = false;
   const services = await buildServices(config, { ...options, isReady: () => ready });
-  const { classlink, sync } = services;
+  const { classlink, sync, mirror } = services;
   // The first discovery before listening, so the tenants are there for the first request.
   await classlink?.start();
   const { server } = config;
   const listening = await listen(services.http.fetch, { host: server.host, port: server.port, headersTimeoutMs: server.limits.headersTimeoutMs, requestTimeoutMs: server.limits.requestTimeoutMs }, logger);
   ready = true;
   sync?.start();
+  mirror.start();
   logger.info({ msg: 'listening', host: server.host, port: listening.port, districts: services.districts.list().length });
 
   let closing: Promise<void> | undefined;
@@ -51,6 +52,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     if (server.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, server.drainDelayMs));
     await listening.close(server.shutdownGraceMs);
     await sync?.stop();
+    await mirror.stop();
+    await mirror.store.close();
     await classlink?.stop();
     await services.districts.close();
     await services.backend.close();

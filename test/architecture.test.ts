@@ -29,7 +29,9 @@ const ALLOWED: Record<string, string[]> = {
   sync: ['sync', 'core', 'districts', 'upstream', 'cache', 'service'],
   cache: ['cache'],
   limits: ['limits', 'core', 'cache'],
-  service: ['service', 'core', 'districts', 'upstream', 'cache'],
+  service: ['service', 'core', 'districts', 'upstream', 'cache', 'mirror'],
+  // The mirror's stores and pulls: a district's data held whole, read through its own client.
+  mirror: ['mirror', 'core', 'districts', 'upstream', 'config'],
   observability: ['observability'],
   http: ['http', 'core', 'auth', 'districts', 'service', 'observability'],
   sandbox: ['sandbox'],

@@ -7,6 +7,7 @@ import { CliFailure, UsageError, type CliIO } from './io.js';
 import { mintToken } from './mint-token.js';
 import { createProgress, type CollectionOutcome, type Progress, type ProgressState } from './progress.js';
 import { formatTable } from './table.js';
+import { waitForMirror } from './warm-mirror.js';
 
 export const WARM_DEFAULT_COLLECTIONS = ['orgs', 'academicSessions', 'courses', 'classes', 'users', 'enrollments', 'demographics'];
 
@@ -20,12 +21,16 @@ Reads every page of each collection through a running gateway, so the pages are 
 before the first app asks. The token is minted locally for --client (as the token command
 does). Default collections: ${WARM_DEFAULT_COLLECTIONS.join(' ')}.
 A collection the district does not have (404, 501) is skipped. Exit 1 when one failed.
+With --mirror, a mirrored district is not paged: the command waits until its mirror has a
+published copy (exit 1 if it is not mirrored, its pull failed, or --timeout passes).
   --client ID          a configured client that may read the district (required)
+  --mirror             wait for the district's mirror to be ready instead of reading pages
+  --timeout SECONDS    with --mirror: longest wait, 1-86400 (default 600)
   --page-size N        records per page, 1-10000 (default 1000)
   --concurrency N      pages of one collection fetched at once, 1-16 (default 1)
   --url URL            the running gateway (default http://127.0.0.1:{server.port} from the config)
   --config FILE        default GATEWAY_CONFIG, else the bundled gateway.example.yaml`,
-  args: { strings: ['client', 'page-size', 'concurrency', 'url', 'config'], positionals: { min: 1, max: 64, names: 'DISTRICT' } },
+  args: { strings: ['client', 'page-size', 'concurrency', 'url', 'config', 'timeout'], flags: ['mirror'], positionals: { min: 1, max: 64, names: 'DISTRICT' } },
   async run(args, io) {
     const clientId = args.string('client');
     if (!clientId) throw new UsageError('--client is required');
@@ -37,6 +42,10 @@ A collection the district does not have (404, 501) is skipped. Exit 1 when one f
     const base = gatewayUrl(args, () => config);
     const token = mintToken(config, clientId).access_token;
     const now = io.now ?? (() => performance.now());
+    if (args.flag('mirror')) {
+      await waitForMirror({ io, base, token, district, timeoutMs: args.int('timeout', 600, 1, 86_400) * 1000 });
+      return 0;
+    }
 
     const version = await districtVersion(io, base, token, district, clientId);
     const ctx: WarmContext = {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { rateSchema } from './schema-auth.js';
 import { collectionOverrides } from './schema-cache.js';
 import { bool, districtId, httpUrl, int, nonEmpty } from './fields.js';
+import { districtMirrorSchema } from './schema-mirror.js';
 
 export const oauth1Schema = z.strictObject({
   type: z.literal('oauth1'),
@@ -84,6 +85,8 @@ export const districtSchema = z.strictObject({
   cache: z
     .strictObject({ ttlSeconds: int(0).optional(), staleSeconds: int(0).optional(), collections: collectionOverrides() })
     .prefault({}),
+  // Keep a whole copy of the district and answer its rostering reads from it (mirror section).
+  mirror: districtMirrorSchema,
 });
 
 const sandboxAuthSchema = z.discriminatedUnion(

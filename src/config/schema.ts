@@ -4,11 +4,13 @@ import { authSchema, type clientSchema, type rateSchema } from './schema-auth.js
 import { cacheSchema } from './schema-cache.js';
 import { CLASSLINK_PREFIX, classlinkSchema, districtSchema, sandboxSchema, type upstreamAuthSchema, type upstreamOptionsSchema } from './schema-districts.js';
 import { adminSchema, metricsSchema, serverSchema } from './schema-server.js';
+import { mirrorSchema } from './schema-mirror.js';
 
 export { authSchema } from './schema-auth.js';
 export { cacheSchema } from './schema-cache.js';
 export { CLASSLINK_PREFIX, classlinkSchema, districtSchema, sandboxSchema, upstreamAuthSchema, upstreamOptionsSchema } from './schema-districts.js';
 export { adminSchema, metricsSchema, serverSchema } from './schema-server.js';
+export { mirrorSchema } from './schema-mirror.js';
 
 export const configSchema = z
   .strictObject({
@@ -17,6 +19,7 @@ export const configSchema = z
     // The operators' credential for /admin (cache purge, sync now). No block: no admin API.
     admin: adminSchema.optional(),
     cache: cacheSchema.prefault({}),
+    mirror: mirrorSchema.prefault({}),
     districts: z.array(districtSchema).default([]),
     classlink: classlinkSchema.optional(),
     metrics: metricsSchema.prefault({}),
@@ -71,6 +74,7 @@ export type ClientConfig = z.infer<typeof clientSchema>;
 export type SandboxConfig = z.infer<typeof sandboxSchema>;
 export type CacheConfig = z.infer<typeof cacheSchema>;
 export type AdminConfig = z.infer<typeof adminSchema>;
+export type MirrorConfig = z.infer<typeof mirrorSchema>;
 export type ClassLinkConfig = z.infer<typeof classlinkSchema>;
 export type RateConfig = z.infer<typeof rateSchema>;
 export type RetryConfig = UpstreamOptions['retry'];

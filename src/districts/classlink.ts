@@ -148,7 +148,8 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
 
   function districtConfig(t: Tenant): DistrictConfig {
     const version = config.tenants[t.districtId.slice(CLASSLINK_PREFIX.length)]?.version ?? config.version;
-    const base = { id: t.districtId, name: t.name, version, upstream: config.upstream, cache: { collections: {} } };
+    // Tenants are not mirrored (yet): the page cache serves them.
+    const base = { id: t.districtId, name: t.name, version, upstream: config.upstream, cache: { collections: {} }, mirror: { enabled: false } };
     if (t.direct) {
       return {
         ...base,

@@ -13,6 +13,15 @@ export interface AdminOptions {
   cacheAdmin: CacheAdmin;
   /** Runs a delta sync of one district now; undefined while delta sync is off. */
   syncNow?: (districtId: string) => Promise<unknown>;
+  mirror?: MirrorControl;
+}
+
+/** What http asks of the districts' mirrors (src/mirror/mirror-service.ts answers it). */
+export interface MirrorControl {
+  /** The `mirror` object of the district's GET /districts entry (`state: "off"` when it is not mirrored). */
+  status(districtId: string): Promise<{ state: string }>;
+  /** Starts a full pull now; `started: false` when one is already running. `force` skips the shrink guard. */
+  refresh(districtId: string, force?: boolean): { started: boolean; done: Promise<unknown> };
 }
 
 export function adminAuth(tokenSha256: string | undefined): MiddlewareHandler<AppEnv> {
@@ -65,5 +74,16 @@ export function mountAdminRoutes(app: Hono<AppEnv>, opts: AdminOptions): void {
     const d = districtOf(c.req.param('id'));
     if (!opts.syncNow) throw new GatewayError('version_not_supported', 'Delta sync is disabled (cache.deltaSync.enabled: false).');
     return c.json({ district: d.id, sync: await opts.syncNow(d.id) });
+  });
+  // 202 at once: a full pull of a large district takes minutes. GET /districts shows how it went.
+  app.post('/admin/districts/:id/mirror/refresh', async (c) => {
+    const d = districtOf(c.req.param('id'));
+    const { mirror } = opts;
+    if (!mirror || (await mirror.status(d.id)).state === 'off') {
+      throw new GatewayError('version_not_supported', `District "${d.id}" is not mirrored (districts[].mirror in the config).`);
+    }
+    const force = c.req.query('force') === 'true';
+    const { started } = mirror.refresh(d.id, force);
+    return c.json({ district: d.id, mirror: { refresh: started ? 'started' : 'running', force } }, 202);
   });
 }

@@ -8,7 +8,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { DistrictRegistry } from '../districts/districts.js';
 import type { CachedProxy } from '../service/cached-proxy.js';
 import type { CacheAdmin } from '../service/cache-admin.js';
-import { adminAuth, mountAdminRoutes } from './admin-routes.js';
+import { adminAuth, mountAdminRoutes, type MirrorControl } from './admin-routes.js';
 import { accessLog, honoRouteLabel, type AccessLog } from './access-log.js';
 import { bearerAuth, bearerVerifier } from './bearer-auth.js';
 import type { AppEnv } from './env.js';
@@ -35,6 +35,8 @@ export interface AppDeps {
   syncNow?: (districtId: string) => Promise<unknown>;
   /** A district's last delta sync (shared by the replicas); absent when delta sync is off. */
   syncStatus?: (districtId: string) => Promise<object | undefined>;
+  /** The districts' mirrors: the `mirror` object of GET /districts, and the admin's refresh. */
+  mirror?: MirrorControl;
   /** Prometheus metrics; absent: no /metrics and nothing recorded. */
   metrics?: Metrics;
   /** `admin`: /metrics needs the admin token. */
@@ -105,6 +107,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
     cacheAdmin: deps.cacheAdmin,
     ...(deps.adminTokenSha256 ? { tokenSha256: deps.adminTokenSha256 } : {}),
     ...(deps.syncNow ? { syncNow: deps.syncNow } : {}),
+    ...(deps.mirror ? { mirror: deps.mirror } : {}),
   });
   app.get('/districts', bearerAuth(deps), districtsRoute(deps));
   app.all('/ims/oneroster/*', oneRoster.handler);
@@ -176,6 +179,7 @@ function districtsRoute(deps: AppDeps) {
     const client = c.get('client');
     const visible = deps.districts.list().filter((d) => deps.clients.canSeeDistrict(client, d.id));
     const synced = await Promise.all(visible.map((d) => deps.syncStatus?.(d.id)));
+    const mirrors = await Promise.all(visible.map((d) => deps.mirror?.status(d.id)));
     const districts = visible.map((d, i) => ({
       id: d.id,
       name: d.name,
@@ -189,6 +193,7 @@ function districtsRoute(deps: AppDeps) {
       ...(d.breaker ? { circuit: d.breaker() } : {}),
       cache: deps.proxy.stats(d.id),
       deltaSync: deps.syncStatus ? (synced[i] ?? { lastRunAt: null }) : { enabled: false },
+      mirror: mirrors[i] ?? { state: 'off' },
     }));
     return c.json({ districts });
   };

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FastHistogram } from './fast-histogram.js';
+import { registerMirrorMetrics, type MirrorSource } from './mirror-metrics.js';
 
 // Prometheus metrics (prom-client). Label sets are bounded: districts and clients come from
 // the config or discovery, routes are endpoint templates, statuses are numbers or error
@@ -16,6 +17,8 @@ export interface MetricsSources {
   deltaSync?: () => Iterable<{ district: string; watermarkMs?: number; lastRunMs: number }>;
   /** Per district: 0 closed, 1 half-open, 2 open. */
   circuits?: () => Iterable<{ district: string; state: 'closed' | 'half-open' | 'open' }>;
+  /** Per mirrored district with a copy: its counts and when it last agreed with the district. */
+  mirrors?: () => Iterable<MirrorSource>;
   now?: () => number;
 }
 
@@ -92,6 +95,7 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   const rateLimited = new Counter({ name: `${prefix}rate_limited_total`, help: 'Requests refused with 429 by a client rate limit.', labelNames: ['client'], registers: [registry] });
 
   registerStateGauges(registry, prefix, () => sources);
+  const mirror = registerMirrorMetrics(registry, prefix, () => sources);
 
   return {
     registry,
@@ -124,6 +128,7 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     rateLimited(client: string) {
       rateLimited.labels(client).inc();
     },
+    mirrorPull: mirror.mirrorPull,
     text: () => registry.metrics(),
   };
 }

@@ -11,7 +11,8 @@ import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js
 
 export { ROOT_HEADER } from './oneroster-cache-policy.js';
 
-export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
+/** MIRROR: answered from the district's mirrored copy (service/mirrored-proxy.ts). */
+export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS' | 'MIRROR';
 
 export interface CachedProxyRequest extends ProxyRequest {
   /** The resource's canonical path below the gateway (district form, no origin): the cache key's resource. */
@@ -93,7 +94,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
 
   function count(districtId: string, status: CacheStatus): void {
     let c = counts.get(districtId);
-    if (!c) counts.set(districtId, (c = { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0 }));
+    if (!c) counts.set(districtId, (c = { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0, MIRROR: 0 }));
     c[status]++;
   }
 
@@ -185,7 +186,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
      * that would mean scanning Redis).
      */
     stats(districtId: string): Record<CacheStatus, number> & { hitRatio: number | null; entries: number; bytes: number } {
-      const c = counts.get(districtId) ?? { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0 };
+      const c = counts.get(districtId) ?? { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0, MIRROR: 0 };
       const total = c.HIT + c.MISS + c.STALE + c.BYPASS;
       const held = cache.scopeStats(districtId);
       return {

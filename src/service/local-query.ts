@@ -3,6 +3,9 @@ import { matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
 import { buildLinkHeader } from '../core/oneroster/links.js';
 import type { Json } from '../core/oneroster/mapping/index.js';
 import type { QueryPairs } from '../core/oneroster/query.js';
+import { entityOfWrapper } from '../core/oneroster/model.js';
+import { sortRecords } from '../core/oneroster/record-order.js';
+import { districtFilter, districtPath } from '../core/oneroster/relationships.js';
 import { walkPages } from '../core/page-walk.js';
 import type { UpstreamPage } from './paging.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
@@ -23,24 +26,6 @@ export function pick(record: Json, fields: readonly string[] | undefined): Json 
   const out: Json = {};
   for (const f of fields) if (record[f] !== undefined) out[f] = record[f];
   return out;
-}
-
-function sortValue(record: Json, path: string): string | number | undefined {
-  let v: unknown = record;
-  for (const part of path.split('.')) {
-    if (Array.isArray(v)) v = v[0];
-    v = isObject(v) ? v[part] : undefined;
-  }
-  if (Array.isArray(v)) v = v[0];
-  return typeof v === 'number' || typeof v === 'string' ? v : undefined;
-}
-
-function compare(a: string | number | undefined, b: string | number | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return 1; // absent last
-  if (b === undefined) return -1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a) < String(b) ? -1 : 1;
 }
 
 export interface WholeRead {
@@ -86,12 +71,17 @@ export interface LocalQuery {
 }
 
 /** The client's page of `records` (already in the caller's version), with X-Total-Count and Link. */
-export function answerLocally(calls: UpstreamCalls, req: ProxyRequest, records: Json[], q: LocalQuery): ProxyResponse {
+export function answerLocally(calls: UpstreamCalls, req: ProxyRequest, records: Json[], raw: LocalQuery): ProxyResponse {
   const { query } = req;
+  // A name ending at a GUIDRef means its sourcedId, as it does to a district (relationships.ts).
+  const entity = entityOfWrapper(req.endpoint.wrapper);
+  const q: LocalQuery = entity
+    ? { ...raw, filter: raw.filter && districtFilter(req.version, entity, raw.filter), sort: raw.sort && districtPath(req.version, entity, raw.sort) }
+    : raw;
   let selected = q.filter ? records.filter((r) => matchesFilter(q.filter!, r)) : records;
   if (q.sort) {
     const { sort } = q;
-    selected = [...selected].sort((a, b) => (q.desc ? -1 : 1) * compare(sortValue(a, sort), sortValue(b, sort)));
+    selected = sortRecords(selected, sort, q.desc);
   }
   const total = selected.length;
   const page = selected.slice(query.offset, query.offset + query.limit).map((r) => pick(r, q.fields));

@@ -25,6 +25,14 @@ export interface CollectionReport {
 /** A district problem worth one warning per district and collection, not one per poll. */
 export type WarnOnce = (kind: 'unsupported' | 'repeats' | 'overflow', district: District, collection: BaseCollection, msg: string, extra?: object) => void;
 
+/** Told of what a sync reads (the mirror applies the changed records to its copy). */
+export interface DeltaObserver {
+  /** Records a page of the poll kept (the district says they changed since the watermark). */
+  changed(districtId: string, collection: BaseCollection, records: ReadonlyArray<Record<string, unknown>>): Promise<void>;
+  /** The district's run finished: what each collection's poll did. */
+  finished(districtId: string, reports: readonly CollectionReport[]): Promise<void>;
+}
+
 export interface PollContext {
   backend: CacheBackend;
   logger: { warn(o: object): void };
@@ -33,6 +41,7 @@ export interface PollContext {
   pageSize: number;
   limits: DeltaLimits;
   now: () => number;
+  observer?: DeltaObserver;
 }
 
 // A filter the district rejected is remembered for a day, then tried again.
@@ -51,7 +60,8 @@ type ChangeRead =
  * Feeds `kept` the changed records page by page. Past the page cap, or once `kept` is full
  * with more to read, the poll overflows; a page that ended the collection does not.
  */
-async function readChanges(ctx: PollContext, district: District, path: string, since: string, kept: ChangeReducer): Promise<ChangeRead> {
+async function readChanges(ctx: PollContext, district: District, collection: BaseCollection, since: string, kept: ChangeReducer): Promise<ChangeRead> {
+  const path = servicePath(district, collection);
   let rejected: number | undefined;
   let failed: { error: unknown } | undefined;
   const walk = walkPages({
@@ -72,13 +82,16 @@ async function readChanges(ctx: PollContext, district: District, path: string, s
   let overflow = false;
   try {
     for await (const { page, last } of walk) {
+      const taken: Array<Record<string, unknown>> = [];
       for (const r of page.records) {
         if (kept.full()) {
           overflow = true;
           break;
         }
         kept.add(r);
+        taken.push(r);
       }
+      if (ctx.observer && taken.length > 0) await ctx.observer.changed(district.id, collection, taken);
       if (!overflow && !last && kept.full()) overflow = true;
       if (overflow) break;
     }
@@ -119,7 +132,7 @@ export async function pollCollection(ctx: PollContext, district: District, colle
   const since = new Date(Date.parse(wm.max) - (stored ? ctx.overlapMs : 0)).toISOString();
   const cursor = watermarkCursor(wm, ctx.overlapMs, ctx.now());
   const kept = changeReducer(collection, cursor, ctx.limits);
-  const read = await readChanges(ctx, district, servicePath(district, collection), since, kept);
+  const read = await readChanges(ctx, district, collection, since, kept);
   if (read.kind === 'failed') {
     ctx.logger.warn({ msg: 'delta sync failed', district: district.id, collection, errorCode: (read.error as { code?: string }).code ?? 'error' });
     return { collection, outcome: 'failed', changes: 0, pages: read.pages };

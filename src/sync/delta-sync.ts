@@ -2,10 +2,10 @@ import type { CacheBackend } from '../cache/types.js';
 import { DELTA_COLLECTIONS, type BaseCollection } from '../core/oneroster/collections.js';
 import type { DistrictRegistry } from '../districts/districts.js';
 import { DELTA_LIMITS, type DeltaLimits } from './change-reducer.js';
-import { pollCollection, type CollectionReport, type PollContext, type WarnOnce } from './collection-poll.js';
+import { pollCollection, type CollectionReport, type DeltaObserver, type PollContext, type WarnOnce } from './collection-poll.js';
 
 export { DELTA_LIMITS, type DeltaLimits } from './change-reducer.js';
-export type { CollectionReport } from './collection-poll.js';
+export type { CollectionReport, DeltaObserver } from './collection-poll.js';
 
 export interface DeltaSyncOptions {
   districts: DistrictRegistry;
@@ -18,6 +18,8 @@ export interface DeltaSyncOptions {
   now?: () => number;
   /** Overrides the bounds of one collection's poll (tests); DELTA_LIMITS otherwise. */
   limits?: Partial<DeltaLimits>;
+  /** Told of the changed records and of each district's finished run (the mirror). */
+  observer?: DeltaObserver;
 }
 
 /** A district's last delta sync as every replica reads it (GET /districts). */
@@ -78,6 +80,7 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     pageSize: options.pageSize,
     limits,
     now,
+    ...(options.observer ? { observer: options.observer } : {}),
   };
 
   async function runDistrict(districtId: string): Promise<SyncReport> {
@@ -98,6 +101,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
         if (stopped) break;
         reports.push(await pollCollection(poll, district, c));
       }
+      await options.observer?.finished(districtId, reports).catch((err: unknown) => {
+        logger.warn({ msg: 'mirror delta apply failed', district: districtId, errorName: err instanceof Error ? err.name : 'unknown' });
+      });
       const changes = reports.reduce((n, r) => n + r.changes, 0);
       if (changes > 0) logger.info({ msg: 'delta sync', district: districtId, changes });
       const marks = reports.flatMap((r) => (r.watermark ? [r.watermark] : [])).sort();

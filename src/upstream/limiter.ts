@@ -2,6 +2,8 @@
 // asks for serial calls at peak), so at most maxConcurrency requests are in flight and the
 // rest wait in a bounded FIFO queue. Waiting is bounded too: a request that cannot start
 // within queueTimeoutMs is better answered 503 at once than left to time out downstream.
+// Background requests (a mirror's full pull) wait behind every client request in a queue of
+// their own: they take a slot only when no client request is waiting for one.
 import type { Interceptor } from './dispatch.js';
 import { UpstreamError } from './types.js';
 
@@ -17,13 +19,19 @@ export interface LimiterOptions {
 export interface Limiter {
   /** Runs fn in a slot; the slot is released however fn ends. */
   run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** Waits for a slot; call the returned function once to give it back (later calls are no-ops). */
-  acquire(signal?: AbortSignal): Promise<() => void>;
+  /**
+   * Waits for a slot; call the returned function once to give it back (later calls are no-ops).
+   * `background`: only when no other request waits, outside maxQueue, for up to BACKGROUND_WAIT_MS.
+   */
+  acquire(signal?: AbortSignal, background?: boolean): Promise<() => void>;
   readonly active: number;
   readonly queued: number;
   /** Rejects every waiter; later acquires fail. In-flight holders still release normally. */
   close(): void;
 }
+
+/** How long a background request waits for a slot behind client traffic before it gives up. */
+export const BACKGROUND_WAIT_MS = 10 * 60_000;
 
 interface Waiter {
   grant(): void;
@@ -41,6 +49,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   let closed = false;
   // A Set keeps insertion order (FIFO) and lets a timed-out or aborted waiter leave in O(1).
   const queue = new Set<Waiter>();
+  const background = new Set<Waiter>();
 
   const busy = (why: string) => new UpstreamError('UPSTREAM_BUSY', `district "${districtId}" is busy: ${why}`, districtId);
 
@@ -50,29 +59,28 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (released) return;
       released = true;
       active--;
-      const next = queue.values().next();
-      if (!next.done) {
-        queue.delete(next.value);
-        next.value.grant();
-      }
+      const next = queue.size > 0 ? queue.values().next() : background.values().next();
+      if (!next.done) next.value.grant();
     };
   }
 
-  function acquire(signal?: AbortSignal): Promise<() => void> {
+  function acquire(signal?: AbortSignal, low = false): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortedError());
     if (closed) return Promise.reject(closedError());
-    if (active < maxConcurrency && queue.size === 0) {
+    if (active < maxConcurrency && queue.size === 0 && (!low || background.size === 0)) {
       active++;
       return Promise.resolve(releaser());
     }
-    if (queue.size >= maxQueue) return Promise.reject(busy(`queue full (${maxQueue} waiting)`));
-    if (queueTimeoutMs === 0) return Promise.reject(busy('no free slot'));
+    if (!low && queue.size >= maxQueue) return Promise.reject(busy(`queue full (${maxQueue} waiting)`));
+    if (!low && queueTimeoutMs === 0) return Promise.reject(busy('no free slot'));
+    const waitMs = low ? BACKGROUND_WAIT_MS : queueTimeoutMs;
+    const line = low ? background : queue;
 
     return new Promise((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        queue.delete(waiter);
+        line.delete(waiter);
       };
       const waiter: Waiter = {
         grant() {
@@ -87,10 +95,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
           reject(err);
         },
       };
-      const timer = setTimeout(() => waiter.fail(busy(`no slot within ${queueTimeoutMs} ms`)), queueTimeoutMs);
+      const timer = setTimeout(() => waiter.fail(busy(`no slot within ${waitMs} ms`)), waitMs);
       const onAbort = () => waiter.fail(abortedError());
       signal?.addEventListener('abort', onAbort, { once: true });
-      queue.add(waiter);
+      line.add(waiter);
     });
   }
 
@@ -115,11 +123,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
       return active;
     },
     get queued() {
-      return queue.size;
+      return queue.size + background.size;
     },
     close() {
       closed = true;
-      for (const waiter of [...queue]) waiter.fail(closedError());
+      for (const waiter of [...queue, ...background]) waiter.fail(closedError());
     },
   };
 }
@@ -128,6 +136,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
 export function limited(limiter: Limiter): Interceptor {
   return (next) =>
     function limitedRequest(req) {
-      return limiter.run(() => next(req), req.signal);
+      if (req.priority !== 'background') return limiter.run(() => next(req), req.signal);
+      return limiter.acquire(req.signal, true).then(async (release) => {
+        try {
+          return await next(req);
+        } finally {
+          release();
+        }
+      });
     };
 }

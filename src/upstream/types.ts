@@ -14,6 +14,8 @@ export interface UpstreamRequest {
   /** Extra headers to send (e.g. x-request-id). Never Authorization: the client sets it. */
   headers?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
+  /** `background`: waits behind every client request for a slot of the district's concurrency (a mirror's pull). */
+  priority?: 'background';
 }
 
 export interface UpstreamResponse {

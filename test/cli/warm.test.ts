@@ -16,6 +16,9 @@ beforeAll(async () => {
       { id: 'shelbyville', sandbox: oauth2Sandbox({ users: 150 }) },
       { id: 'ogdenville', sandbox: oauth1Sandbox({ users: 60 }), extra: { upstream: { retry: { maxAttempts: 1 } } } },
       { id: 'capital', sandbox: oauth1Sandbox({ users: 60 }), extra: { version: 'auto' } },
+      { id: 'mirrored', sandbox: oauth1Sandbox({ users: 80 }), extra: { mirror: true } },
+      // Mirrored, but the gateway's credentials are wrong: its pull fails.
+      { id: 'locked', sandbox: oauth1Sandbox({ users: 20 }), extra: { mirror: true, upstream: { retry: { maxAttempts: 1 } } }, authExtra: { consumerSecret: 'not-the-secret' } },
     ],
     clients: [
       { clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES },
@@ -152,6 +155,27 @@ describe('warm', () => {
     const unknown = await warm(['springfield', '--client', 'nobody']);
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('no client "nobody"');
+  });
+
+  it('--mirror waits for a mirrored district to have a copy instead of reading pages', async () => {
+    const sandbox = stack.sandboxes.mirrored!;
+    const r = await warm(['mirrored', '--client', 'app', '--mirror', '--timeout', '20']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^mirror of mirrored ready: version \S+, \d+ records, age \d+ s$/m);
+    // Reads are now the mirror's: the district is not asked.
+    const before = sandbox.hitCount();
+    const page = await stack.http.get('/districts/mirrored/ims/oneroster/v1p1/users?limit=5').set('authorization', `Bearer ${token}`);
+    expect(page.headers['x-cache']).toBe('MIRROR');
+    expect(sandbox.hitCount()).toBe(before);
+  });
+
+  it('--mirror exits 1 for a district that is not mirrored, and for one whose pull failed, saying why', async () => {
+    const off = await warm(['springfield', '--client', 'app', '--mirror']);
+    expect(off.code).toBe(1);
+    expect(off.err).toContain('district "springfield" is not mirrored');
+    const failed = await warm(['locked', '--client', 'app', '--mirror', '--timeout', '20']);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/the mirror of "locked" has no copy: its last full pull failed \(the district answered HTTP 401\)/);
   });
 
   it('draws a progress bar on a terminal and prints lines otherwise', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { issuesOf } from './issues.js';
 
 const SECRET = 'x'.repeat(40);
 const base = (extra = '') => `
@@ -18,15 +19,6 @@ districts:
     auth: { type: oauth1, consumerKey: k, consumerSecret: s }
 ${extra}`;
 
-function issuesOf(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, env, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config loading', () => {
   it('applies defaults, trims the base URL and freezes the result', () => {

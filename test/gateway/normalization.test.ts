@@ -173,6 +173,10 @@ describe('across versions', () => {
     expect(byPrimary.headers['x-total-count']).toBe(String(expected.length));
     expect(byPrimary.body.users.map((u: any) => u.sourcedId)).toEqual(expected.slice(1, 6));
     expect(byPrimary.headers.link).toContain('offset=');
+    // A name that ends at a GUIDRef means its sourcedId, as a district reads it.
+    const byRef = await get('one', 'v1p2', 'rostering', `/users?filter=primaryOrg%3D'${school}'&limit=5&offset=1`);
+    expect(byRef.headers['x-total-count']).toBe(String(expected.length));
+    expect(byRef.body.users.map((u: any) => u.sourcedId)).toEqual(expected.slice(1, 6));
 
     // A 1.2 district has no single role field: 1.1 role='administrator' is evaluated here.
     const admins = await get('two', 'v1p1', 'rostering', "/users?filter=role%3D'administrator'&limit=1000");

@@ -99,11 +99,13 @@ describe('gateway routes', () => {
           MISS: expect.any(Number),
           STALE: expect.any(Number),
           BYPASS: expect.any(Number),
+          MIRROR: 0,
           hitRatio: expect.anything(),
           entries: expect.any(Number),
           bytes: expect.any(Number),
         },
         deltaSync: { enabled: false },
+        mirror: { state: 'off', version: null, publishedAt: null, agreedAt: null, ageSeconds: null, counts: {}, lastFullPull: null, lastRefusal: null, lastError: null, pulling: false },
       },
     ]);
     const all = await stack.http.get('/districts').set(auth(many));

@@ -5,6 +5,7 @@ export function district(baseUrl: string, auth: UpstreamAuthConfig, upstream: Pa
   return {
     id,
     version: 'v1p1',
+    mirror: { enabled: false },
     baseUrl,
     auth,
     upstream: {

@@ -135,4 +135,45 @@ describe('limiter', () => {
     expect(() => createLimiter({ ...opts, maxQueue: -1 })).toThrow(/maxQueue/);
     expect(() => createLimiter({ ...opts, queueTimeoutMs: 1.5 })).toThrow(/queueTimeoutMs/);
   });
+
+  it('gives a free slot to a waiting client request before any background request, which waits outside maxQueue', async () => {
+    const limiter = createLimiter({ ...opts, maxConcurrency: 1, maxQueue: 1 });
+    const order: string[] = [];
+    const holder = await limiter.acquire();
+    const bg = [limiter.acquire(undefined, true), limiter.acquire(undefined, true)].map((p, i) => p.then((release) => (order.push(`bg${i}`), release)));
+    // The queue of one is the clients': the background waiters do not fill it.
+    const client = limiter.acquire().then((release) => (order.push('client'), release));
+    await flush();
+    expect(limiter.queued).toBe(3);
+    holder();
+    (await client)();
+    (await bg[0]!)();
+    (await bg[1]!)();
+    expect(order).toEqual(['client', 'bg0', 'bg1']);
+  });
+
+  it('does not let a background request overtake waiting ones, nor start past a waiting client', async () => {
+    const limiter = createLimiter({ ...opts, maxConcurrency: 2, maxQueue: 5 });
+    const a = await limiter.acquire();
+    const b = await limiter.acquire();
+    const waiting = limiter.acquire();
+    a();
+    const release = await waiting;
+    // One slot free now, no client waiting: background takes it at once.
+    b();
+    const bgRelease = await limiter.acquire(undefined, true);
+    expect(limiter.active).toBe(2);
+    release();
+    bgRelease();
+    expect(limiter.active).toBe(0);
+  });
+
+  it('fails background waiters when closed', async () => {
+    const limiter = createLimiter({ ...opts, maxConcurrency: 1 });
+    const holder = await limiter.acquire();
+    const bg = limiter.acquire(undefined, true);
+    limiter.close();
+    await expect(bg).rejects.toBeInstanceOf(UpstreamError);
+    holder();
+  });
 });

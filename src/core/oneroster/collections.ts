@@ -50,3 +50,7 @@ export function serviceOf(collection: BaseCollection): 'rostering' | 'gradebook'
   if (collection === 'resources') return 'resources';
   return GRADEBOOK.has(collection) ? 'gradebook' : 'rostering';
 }
+
+/** The rostering collections a district mirror holds, in dependency order (what a full pull reads first). */
+export const MIRROR_COLLECTIONS = ['orgs', 'academicSessions', 'courses', 'classes', 'users', 'enrollments', 'demographics'] as const;
+export type MirrorCollection = (typeof MIRROR_COLLECTIONS)[number];

@@ -163,6 +163,35 @@ export function matchesFilter(node: FilterNode, record: unknown): boolean {
   return reached.some((v) => compare(v, node.predicate, node.value));
 }
 
+/**
+ * The filter as a predicate, its paths split once: the same meaning as matchesFilter, for
+ * evaluating one filter over many records (the mirror scans whole collections with it).
+ */
+export function compileFilter(node: FilterNode): (record: unknown) => boolean {
+  if (node.kind !== 'clause') {
+    const left = compileFilter(node.left);
+    const right = compileFilter(node.right);
+    return node.kind === 'and' ? (r) => left(r) && right(r) : (r) => left(r) || right(r);
+  }
+  const path = node.field.split('.');
+  const { value } = node;
+  if (node.predicate === '!=') return (r) => !reaches(r, path, 0, (v) => compare(v, '=', value));
+  const predicate = node.predicate;
+  return (r) => reaches(r, path, 0, (v) => compare(v, predicate, value));
+}
+
+/** Whether any value reached along `path` (fanning out over arrays, as collect does) passes `test`. */
+function reaches(value: unknown, path: string[], i: number, test: (v: unknown) => boolean): boolean {
+  if (Array.isArray(value)) {
+    for (const item of value) if (reaches(item, path, i, test)) return true;
+    return false;
+  }
+  if (i === path.length) return value !== null && value !== undefined && test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const key = path[i] as string;
+  return Object.hasOwn(value, key) && reaches((value as Record<string, unknown>)[key], path, i + 1, test);
+}
+
 function collect(value: unknown, path: string[], i: number, out: unknown[]): void {
   if (Array.isArray(value)) {
     for (const item of value) collect(item, path, i, out);
@@ -196,4 +225,9 @@ function compare(actual: unknown, predicate: FilterPredicate, expected: string):
     case '<=': return a <= b;
     case '~': return String(actual).toLowerCase().includes(expected.toLowerCase());
   }
+}
+
+/** Whether `=` with this filter value also equals JSON numbers (`score='9'` holds for 9 and for 9.0). */
+export function isNumericFilterValue(value: string): boolean {
+  return NUMERIC.test(value);
 }

@@ -1,0 +1,204 @@
+// Keeps each mirrored district's copy: a full pull when it has none or its last one is older
+// than fullRefreshSeconds (one puller per district across every replica sharing the store),
+// the delta sync's changes applied in between, and the copy that answers reads known
+// synchronously here, so a request costs no store round trip to learn whether it can be
+// served from the mirror.
+import type { DistrictRegistry } from '../districts/districts.js';
+import type { Json } from '../core/oneroster/mapping/types.js';
+import { fullPull, type PullReport } from './full-pull.js';
+import { mirrorStatus, MIRROR_OFF, parseHistory, recordPull, type MirrorStatus } from './mirror-status.js';
+import { keepable } from './pull-page.js';
+import { isMirrorCollection, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore } from './types.js';
+
+export interface MirrorSettings {
+  fullRefreshSeconds: number;
+  collections: readonly MirrorCollection[];
+}
+
+export interface MirrorServiceOptions {
+  store: MirrorStore;
+  districts: DistrictRegistry;
+  /** The district's mirror settings; undefined when it is not mirrored (read at every use: a reload may change it). */
+  settings(districtId: string): MirrorSettings | undefined;
+  pageSize: number;
+  shrinkGuardPercent(): number;
+  logger: { info(o: object): void; warn(o: object): void };
+  now?: () => number;
+  /** How often due pulls are looked for and the current copies re-read from the store (another replica may publish). Default 5000. */
+  tickMs?: number;
+  /** After a refused or failed pull, the next try waits this long (or fullRefreshSeconds, if shorter). Default 15 minutes. */
+  retryMs?: number;
+  /** Full pulls running at once in this process. Default 2. */
+  maxParallelPulls?: number;
+  onPull?(districtId: string, report: PullReport): void;
+}
+
+// How stale this replica's idea of a district's current copy may get while requests arrive.
+const LOOK_MS = 1000;
+
+export function createMirrorService(options: MirrorServiceOptions) {
+  const { store, districts, logger } = options;
+  const now = options.now ?? Date.now;
+  const tickMs = options.tickMs ?? 5_000;
+  const retryMs = options.retryMs ?? 15 * 60_000;
+  const maxParallel = options.maxParallelPulls ?? 2;
+  if (!(tickMs > 0) || !(retryMs > 0) || !(maxParallel >= 1)) throw new RangeError('createMirrorService: tickMs, retryMs and maxParallelPulls must be positive');
+  const copies = new Map<string, CopyMeta>();
+  /** When each district's current copy was last asked of the store (another replica may have published). */
+  const looked = new Map<string, number>();
+  const pulls = new Map<string, Promise<PullReport | undefined>>();
+  /** Delta changes read in the current sync run, per district, applied when the run finishes. */
+  const pending = new Map<string, Map<MirrorCollection, Json[]>>();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  // Aborts the pulls in flight at shutdown: a pull is thrown away, never half published.
+  const stopping = new AbortController();
+
+  async function history(districtId: string) {
+    return parseHistory(await store.readStatus(districtId).catch(() => undefined));
+  }
+
+  async function pull(districtId: string, force: boolean): Promise<PullReport | undefined> {
+    const district = districts.get(districtId);
+    const settings = options.settings(districtId);
+    if (!district || !settings) return undefined;
+    try {
+      await district.versionProbe?.settle();
+    } catch {
+      return undefined; // the version is not known yet: the next tick tries again
+    }
+    const locked = await store.withPullLock(districtId, async () => {
+      const report = await fullPull({
+        district,
+        store,
+        collections: settings.collections,
+        pageSize: options.pageSize,
+        shrinkGuardPercent: options.shrinkGuardPercent(),
+        now,
+        signal: stopping.signal,
+        ...(force ? { force } : {}),
+      });
+      await store.writeStatus(districtId, JSON.stringify(recordPull(await history(districtId), report)));
+      return report;
+    });
+    if (!locked.ran) return undefined;
+    const report = locked.value;
+    if (report.copy) copies.set(districtId, report.copy);
+    const log = { district: districtId, outcome: report.outcome, durationMs: report.finishedAt - report.startedAt, upstreamRequests: report.upstreamRequests, counts: report.counts };
+    if (report.outcome === 'published') logger.info({ msg: 'mirror published', version: report.copy?.version, ...log });
+    else logger.warn({ msg: report.outcome === 'refused' ? 'mirror pull refused' : 'mirror pull failed', reason: report.reason, ...log });
+    options.onPull?.(districtId, report);
+    return report;
+  }
+
+  /** One pull per district at a time in this process; a second caller shares it. */
+  function startPull(districtId: string, force = false): Promise<PullReport | undefined> {
+    let run = pulls.get(districtId);
+    if (!run) {
+      run = pull(districtId, force).catch((err: unknown) => {
+        logger.warn({ msg: 'mirror pull failed', district: districtId, errorName: err instanceof Error ? err.name : 'unknown' });
+        return undefined;
+      });
+      pulls.set(districtId, run);
+      void run.finally(() => pulls.delete(districtId));
+    }
+    return run;
+  }
+
+  async function due(districtId: string, settings: MirrorSettings): Promise<boolean> {
+    const h = await history(districtId);
+    const t = now();
+    const last = h.lastFullPull;
+    if (!last || !copies.has(districtId)) return !last || last.finishedAt + Math.min(retryMs, settings.fullRefreshSeconds * 1000) <= t;
+    if (last.outcome !== 'published') return last.finishedAt + Math.min(retryMs, settings.fullRefreshSeconds * 1000) <= t;
+    return (h.lastPublishedAt ?? last.finishedAt) + settings.fullRefreshSeconds * 1000 <= t;
+  }
+
+  async function tick(): Promise<void> {
+    for (const district of districts.list()) {
+      if (stopped) return;
+      const settings = options.settings(district.id);
+      if (!settings) continue;
+      const copy = await store.current(district.id).catch(() => undefined);
+      if (copy) copies.set(district.id, copy);
+      if (pulls.size < maxParallel && !pulls.has(district.id) && (await due(district.id, settings))) void startPull(district.id);
+    }
+    for (const id of copies.keys()) {
+      if (!districts.get(id) || !options.settings(id)) {
+        copies.delete(id);
+        await store.drop(id).catch(() => undefined);
+      }
+    }
+  }
+
+  return {
+    /** The copy reads of this district are answered from, if it is mirrored and has one. */
+    serving(districtId: string): CopyMeta | undefined {
+      if (!options.settings(districtId)) return undefined;
+      // At most once a second, learn in the background whether another replica published a newer copy.
+      const t = now();
+      if ((looked.get(districtId) ?? -Infinity) + LOOK_MS <= t) {
+        looked.set(districtId, t);
+        void store.current(districtId).then((copy) => copy && !stopped && copies.set(districtId, copy), () => undefined);
+      }
+      return copies.get(districtId);
+    },
+    store,
+    /** Starts a full pull now (an operator's refresh); `started: false` when one is already running. */
+    refresh(districtId: string, force = false): { started: boolean; done: Promise<PullReport | undefined> } {
+      const running = pulls.get(districtId);
+      if (running) return { started: false, done: running };
+      return { started: true, done: startPull(districtId, force) };
+    },
+    async status(districtId: string): Promise<MirrorStatus> {
+      if (!options.settings(districtId)) return MIRROR_OFF;
+      const stored = await store.current(districtId).catch(() => undefined);
+      if (stored) copies.set(districtId, stored);
+      const copy = stored ?? copies.get(districtId);
+      return mirrorStatus(copy, await history(districtId), pulls.has(districtId), now());
+    },
+    /** Delta sync's observer: the changed records of a page, then the end of a district's run. */
+    delta: {
+      async changed(districtId: string, collection: string, records: readonly Json[]): Promise<void> {
+        if (!copies.has(districtId) || !isMirrorCollection(collection) || records.length === 0) return;
+        const district = districts.get(districtId);
+        if (!district) return;
+        let byCollection = pending.get(districtId);
+        if (!byCollection) pending.set(districtId, (byCollection = new Map()));
+        const list = byCollection.get(collection) ?? [];
+        list.push(...keepable(district, records));
+        byCollection.set(collection, list);
+      },
+      async finished(districtId: string, outcomes: ReadonlyArray<{ collection: string; outcome: string; collectionWide?: boolean }>): Promise<void> {
+        const byCollection = pending.get(districtId);
+        pending.delete(districtId);
+        const settings = options.settings(districtId);
+        if (!settings || !copies.has(districtId)) return;
+        const changes: MirrorChange[] = [...(byCollection ?? [])].map(([collection, upserts]) => ({ collection, upserts }));
+        const mine = outcomes.filter((o) => isMirrorCollection(o.collection) && settings.collections.includes(o.collection));
+        const complete = mine.length > 0 && mine.every((o) => o.outcome === 'synced' && !o.collectionWide);
+        const at = now();
+        const next = changes.length > 0 ? await store.apply(districtId, changes, at) : undefined;
+        if (complete) await store.agreed(districtId, at);
+        const copy = next ?? (await store.current(districtId));
+        if (copy) copies.set(districtId, copy);
+        // More changes than a delta holds: only a full pull brings the copy back in line.
+        if (mine.some((o) => o.collectionWide)) void startPull(districtId);
+      },
+    },
+    start(): void {
+      if (timer || stopped) return;
+      timer = setInterval(() => void tick().catch(() => undefined), tickMs);
+      timer.unref();
+      void tick().catch(() => undefined);
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      stopping.abort();
+      await Promise.allSettled([...pulls.values()]);
+    },
+  };
+}
+
+export type MirrorService = ReturnType<typeof createMirrorService>;

@@ -1,0 +1,173 @@
+// Queries over one copy: the filter, ids, order, paging and total pushed down to PostgreSQL
+// (postgres-sql.ts), the page coming back as one json_agg text parsed once. When a clause
+// cannot be said exactly in SQL, or the copy holds records on which PostgreSQL and JavaScript
+// would disagree (recordFlags), the rows matching the rest come back (at most
+// MAX_JS_CANDIDATES) and matchesFilter / sortRecords finish the work in JavaScript.
+import { compileFilter } from '../core/oneroster/filter.js';
+import type { Json } from '../core/oneroster/mapping/types.js';
+import { compareIds, sortRecords } from '../core/oneroster/record-order.js';
+import { sourcedIdOf } from './memory-collection.js';
+import { seqOf, type PgContext } from './postgres-db.js';
+import { FLAG_ASTRAL, FLAG_HIGH_BMP, FLAG_ID_ASTRAL, FLAG_ID_HIGH_BMP, FLAG_NESTED, FLAG_REF_ARRAY, Params, sortPath, whereSql, type WhereSql } from './postgres-sql.js';
+import { isMirrorCollection, type CopyMeta, type MirrorCollection, type MirrorPage, type MirrorQuery } from './types.js';
+
+/** The most rows a query finishing in JavaScript may fetch; past it the query is refused. */
+export const MAX_JS_CANDIDATES = 200_000;
+
+/**
+ * The copy's rows of one collection, as a subquery aliased by the caller. Two branches so the
+ * current rows' partial indexes (valid_to IS NULL) serve the usual case; PostgreSQL pushes the
+ * caller's conditions into both.
+ */
+function rowsOf(p: Params, copy: CopyMeta, collection: MirrorCollection): string {
+  const d = p.add(copy.district);
+  const c = p.add(collection);
+  const s = p.add(copy.seq, 'int');
+  const cols = 'sourced_id, valid_from, flags, doc';
+  return `(SELECT ${cols} FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to IS NULL AND valid_from <= ${s}
+    UNION ALL SELECT ${cols} FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to > ${s} AND valid_from <= ${s})`;
+}
+
+const liveSql = (p: Params, copy: CopyMeta) => `EXISTS (SELECT 1 FROM mirror_copies WHERE district = ${p.add(copy.district)} AND seq = ${p.add(copy.seq, 'int')})`;
+
+function checkQuery(q: MirrorQuery): void {
+  if (!isMirrorCollection(q.collection)) throw new TypeError(`mirror: unknown collection ${JSON.stringify(q.collection)}`);
+  if (!Number.isSafeInteger(q.offset) || q.offset < 0) throw new RangeError('mirror: query offset must be a non-negative integer');
+  if (!Number.isSafeInteger(q.limit) || q.limit < 0) throw new RangeError('mirror: query limit must be a non-negative integer');
+}
+
+/** Whether this store's epoch and copy number say the copy could be ours at all. */
+const ours = (ctx: PgContext, copy: CopyMeta) => seqOf(ctx.epoch, copy.version) === copy.seq;
+
+export async function getRecord(ctx: PgContext, copy: CopyMeta, collection: MirrorCollection, sourcedId: string): Promise<Json | undefined> {
+  if (!ours(ctx, copy) || !isMirrorCollection(collection) || typeof sourcedId !== 'string') return undefined;
+  const p = new Params();
+  const text = `SELECT ${liveSql(p, copy)} AS live, (SELECT r.doc::text FROM ${rowsOf(p, copy, collection)} r WHERE r.sourced_id = ${p.add(sourcedId)}) AS doc`;
+  const [row] = await ctx.sql.unsafe<Array<{ live: boolean; doc: string | null }>>(text, p.values, { prepare: true });
+  return row?.live && row.doc !== null ? (JSON.parse(row.doc) as Json) : undefined;
+}
+
+export interface Plan {
+  where: WhereSql | undefined;
+  /** jsonpath of the sort value; undefined for sourcedId order. */
+  sort: string | undefined;
+  /** The sort path is no plain field path: JavaScript sorts. */
+  sortInJs: boolean;
+}
+
+function plan(q: MirrorQuery, p: Params, ctx: Pick<PgContext, 'icu'>, refHints: boolean): Plan {
+  const where = q.where ? whereSql(q.where, p, { icu: ctx.icu, refHints }) : undefined;
+  if (!q.sort || q.sort === 'sourcedId') return { where, sort: undefined, sortInJs: false };
+  const sort = sortPath(q.sort);
+  return { where, sort, sortInJs: sort === undefined };
+}
+
+function conditions(p: Params, q: MirrorQuery, where: WhereSql | undefined): string {
+  const parts: string[] = [];
+  if (where?.sql) parts.push(where.sql);
+  if (q.ids) parts.push(`r.sourced_id = ANY (${p.texts(q.ids)})`);
+  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+/** ORDER BY for rows with columns sourced_id and sv (the sort value, jsonb): sortRecords' order when sv is all numbers or all text. */
+function orderBy(alias: string, sorted: boolean, desc: boolean): string {
+  const dir = desc ? 'DESC' : 'ASC';
+  if (!sorted) return `${alias}.sourced_id ${dir}`;
+  const t = `jsonb_typeof(${alias}.sv)`;
+  return [
+    `(${alias}.sv IS NULL OR ${t} NOT IN ('number', 'string', 'boolean'))`,
+    `CASE WHEN ${t} = 'number' THEN (${alias}.sv)::numeric END ${dir} NULLS LAST`,
+    `CASE WHEN ${t} IN ('string', 'boolean') THEN ${alias}.sv #>> '{}' END COLLATE "C" ${dir} NULLS LAST`,
+    `${alias}.sourced_id ASC`,
+  ].join(', ');
+}
+
+interface PushedRow {
+  live: boolean;
+  total: number;
+  numbers: number;
+  texts: number;
+  bits: number;
+  docs: string | null;
+}
+
+function pushedSql(p: Params, copy: CopyMeta, q: MirrorQuery, pl: Plan): string {
+  const sorted = pl.sort !== undefined;
+  const rows = rowsOf(p, copy, q.collection);
+  const sv = sorted ? `, jsonb_path_query_first(r.doc, ${p.path(pl.sort!)}) AS sv` : '';
+  const where = conditions(p, q, pl.where);
+  const typed = (types: string) => (sorted ? `(SELECT count(*)::int FROM m WHERE jsonb_typeof(m.sv) IN (${types}))` : '0');
+  return `WITH m AS MATERIALIZED (SELECT r.sourced_id, r.valid_from${sv} FROM ${rows} r ${where}),
+    p AS (SELECT m.* FROM m ORDER BY ${orderBy('m', sorted, q.desc === true)} OFFSET ${p.add(q.offset, 'bigint')} LIMIT ${p.add(q.limit, 'bigint')})
+    SELECT ${liveSql(p, copy)} AS live,
+      (SELECT count(*)::int FROM m) AS total,
+      ${typed("'number'")} AS numbers,
+      ${typed("'string', 'boolean'")} AS texts,
+      (SELECT coalesce(bit_or(f.flags), 0)::int FROM ${rowsOf(p, copy, q.collection)} f WHERE f.flags <> 0) AS bits,
+      (SELECT json_agg(d.doc ORDER BY ${orderBy('p', sorted, q.desc === true)})::text
+         FROM p JOIN mirror_records d ON d.district = ${p.add(copy.district)} AND d.collection = ${p.add(q.collection)}
+           AND d.sourced_id = p.sourced_id AND d.valid_from = p.valid_from) AS docs`;
+}
+
+/** Why the pushed-down answer cannot stand, or undefined when it is exact. */
+function doubt(row: PushedRow, q: MirrorQuery, pl: Plan): 'flagged' | 'sort' | 'no-ref-hints' | undefined {
+  const both = (bits: number, a: number, b: number) => (bits & a) !== 0 && (bits & b) !== 0;
+  if (row.bits & FLAG_NESTED && (q.where || pl.sort)) return 'flagged';
+  if ((pl.where?.ordered || pl.sort) && both(row.bits | (pl.where?.valueFlags ?? 0), FLAG_ASTRAL, FLAG_HIGH_BMP)) return 'flagged';
+  if (both(row.bits, FLAG_ID_ASTRAL, FLAG_ID_HIGH_BMP)) return 'flagged';
+  if (row.numbers > 0 && row.texts > 0) return 'sort'; // sortRecords' order of numbers among strings is JavaScript's own
+  if (row.bits & FLAG_REF_ARRAY && pl.where?.refHint) return 'no-ref-hints';
+  return undefined;
+}
+
+/** The SQL that answers `q` wholly, or undefined when JavaScript must finish it (exported for EXPLAIN in tests). */
+export function pushedQuery(ctx: Pick<PgContext, 'icu'>, copy: CopyMeta, q: MirrorQuery, refHints = true): { text: string; values: string[]; plan: Plan } | undefined {
+  const p = new Params();
+  const pl = plan(q, p, ctx, refHints);
+  if (pl.sortInJs || (pl.where && !pl.where.exact)) return undefined;
+  return { text: pushedSql(p, copy, q, pl), values: p.values, plan: pl };
+}
+
+export async function runQuery(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, refHints = true): Promise<MirrorPage> {
+  checkQuery(q);
+  if (!ours(ctx, copy)) return { records: [], total: 0 };
+  const pushed = pushedQuery(ctx, copy, q, refHints);
+  if (!pushed) return finishInJs(ctx, copy, q, false);
+  const pl = pushed.plan;
+  const [row] = await ctx.sql.unsafe<PushedRow[]>(pushed.text, pushed.values, { prepare: false });
+  if (!row?.live) return { records: [], total: 0 };
+  const why = doubt(row, q, pl);
+  if (why === 'no-ref-hints') return runQuery(ctx, copy, q, false);
+  if (why) return finishInJs(ctx, copy, q, why === 'flagged');
+  ctx.onQueryPath?.('pushed');
+  return { records: row.docs ? (JSON.parse(row.docs) as Json[]) : [], total: row.total };
+}
+
+/** Rows whose flags say SQL may misjudge them (FLAG_REF_ARRAY aside: the fallback uses no GUIDRef hints). */
+const FLAGGED = FLAG_NESTED | FLAG_ASTRAL | FLAG_HIGH_BMP;
+
+/**
+ * The rows the SQL part of the filter lets through (with `flagged`, also every row SQL may
+ * misjudge), then matchesFilter, sourcedId order, sortRecords and the page in JavaScript.
+ */
+async function finishInJs(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, flagged: boolean): Promise<MirrorPage> {
+  const p = new Params();
+  const rows = rowsOf(p, copy, q.collection);
+  const where = q.where ? whereSql(q.where, p, { icu: ctx.icu, refHints: false }) : undefined;
+  if (where?.sql && flagged) where.sql = `(${where.sql} OR (r.flags & ${FLAGGED}) <> 0)`;
+  const cond = conditions(p, q, where);
+  const text = `WITH c AS MATERIALIZED (SELECT r.doc FROM ${rows} r ${cond} LIMIT ${MAX_JS_CANDIDATES + 1})
+    SELECT ${liveSql(p, copy)} AS live, (SELECT count(*)::int FROM c) AS n,
+      CASE WHEN (SELECT count(*) FROM c) <= ${MAX_JS_CANDIDATES} THEN (SELECT json_agg(c.doc)::text FROM c) END AS docs`;
+  const [row] = await ctx.sql.unsafe<Array<{ live: boolean; n: number; docs: string | null }>>(text, p.values, { prepare: false });
+  if (!row?.live) return { records: [], total: 0 };
+  if (row.n > MAX_JS_CANDIDATES) {
+    throw new Error(`mirror: this query would filter more than ${MAX_JS_CANDIDATES} ${q.collection} records in JavaScript; narrow the filter`);
+  }
+  ctx.onQueryPath?.('js');
+  let records = (row.docs ? (JSON.parse(row.docs) as Json[]) : []).sort((a, b) => compareIds(sourcedIdOf(a) ?? '', sourcedIdOf(b) ?? ''));
+  if (q.where) records = records.filter(compileFilter(q.where));
+  if (q.sort && q.sort !== 'sourcedId') records = sortRecords(records, q.sort, q.desc === true);
+  else if (q.desc) records.reverse();
+  return { records: records.slice(q.offset, q.offset + q.limit), total: records.length };
+}

@@ -1,0 +1,94 @@
+// The PostgreSQL mirror's tables, created and migrated at start-up. Several replicas may start
+// at once: the whole migration runs in one transaction under an advisory lock, so exactly one
+// of them applies each step and the others find it done.
+//
+// A record row holds one version of one record, valid over a range of copy numbers
+// [valid_from, valid_to) (valid_to NULL while current): reading "as of" copy n is
+// `valid_from <= n AND (valid_to IS NULL OR valid_to > n)`, and what changed between two copies
+// is the rows whose valid_from or valid_to falls between them (issue 16's feed).
+import { randomBytes } from 'node:crypto';
+import type { Sql } from 'postgres';
+
+/** Our advisory-lock namespaces (the first key of the two-int form): "orgw" and neighbours. */
+export const LOCK_NS_MIGRATE = 0x6f726777;
+export const LOCK_NS_PULL = LOCK_NS_MIGRATE + 1;
+export const LOCK_NS_WRITE = LOCK_NS_MIGRATE + 2;
+
+/** Indexes for the relationship routes' lookups (a class's enrollments, a user's, a school's...). */
+const REF_INDEXES = ['class', 'user', 'school', 'course'].map(
+  (f) => `CREATE INDEX mirror_records_${f}_ref ON mirror_records (district, collection, ((doc -> '${f}' ->> 'sourcedId'))) WHERE valid_to IS NULL`,
+);
+
+const V1: readonly string[] = [
+  `CREATE TABLE mirror_meta (key text PRIMARY KEY, value text NOT NULL)`,
+  // The last copy number per district. Not forgotten by drop: a version string stays unique for the
+  // database's life even when a district is removed and added again.
+  `CREATE TABLE mirror_sequences (district text PRIMARY KEY, last_seq integer NOT NULL)`,
+  `CREATE TABLE mirror_copies (
+     district text NOT NULL,
+     seq integer NOT NULL,
+     records_version text NOT NULL,
+     published_at double precision NOT NULL,
+     agreed_at double precision NOT NULL,
+     counts jsonb NOT NULL,
+     PRIMARY KEY (district, seq))`,
+  `CREATE TABLE mirror_records (
+     district text NOT NULL,
+     collection text NOT NULL,
+     sourced_id text COLLATE "C" NOT NULL,
+     valid_from integer NOT NULL,
+     valid_to integer,
+     hash uuid NOT NULL,
+     flags smallint NOT NULL DEFAULT 0,
+     doc jsonb NOT NULL,
+     PRIMARY KEY (district, collection, sourced_id, valid_from),
+     CHECK (valid_to IS NULL OR valid_to > valid_from))`,
+  `CREATE UNIQUE INDEX mirror_records_current ON mirror_records (district, collection, sourced_id) WHERE valid_to IS NULL`,
+  `CREATE INDEX mirror_records_closed ON mirror_records (district, valid_to, collection) WHERE valid_to IS NOT NULL`,
+  `CREATE INDEX mirror_records_flagged ON mirror_records (district, collection) WHERE flags <> 0`,
+  ...REF_INDEXES,
+  `CREATE INDEX mirror_records_doc ON mirror_records USING gin (doc jsonb_path_ops) WHERE valid_to IS NULL`,
+  // A dead puller's rows are garbage, never data: unlogged (a server crash empties it) is enough.
+  `CREATE UNLOGGED TABLE mirror_staging (
+     district text NOT NULL,
+     token uuid NOT NULL,
+     collection text NOT NULL,
+     sourced_id text COLLATE "C" NOT NULL,
+     hash uuid NOT NULL,
+     flags smallint NOT NULL,
+     doc jsonb NOT NULL,
+     PRIMARY KEY (district, token, collection, sourced_id))`,
+  `CREATE TABLE mirror_stagings (district text PRIMARY KEY, token uuid NOT NULL, started_at double precision NOT NULL)`,
+  `CREATE TABLE mirror_status (district text PRIMARY KEY, status text NOT NULL, updated_at double precision NOT NULL)`,
+];
+
+/** Steps in order; a step is never edited once released, only followed by another. */
+export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [{ version: 1, statements: V1 }];
+
+export interface SchemaInfo {
+  /** Random per database, made once: the first half of every version string. */
+  epoch: string;
+  /** Whether the server has ICU's root collation (for `~` as JavaScript's toLowerCase sees it). */
+  icu: boolean;
+  /** Migration steps this start applied (0 when another replica or an earlier start did). */
+  applied: number;
+}
+
+export async function migrate(sql: Sql): Promise<SchemaInfo> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${LOCK_NS_MIGRATE}::int, 0)`;
+    await tx`CREATE TABLE IF NOT EXISTS mirror_schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
+    const [row] = await tx<Array<{ v: number }>>`SELECT coalesce(max(version), 0)::int AS v FROM mirror_schema_version`;
+    let applied = 0;
+    for (const step of MIGRATIONS) {
+      if (step.version <= (row?.v ?? 0)) continue;
+      for (const statement of step.statements) await tx.unsafe(statement);
+      await tx`INSERT INTO mirror_schema_version (version) VALUES (${step.version}::int)`;
+      applied++;
+    }
+    await tx`INSERT INTO mirror_meta (key, value) VALUES ('epoch', ${randomBytes(5).toString('hex')}) ON CONFLICT (key) DO NOTHING`;
+    const [meta] = await tx<Array<{ value: string }>>`SELECT value FROM mirror_meta WHERE key = 'epoch'`;
+    const [icu] = await tx<Array<{ ok: boolean }>>`SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu') AS ok`;
+    return { epoch: meta!.value, icu: icu!.ok, applied };
+  });
+}

@@ -1,0 +1,187 @@
+// Rostering reads answered from a district's mirrored copy instead of the district: the
+// route's meaning over the whole data (core/oneroster/relationships.ts), the client's filter,
+// sort and page pushed down to the store, and records in the district's version mapped to
+// the caller's (the version bridge's mappers), so any rostering route of either version is
+// answered for any mirrored district, including the routes its own server lacks.
+import { GatewayError } from '../core/errors.js';
+import { parseFilter, matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
+import { buildLinkHeader } from '../core/oneroster/links.js';
+import { mapRecord, mappingNeeds, refId, translateQuery, type Json, type MapContext } from '../core/oneroster/mapping/index.js';
+import { entityOfWrapper, type Entity } from '../core/oneroster/model.js';
+import { districtFilter, districtPath, planRoute, sessionOfSchool, type ListPlan, type RoutePlan } from '../core/oneroster/relationships.js';
+import { readFields } from '../core/oneroster/selection.js';
+import { MIRROR_ROOT } from '../mirror/pull-page.js';
+import type { CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore } from '../mirror/types.js';
+import { answerLocally, pick } from './local-query.js';
+import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
+
+export interface MirrorSource {
+  /** The copy reads of this district are answered from, if it has one. */
+  serving(districtId: string): CopyMeta | undefined;
+  readonly store: MirrorStore;
+}
+
+export interface MirrorReadsOptions {
+  mirror: MirrorSource;
+  /** Most records read to answer one request the store cannot page itself (a cross-version filter, a join). */
+  maxLocalRecords: number;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const and = (a: FilterNode | undefined, b: FilterNode | undefined): FilterNode | undefined => (a && b ? { kind: 'and', left: a, right: b } : (a ?? b));
+const param = (req: ProxyRequest, name: string) => req.query.params.find(([k]) => k === name)?.[1];
+const mapDefined = <T, R>(v: T | undefined, fn: (v: T) => R): R | undefined => (v === undefined ? undefined : fn(v));
+
+/** The path's ids, in order. */
+function pathIds(req: ProxyRequest): string[] {
+  return req.endpoint.segments.flatMap((s, i) => (s === '{id}' ? [req.segments[i]!] : []));
+}
+
+/** The collections a plan reads: all must be in the copy. */
+function collectionsOf(plan: RoutePlan): MirrorCollection[] {
+  if (plan.kind === 'single') return [plan.collection];
+  return [plan.collection, ...(plan.join ? [plan.join.via] : []), ...(plan.parent ? [plan.parent.collection] : [])];
+}
+
+export function createMirrorReads(options: MirrorReadsOptions) {
+  const { mirror } = options;
+  const { store } = mirror;
+  if (!(options.maxLocalRecords >= 1)) throw new RangeError('createMirrorReads: maxLocalRecords must be >= 1');
+
+  /** Facts the cross-version mapping needs (org types, classes' schools), read from the same copy. */
+  async function contextFor(copy: CopyMeta, entity: Entity, records: readonly Json[], to: ProxyRequest['version']): Promise<MapContext> {
+    const needs = mappingNeeds(entity, records, copy.recordsVersion, to);
+    const orgs = new Map<string, string | undefined>();
+    const classes = new Map<string, string | undefined>();
+    await Promise.all([
+      ...[...needs.orgs].map(async (id) => orgs.set(id, ((await store.get(copy, 'orgs', id))?.type as string | undefined) ?? undefined)),
+      ...[...needs.classes].map(async (id) => classes.set(id, refId((await store.get(copy, 'classes', id))?.school))),
+    ]);
+    return { hrefBase: MIRROR_ROOT, orgType: (id) => orgs.get(id), classSchool: (id) => classes.get(id) };
+  }
+
+  async function toCaller(req: ProxyRequest, copy: CopyMeta, entity: Entity, records: readonly Json[]): Promise<Json[]> {
+    if (req.version === copy.recordsVersion) return records as Json[];
+    const ctx = await contextFor(copy, entity, records, req.version);
+    return records.map((r) => mapRecord(entity, r, copy.recordsVersion, req.version, ctx));
+  }
+
+  function answer(req: ProxyRequest, copy: CopyMeta, body: string, headers: Record<string, string> = {}): ProxyResponse {
+    return {
+      status: 200,
+      headers: { 'content-type': JSON_TYPE, 'x-mirror-version': copy.version, ...headers },
+      // Kept hrefs point at MIRROR_ROOT: this request's root for the district takes its place.
+      body: body.replaceAll(MIRROR_ROOT, req.hrefBase),
+      upstreamRequests: 0,
+      upstreamMs: 0,
+    };
+  }
+
+  async function single(req: ProxyRequest, copy: CopyMeta, plan: Extract<RoutePlan, { kind: 'single' }>, entity: Entity): Promise<ProxyResponse> {
+    const record = await store.get(copy, plan.collection, plan.id);
+    if (!record || (plan.where && !matchesFilter(plan.where, record))) {
+      throw new GatewayError('not_found', `District "${req.district.id}" has no ${req.endpoint.wrapper} "${plan.id.slice(0, 128)}".`);
+    }
+    const fields = fieldsOf(req, copy, entity);
+    const [mapped] = await toCaller(req, copy, entity, [record]);
+    return answer(req, copy, JSON.stringify({ [req.endpoint.wrapper]: pick(mapped!, fields) }));
+  }
+
+  function fieldsOf(req: ProxyRequest, copy: CopyMeta, entity: Entity): string[] | undefined {
+    const text = param(req, 'fields');
+    if (req.version !== copy.recordsVersion) return translateQuery(entity, req.version, copy.recordsVersion, req.query, undefined).fields;
+    return text === undefined ? undefined : readFields(req.version, req.endpoint.wrapper, text);
+  }
+
+  /** The ids a join names, or undefined when the plan has none; [] when its parent is missing. */
+  async function scope(copy: CopyMeta, plan: ListPlan): Promise<string[] | undefined> {
+    if (plan.parent) {
+      const parent = await store.get(copy, plan.parent.collection, plan.parent.id);
+      if (!parent || (plan.parent.where && !matchesFilter(plan.parent.where, parent))) return [];
+    }
+    if (!plan.join) return undefined;
+    const { join } = plan;
+    const via = await store.query(copy, { collection: join.via, where: join.where, offset: 0, limit: options.maxLocalRecords + 1 });
+    if (via.total > options.maxLocalRecords) throw tooMany(copy);
+    return [...new Set(via.records.flatMap((r) => refId(r[join.pick]) ?? []))];
+  }
+
+  function tooMany(copy: CopyMeta): GatewayError {
+    return new GatewayError('invalid_filter', `Answering this from district "${copy.district}"'s mirror would read more than ${options.maxLocalRecords} records; narrow the filter.`);
+  }
+
+  /**
+   * The client's filter, sort and order as the store reads them, standing in for the district
+   * (for a caller of the other version: the part the version bridge would send the district),
+   * and what the gateway itself would evaluate after mapping (`local`, the bridge's rule).
+   */
+  function storeQuery(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, entity: Entity) {
+    const cross = req.version !== copy.recordsVersion;
+    const t = cross ? translateQuery(entity, req.version, copy.recordsVersion, req.query, req.query.filter) : undefined;
+    const sent = (name: string) => (t ? t.params.find(([k]) => k === name)?.[1] : param(req, name));
+    const filter = t ? mapDefined(sent('filter'), parseFilter) : req.query.filter;
+    const sort = sent('sort');
+    return {
+      where: and(plan.where, filter && districtFilter(copy.recordsVersion, plan.collection, filter)),
+      sort: mapDefined(sort, (s) => districtPath(copy.recordsVersion, plan.collection, s)),
+      desc: sent('orderBy') === 'desc',
+      local: t?.local,
+      fields: t ? t.fields : fieldsOf(req, copy, entity),
+    };
+  }
+
+  async function list(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, entity: Entity): Promise<ProxyResponse> {
+    const ids = await scope(copy, plan);
+    const { local, fields, ...order } = storeQuery(req, copy, plan, entity);
+    const base: Omit<MirrorQuery, 'offset' | 'limit'> = { collection: plan.collection, ids, ...order };
+    if (ids?.length === 0 || local || plan.refine) {
+      // The store cannot finish it: every candidate is read in the district's order, then
+      // refined, and filtered and sorted here as the version bridge would, and paged.
+      let all: MirrorPage = ids?.length === 0 ? { records: [], total: 0 } : await store.query(copy, { ...base, offset: 0, limit: options.maxLocalRecords + 1 });
+      if (all.total > options.maxLocalRecords) throw tooMany(copy);
+      if (plan.refine) all = await refined(copy, plan.refine.parentOrg, all);
+      const records = await toCaller(req, copy, entity, all.records);
+      return answerLocally(localCalls(req, copy), req, records, { ...(local ?? { desc: false }), fields });
+    }
+    const page = await store.query(copy, { ...base, offset: req.query.offset, limit: req.query.limit });
+    const records = (await toCaller(req, copy, entity, page.records)).map((r) => pick(r, fields));
+    const headers: Record<string, string> = { 'x-total-count': String(page.total) };
+    const params = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
+    const link = buildLinkHeader({ base: req.linkBase, params, limit: req.query.limit, offset: req.query.offset, total: page.total, hasMore: req.query.offset + records.length < page.total });
+    if (link) headers.link = link;
+    return answer(req, copy, JSON.stringify({ [req.endpoint.wrapper]: records }), headers);
+  }
+
+  async function refined(copy: CopyMeta, schoolId: string, page: MirrorPage): Promise<MirrorPage> {
+    const school = await store.get(copy, 'orgs', schoolId);
+    const records = school ? page.records.filter((r) => sessionOfSchool(r, school)) : [];
+    return { records, total: records.length };
+  }
+
+  /** What answerLocally needs of the upstream calls: only how to wrap the answer. */
+  function localCalls(req: ProxyRequest, copy: CopyMeta) {
+    return { response: (_status: number, body: string, headers: Record<string, string>) => answer(req, copy, body, headers) } as unknown as Parameters<typeof answerLocally>[0];
+  }
+
+  return {
+    /** The copy that can answer this request, if the request is a rostering read of a mirrored district whose copy holds what it reads. */
+    servable(req: ProxyRequest): CopyMeta | undefined {
+      const { endpoint } = req;
+      if (endpoint.method !== 'GET' || endpoint.service !== 'rostering') return undefined;
+      const copy = mirror.serving(req.district.id);
+      if (!copy) return undefined;
+      const plan = planRoute(endpoint.template, pathIds(req), copy.recordsVersion);
+      if (!plan || !collectionsOf(plan).every((c) => copy.counts[c] !== undefined)) return undefined;
+      return copy;
+    },
+
+    async answer(req: ProxyRequest, copy: CopyMeta): Promise<ProxyResponse> {
+      const plan = planRoute(req.endpoint.template, pathIds(req), copy.recordsVersion)!;
+      const entity = entityOfWrapper(req.endpoint.wrapper);
+      if (!entity) throw new GatewayError('internal', `No model for ${req.endpoint.wrapper}.`);
+      return plan.kind === 'single' ? single(req, copy, plan, entity) : list(req, copy, plan, entity);
+    },
+  };
+}
+
+export type MirrorReads = ReturnType<typeof createMirrorReads>;

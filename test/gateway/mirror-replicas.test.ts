@@ -1,0 +1,107 @@
+// Replicas sharing one PostgreSQL mirror: one pulls a district, every one answers from the
+// same copy, and a replica killed half way through a pull leaves nothing published; the next
+// replica pulls the district itself.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startSandbox, type TestSandbox } from '../../src/sandbox/testing.js';
+import { freePort } from '../cache/redis-env.js';
+import { startReplica, type Replica } from '../helpers/replica.js';
+import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
+import { freshDatabase, postgresUrl, type TestDatabase } from '../mirror/postgres-env.js';
+
+const url = postgresUrl();
+const BEARER = 'mirror-replicas-bearer';
+
+type Mirror = { state: string; version: string | null; counts: Record<string, number>; pulling: boolean };
+
+async function mirrorOf(gatewayUrl: string, token: string): Promise<Mirror> {
+  const res = await fetch(`${gatewayUrl}/districts`, { headers: { authorization: `Bearer ${token}` } });
+  return ((await res.json()) as { districts: Array<{ mirror: Mirror }> }).districts[0]!.mirror;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Requests of a full pull (not its catch-up, which filters) for one collection. */
+const pullRequests = (s: TestSandbox, collection: string) => s.hits.filter((h) => h.path.endsWith(`/v1p1/${collection}`) && !h.query.includes('filter=')).length;
+
+describe.runIf(url)('replicas sharing a PostgreSQL mirror', () => {
+  let db: TestDatabase;
+  let sandbox: TestSandbox;
+  const gateways: RunningGateway[] = [];
+  const replicas: Replica[] = [];
+
+  const config = (port: number, pageSize: number) => ({
+    server: { port, host: '127.0.0.1', drainDelayMs: 0, shutdownGraceMs: 1000 },
+    auth: { tokenSecret: TOKEN_SECRET, clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }] },
+    cache: { deltaSync: { enabled: false } },
+    mirror: { store: db.url, pageSize },
+    districts: [{ id: 'd1', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: BEARER }, mirror: true, upstream: { retry: { maxAttempts: 1 } } }],
+  });
+  const inProcess = async (pageSize: number) => {
+    const gw = await startGateway(parseConfig(JSON.stringify(config(0, pageSize)), {}, 'replica'), { logger: createLogger({ level: 'silent' }) });
+    gateways.push(gw);
+    return gw;
+  };
+
+  beforeEach(async () => {
+    db = await freshDatabase(url!);
+  });
+  afterEach(async () => {
+    await Promise.all(replicas.splice(0).map((r) => r.kill()));
+    await Promise.all(gateways.splice(0).map((g) => g.close()));
+    await sandbox?.close();
+    await db.dispose();
+  });
+
+  it('pulls each district once for every replica, and both answer from the one copy without asking the district', async () => {
+    sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: BEARER }, users: 200, latencyMs: 20 });
+    const [a, b] = await Promise.all([inProcess(10_000), inProcess(10_000)]);
+    const token = await tokenAt(a.url);
+    const ready = (gw: RunningGateway) => until(async () => ((m) => (m.state === 'ready' ? m : undefined))(await mirrorOf(gw.url, token)), 'ready');
+    const [ma, mb] = [await ready(a), await ready(b)];
+    expect(ma.version).toBe(mb.version);
+    expect(pullRequests(sandbox, 'orgs')).toBe(1);
+    expect(pullRequests(sandbox, 'users')).toBe(1);
+
+    sandbox.resetHits();
+    for (const gw of [a, b]) {
+      const res = await fetch(`${gw.url}/districts/d1/ims/oneroster/rostering/v1p2/schools?limit=2`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-cache')).toBe('MIRROR');
+      expect(res.headers.get('x-mirror-version')).toBe(ma.version);
+    }
+    expect(sandbox.hitCount()).toBe(0);
+  });
+
+  it('leaves nothing published when the pulling replica is killed half way; another replica then pulls it whole', async () => {
+    // Small pages from a slow district: the pull takes seconds, time enough to kill it.
+    sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: BEARER }, users: 300, latencyMs: 40 });
+    const port = await freePort();
+    const doomed = await startReplica('mirror-doomed', port, config(port, 25));
+    replicas.push(doomed);
+    await until(async () => (pullRequests(sandbox, 'users') >= 3 ? true : undefined), 'the pull to reach users');
+    await doomed.kill();
+    const admin = db.admin();
+    expect((await admin`select count(*)::int as n from mirror_copies`)[0]!.n).toBe(0);
+
+    const survivor = await inProcess(25);
+    const token = await tokenAt(survivor.url);
+    const m = await until(async () => ((x) => (x.state === 'ready' ? x : undefined))(await mirrorOf(survivor.url, token)), 'the survivor to publish');
+    // Whole: every record the district has, not the dead replica's part.
+    expect(m.counts.users).toBe(sandbox.store.list('users').length);
+    expect(m.counts.enrollments).toBe(sandbox.store.list('enrollments').length);
+    const res = await fetch(`${survivor.url}/districts/d1/ims/oneroster/v1p1/users?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.headers.get('x-total-count')).toBe(String(m.counts.users));
+    expect(res.headers.get('x-cache')).toBe('MIRROR');
+  });
+});
