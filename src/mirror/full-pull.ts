@@ -6,7 +6,7 @@ import { versionRoot } from '../core/oneroster/paths.js';
 import { walkPages } from '../core/page-walk.js';
 import type { District } from '../districts/districts.js';
 import { judgePull, type PulledCollection } from './publish-guard.js';
-import { PullError, readPullPage } from './pull-page.js';
+import { PullError, readPullPage, type PulledPage } from './pull-page.js';
 import { MIRROR_COLLECTIONS, type CopyMeta, type MirrorCollection, type MirrorStore, type StagedCopy } from './types.js';
 
 export interface PullOptions {
@@ -36,20 +36,31 @@ export interface PullReport {
 
 // A district that never says a collection ended costs at most this many requests.
 const MAX_PAGES_PER_COLLECTION = 100_000;
+// A page over the district's maxBodyBytes is asked again at half the size, down to this.
+const MIN_PAGE_SIZE = 100;
 
 /** Reads one collection into the staging; complete when the district said it ended. */
 async function pullCollection(o: PullOptions, staged: StagedCopy, collection: MirrorCollection, count: () => void): Promise<Omit<PulledCollection, 'count'>> {
   const path = `${versionRoot(o.district.version, 'rostering')}/${collection}`;
   let total: number | undefined;
+  let size = o.pageSize;
+  const read = async (offset: number, limit: number): Promise<PulledPage> => {
+    count();
+    try {
+      return await readPullPage(o.district, path, [['limit', String(limit)], ['offset', String(offset)], ['sort', 'sourcedId'], ['orderBy', 'asc']], o.signal);
+    } catch (err) {
+      // Records larger than the page size assumed: smaller pages, for the rest of the collection too.
+      if (!(err instanceof PullError) || !err.tooLarge || limit <= MIN_PAGE_SIZE) throw err;
+      size = Math.max(MIN_PAGE_SIZE, Math.floor(limit / 2));
+      return read(offset, size);
+    }
+  };
   const walk = walkPages({
-    limit: o.pageSize,
+    limit: () => size,
     maxPages: MAX_PAGES_PER_COLLECTION,
     // A whole district: remember only the page before's ids, not every id of the walk.
     idMemory: 'page',
-    fetchPage: (offset, limit) => {
-      count();
-      return readPullPage(o.district, path, [['limit', String(limit)], ['offset', String(offset)], ['sort', 'sourcedId'], ['orderBy', 'asc']], o.signal);
-    },
+    fetchPage: read,
   });
   for await (const { page } of walk) {
     if (page.total !== undefined) total = page.total;

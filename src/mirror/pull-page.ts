@@ -21,6 +21,12 @@ export interface PulledPage extends WalkPage {
 
 export class PullError extends Error {
   override readonly name = 'PullError';
+  /** The answer passed the district's maxBodyBytes: a smaller page may pass. */
+  readonly tooLarge: boolean;
+  constructor(message: string, tooLarge = false) {
+    super(message);
+    this.tooLarge = tooLarge;
+  }
 }
 
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -65,7 +71,7 @@ export async function readPullPage(district: District, path: string, query: Read
     res = await district.upstream.request({ method: 'GET', path, query, priority: 'background', ...(signal ? { signal } : {}) });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    throw new PullError(typeof code === 'string' ? `the district could not be read (${code})` : 'the district could not be read');
+    throw new PullError(typeof code === 'string' ? `the district could not be read (${code})` : 'the district could not be read', code === 'UPSTREAM_TOO_LARGE');
   }
   if (res.status < 200 || res.status >= 300) throw new PullError(`the district answered HTTP ${res.status}`);
   const text = res.body.toString('utf8');

@@ -4,7 +4,7 @@
 import { createByteLedger } from '../../src/core/byte-ledger.js';
 import { createRedactor } from '../../src/core/redact.js';
 import type { District } from '../../src/districts/districts.js';
-import type { UpstreamRequest, UpstreamResponse } from '../../src/upstream/types.js';
+import { UpstreamError, type UpstreamRequest, type UpstreamResponse } from '../../src/upstream/types.js';
 
 export type Rec = Record<string, unknown>;
 
@@ -17,6 +17,8 @@ export interface FakeDistrictState {
   requests: UpstreamRequest[];
   /** Largest page the fake sends, whatever the limit asked. */
   maxPage?: number;
+  /** A page of more records than this is over the district's maxBodyBytes (UPSTREAM_TOO_LARGE). */
+  tooLargeAbove?: number;
 }
 
 export const UPSTREAM = 'https://sis.example.test:8443/vendor/ims/oneroster';
@@ -36,6 +38,7 @@ export function fakeDistrict(id: string, state: FakeDistrictState, version: 'v1p
     if (since) rows = rows.filter((r) => String(r.dateLastModified) > since);
     const total = state.total?.(collection, rows.length) ?? rows.length;
     const page = rows.slice(offset, offset + limit);
+    if (state.tooLargeAbove !== undefined && page.length > state.tooLargeAbove) throw new UpstreamError('UPSTREAM_TOO_LARGE', 'too large', id);
     return {
       status: 200,
       headers: { 'content-type': 'application/json', 'x-total-count': String(total) },

@@ -50,6 +50,18 @@ describe('fullPull', () => {
     expect(await run()).toMatchObject({ outcome: 'published', counts: { users: 130 } });
   });
 
+  it("asks again at half the page size when a page passes the district's maxBodyBytes", async () => {
+    const d = district({ orgs: records('orgs', 3), users: records('users', 1300), enrollments: records('enrollments', 95) }, { tooLargeAbove: 300 });
+    const { run } = pullOf(d, createMemoryMirrorStore(), { pageSize: 1000 });
+    expect(await run()).toMatchObject({ outcome: 'published', counts: { users: 1300 } });
+    const limits = d.state.requests.filter((r) => r.path.endsWith('/users')).map((r) => Number(r.query.find(([k]) => k === 'limit')![1]));
+    // 1000 and 500 refused, then 250 a page for the rest of the collection.
+    expect(limits.slice(0, 4)).toEqual([1000, 500, 250, 250]);
+    // Never below 100: a district whose every record is too large fails the pull.
+    const huge = district({ orgs: records('orgs', 3), users: records('users', 10), enrollments: [] }, { tooLargeAbove: 0 });
+    expect(await pullOf(huge).run()).toMatchObject({ outcome: 'failed', reason: 'the district could not be read (UPSTREAM_TOO_LARGE)' });
+  });
+
   it('publishes nothing when a page fails, and the copy before keeps serving', async () => {
     const d = district(data());
     const { store, run } = pullOf(d);
