@@ -31,7 +31,8 @@ export interface ParityGateway {
 
 const CLIENT = { clientId: 'parity', clientSecret: 'parity-secret-value' };
 
-export async function startParityGateway(districts: readonly GatewayDistrict[]): Promise<ParityGateway> {
+/** `store`: the mirror's store (`memory` when absent, or a postgres:// URL). */
+export async function startParityGateway(districts: readonly GatewayDistrict[], store?: string): Promise<ParityGateway> {
   const raw = {
     server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 2000 },
     auth: { tokenSecret: TOKEN_SECRET, tokenTtlSeconds: 3600, clients: [{ ...CLIENT, districts: districts.map((d) => d.id), scopes: ALL_SCOPES }] },
@@ -44,6 +45,7 @@ export async function startParityGateway(districts: readonly GatewayDistrict[]):
     })),
     // Delta sync off: its polls would reach the sandboxes while the mirror answers.
     cache: { deltaSync: { enabled: false } },
+    ...(store ? { mirror: { store } } : {}),
   };
   const config = parseConfig(JSON.stringify(raw), {}, 'parity-stack');
   const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
