@@ -44,24 +44,32 @@ export class MemoryCollection {
 
   /** The records a query can possibly match, in sourcedId order: by ids, by the narrowest equality index, or all. */
   private candidates(q: MirrorQuery): readonly Json[] {
-    let positions: number[] | undefined;
-    if (q.ids) positions = [...new Set(q.ids)].flatMap((id) => this.positions.get(id) ?? []);
+    // Sizes first, copies last: `status='active'` names most of a collection, and only the
+    // narrowest list is worth turning into records.
+    let best: { lists: ReadonlyArray<readonly number[]>; size: number } | undefined;
+    if (q.ids) {
+      const list = [...new Set(q.ids)].flatMap((id) => this.positions.get(id) ?? []).sort((a, b) => a - b);
+      best = { lists: [list], size: list.length };
+    }
     for (const clause of q.where ? conjuncts(q.where) : []) {
       if (clause.kind !== 'clause' || clause.predicate !== '=') continue;
-      const hits = this.equal(clause);
-      if (!positions || hits.length < positions.length) positions = hits;
+      const lists = this.equal(clause);
+      const size = lists.reduce((n, l) => n + l.length, 0);
+      if (!best || size < best.size) best = { lists, size };
     }
-    if (!positions) return this.records;
-    return positions.sort((a, b) => a - b).map((p) => this.records[p]!);
+    if (!best) return this.records;
+    const [first = [], second] = best.lists;
+    // One list is in position order already; two (a number's text and numeric keys) are merged.
+    const positions = second ? [...new Set([...first, ...second])].sort((a, b) => a - b) : first;
+    return positions.map((p) => this.records[p]!);
   }
 
-  /** Positions of the records `clause` (an `=`) can hold for; a superset is fine, the filter runs after. */
-  private equal(clause: FilterClause): number[] {
+  /** The index lists (in position order) of the records `clause` (an `=`) can hold for; a superset is fine, the filter runs after. */
+  private equal(clause: FilterClause): ReadonlyArray<readonly number[]> {
     const index = this.index(clause.field);
     const text = index.get(`s:${clause.value}`) ?? [];
-    if (!isNumericFilterValue(clause.value)) return [...text];
-    // A number is indexed both ways: one record may be in both lists.
-    return [...new Set([...text, ...(index.get(`n:${Number(clause.value)}`) ?? [])])];
+    if (!isNumericFilterValue(clause.value)) return [text];
+    return [text, index.get(`n:${Number(clause.value)}`) ?? []];
   }
 
   private index(field: string): Map<string, number[]> {

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { MemoryCollection, sourcedIdOf } from './memory-collection.js';
+import { sameText, weightOf } from './record-text.js';
 import { MirrorFullError, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore, type StagedCopy } from './types.js';
 
 export interface MemoryMirrorStoreOptions {
@@ -25,7 +26,8 @@ interface DistrictState {
   seq: number;
 }
 
-const weigh = (r: Json) => JSON.stringify(r).length;
+/** What a record weighs against maxBytes: its JSON's bytes (the text is kept on it for answers, record-text.ts). */
+const weigh = (r: Json) => weightOf(r);
 
 export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}): MirrorStore & { bytes(): number } {
   const maxBytes = options.maxBytes ?? 1024 ** 3;
@@ -131,7 +133,7 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
         if (id === undefined) continue;
         const old = byId.get(id);
         const w = weigh(r);
-        if (old && JSON.stringify(old) === JSON.stringify(r)) continue;
+        if (old && sameText(old, r)) continue;
         bytes += w - (old ? weigh(old) : 0);
         byId.set(id, r);
         touched = true;

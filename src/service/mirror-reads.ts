@@ -11,6 +11,7 @@ import { entityOfWrapper, type Entity } from '../core/oneroster/model.js';
 import { districtFilter, districtPath, planRoute, sessionOfSchool, type ListPlan, type RoutePlan } from '../core/oneroster/relationships.js';
 import { readFields } from '../core/oneroster/selection.js';
 import { MIRROR_ROOT } from '../mirror/pull-page.js';
+import { pageBody } from '../mirror/record-text.js';
 import type { CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore } from '../mirror/types.js';
 import { answerLocally, pick } from './local-query.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
@@ -66,12 +67,12 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     return records.map((r) => mapRecord(entity, r, copy.recordsVersion, req.version, ctx));
   }
 
-  function answer(req: ProxyRequest, copy: CopyMeta, body: string, headers: Record<string, string> = {}): ProxyResponse {
+  function answer(req: ProxyRequest, copy: CopyMeta, body: string | Buffer, headers: Record<string, string> = {}): ProxyResponse {
     return {
       status: 200,
       headers: { 'content-type': JSON_TYPE, 'x-mirror-version': copy.version, ...headers },
       // Kept hrefs point at MIRROR_ROOT: this request's root for the district takes its place.
-      body: body.replaceAll(MIRROR_ROOT, req.hrefBase),
+      body: typeof body === 'string' ? body.replaceAll(MIRROR_ROOT, req.hrefBase) : body,
       upstreamRequests: 0,
       upstreamMs: 0,
     };
@@ -145,11 +146,14 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     }
     const page = await store.query(copy, { ...base, offset: req.query.offset, limit: req.query.limit });
     const records = (await toCaller(req, copy, entity, page.records)).map((r) => pick(r, fields));
+    // Records as kept, in their own version: their texts joined (a memory store keeps them made).
+    const asKept = req.version === copy.recordsVersion && fields === undefined;
     const headers: Record<string, string> = { 'x-total-count': String(page.total) };
     const params = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
     const link = buildLinkHeader({ base: req.linkBase, params, limit: req.query.limit, offset: req.query.offset, total: page.total, hasMore: req.query.offset + records.length < page.total });
     if (link) headers.link = link;
-    return answer(req, copy, JSON.stringify({ [req.endpoint.wrapper]: records }), headers);
+    const body = asKept ? pageBody(req.endpoint.wrapper, records, req.hrefBase) : JSON.stringify({ [req.endpoint.wrapper]: records });
+    return answer(req, copy, body, headers);
   }
 
   async function refined(copy: CopyMeta, schoolId: string, page: MirrorPage): Promise<MirrorPage> {
