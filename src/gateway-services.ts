@@ -142,6 +142,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     ...(sync ? { deltaSync: () => sync.seen() } : {}),
     circuits: () => districts.list().flatMap((d) => (d.breaker ? [{ district: d.id, state: d.breaker().state }] : [])),
     mirrors: () => districts.list().flatMap((d) => mirror.serving(d.id) ?? []),
+    mirrorBytes: () => (mirror.store as { bytes?: () => number }).bytes?.(),
     ...clock,
   });
   const http = createApp({

@@ -19,6 +19,8 @@ export interface MetricsSources {
   circuits?: () => Iterable<{ district: string; state: 'closed' | 'half-open' | 'open' }>;
   /** Per mirrored district with a copy: its counts and when it last agreed with the district. */
   mirrors?: () => Iterable<MirrorSource>;
+  /** The memory mirror store's counted bytes; undefined for a PostgreSQL store. */
+  mirrorBytes?: () => number | undefined;
   now?: () => number;
 }
 

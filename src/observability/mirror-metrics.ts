@@ -10,7 +10,7 @@ export interface MirrorSource {
   agreedAt: number;
 }
 
-export function registerMirrorMetrics(registry: Registry, prefix: string, sources: () => { mirrors?: () => Iterable<MirrorSource>; now?: () => number }) {
+export function registerMirrorMetrics(registry: Registry, prefix: string, sources: () => { mirrors?: () => Iterable<MirrorSource>; mirrorBytes?: () => number | undefined; now?: () => number }) {
   new Gauge({
     name: `${prefix}mirror_records`,
     help: "Records in the district's published mirror copy, by collection.",
@@ -30,6 +30,16 @@ export function registerMirrorMetrics(registry: Registry, prefix: string, source
       this.reset();
       const t = (sources().now ?? Date.now)();
       for (const m of sources().mirrors?.() ?? []) this.set({ district: m.district }, Math.max(0, (t - m.agreedAt) / 1000));
+    },
+  });
+  new Gauge({
+    name: `${prefix}mirror_memory_bytes`,
+    help: "Bytes the in-process mirror store counts against mirror.maxMemoryBytes (the records' JSON, every copy and pull in progress); absent with a PostgreSQL store.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const bytes = sources().mirrorBytes?.();
+      if (bytes !== undefined) this.set(bytes);
     },
   });
   const pulls = new Counter({

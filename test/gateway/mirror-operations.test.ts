@@ -129,5 +129,7 @@ describe('the mirror in operation', () => {
     expect(text).toMatch(/oneroster_gateway_mirror_pulls_total\{district="slow",outcome="refused"\} [1-9]/);
     expect(text).toMatch(/oneroster_gateway_mirror_last_pull_duration_seconds\{district="slow"\} [\d.e-]+/);
     expect(text).not.toMatch(/mirror_records\{district="plain"/);
+    const bytes = Number(/oneroster_gateway_mirror_memory_bytes (\d+)/.exec(text)?.[1]);
+    expect(bytes).toBeGreaterThan(10_000);
   });
 });
