@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import type { Version } from '../core/oneroster/endpoints.js';
+import type { PageMemo } from './postgres-page.js';
 import { LOCK_NS_WRITE } from './postgres-schema.js';
 import type { CopyMeta } from './types.js';
 
@@ -14,6 +15,8 @@ export interface PgContext {
   logger?: { warn(o: object): void } | undefined;
   /** Told how each query was answered: wholly in SQL, or finished in JavaScript. */
   onQueryPath?: ((path: 'pushed' | 'js') => void) | undefined;
+  /** What pages learned about copies (totals, bookmarks, flags): copies never change once published. */
+  memo?: PageMemo | undefined;
 }
 
 export interface CopyRow {

@@ -8,6 +8,7 @@ import type { Json } from '../core/oneroster/mapping/types.js';
 import { compareIds, sortRecords } from '../core/oneroster/record-order.js';
 import { sourcedIdOf } from './memory-collection.js';
 import { seqOf, type PgContext } from './postgres-db.js';
+import { bookmark, pageSql, queryKey, type PageMemo, type PageShape } from './postgres-page.js';
 import { FLAG_ASTRAL, FLAG_HIGH_BMP, FLAG_ID_ASTRAL, FLAG_ID_HIGH_BMP, FLAG_NESTED, FLAG_REF_ARRAY, Params, sortPath, whereSql, type WhereSql } from './postgres-sql.js';
 import { isMirrorCollection, type CopyMeta, type MirrorCollection, type MirrorPage, type MirrorQuery } from './types.js';
 
@@ -20,9 +21,11 @@ export const MAX_JS_CANDIDATES = 200_000;
  * caller's conditions into both.
  */
 function rowsOf(p: Params, copy: CopyMeta, collection: MirrorCollection): string {
-  const d = p.add(copy.district);
-  const c = p.add(collection);
-  const s = p.add(copy.seq, 'int');
+  return rowsAt(p.add(copy.district), p.add(collection), p.add(copy.seq, 'int'));
+}
+
+/** rowsOf with its parameters already placed: district, collection, copy number. */
+function rowsAt(d: string, c: string, s: string): string {
   const cols = 'sourced_id, valid_from, flags, doc';
   return `(SELECT ${cols} FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to IS NULL AND valid_from <= ${s}
     UNION ALL SELECT ${cols} FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to > ${s} AND valid_from <= ${s})`;
@@ -120,12 +123,51 @@ function doubt(row: PushedRow, q: MirrorQuery, pl: Plan): 'flagged' | 'sort' | '
   return undefined;
 }
 
+/** A page in sourcedId order (postgres-page.ts): how it was asked, so its answer can be remembered. */
+interface PageAsk {
+  key: string;
+  shape: PageShape;
+  known: number | undefined;
+  flags: number | undefined;
+}
+
+export interface Pushed {
+  text: string;
+  values: string[];
+  plan: Plan;
+  page?: PageAsk | undefined;
+}
+
+type QueryCtx = Pick<PgContext, 'icu'> & { memo?: PageMemo | undefined };
+
+function pageQuery(ctx: QueryCtx, copy: CopyMeta, q: MirrorQuery, p: Params, pl: Plan): Pushed {
+  const cond = conditions(p, q, pl.where).replace(/^WHERE /, '');
+  const key = queryKey(copy, q, cond, p.values);
+  const known = ctx.memo?.known(key);
+  const mark = bookmark(known, q.offset);
+  const flags = ctx.memo?.flags(copy, q.collection);
+  const shape: PageShape = {
+    latest: !ctx.memo?.isEarlier(copy),
+    total: known?.total !== undefined ? 'known' : cond ? 'count' : 'counts',
+    flagsKnown: flags !== undefined,
+    after: mark?.[1],
+    skip: q.offset - (mark?.[0] ?? 0),
+  };
+  const text = pageSql(p, copy, q, cond, shape, rowsAt);
+  return { text, values: p.values, plan: pl, page: { key, shape, known: known?.total, flags } };
+}
+
 /** The SQL that answers `q` wholly, or undefined when JavaScript must finish it (exported for EXPLAIN in tests). */
-export function pushedQuery(ctx: Pick<PgContext, 'icu'>, copy: CopyMeta, q: MirrorQuery, refHints = true): { text: string; values: string[]; plan: Plan } | undefined {
+export function pushedQuery(ctx: QueryCtx, copy: CopyMeta, q: MirrorQuery, refHints = true): Pushed | undefined {
   const p = new Params();
   const pl = plan(q, p, ctx, refHints);
   if (pl.sortInJs || (pl.where && !pl.where.exact)) return undefined;
+  if (pl.sort === undefined) return pageQuery(ctx, copy, q, p, pl);
   return { text: pushedSql(p, copy, q, pl), values: p.values, plan: pl };
+}
+
+interface PageRow extends PushedRow {
+  latest: boolean;
 }
 
 export async function runQuery(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, refHints = true): Promise<MirrorPage> {
@@ -133,14 +175,29 @@ export async function runQuery(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, r
   if (!ours(ctx, copy)) return { records: [], total: 0 };
   const pushed = pushedQuery(ctx, copy, q, refHints);
   if (!pushed) return finishInJs(ctx, copy, q, false);
-  const pl = pushed.plan;
-  const [row] = await ctx.sql.unsafe<PushedRow[]>(pushed.text, pushed.values, { prepare: false });
+  const { plan: pl, page } = pushed;
+  const [row] = await ctx.sql.unsafe<PageRow[]>(pushed.text, pushed.values, { prepare: false });
   if (!row?.live) return { records: [], total: 0 };
+  if (page?.shape.latest && !row.latest) {
+    // A later copy exists: this one's rows are no longer the current rows alone.
+    ctx.memo?.learnEarlier(copy);
+    return runQuery(ctx, copy, q, refHints);
+  }
+  if (page) {
+    row.total ??= page.known!;
+    row.bits ??= page.flags!;
+    ctx.memo?.learnFlags(copy, q.collection, row.bits);
+  }
   const why = doubt(row, q, pl);
   if (why === 'no-ref-hints') return runQuery(ctx, copy, q, false);
   if (why) return finishInJs(ctx, copy, q, why === 'flagged');
   ctx.onQueryPath?.('pushed');
-  return { records: row.docs ? (JSON.parse(row.docs) as Json[]) : [], total: row.total };
+  const records = row.docs ? (JSON.parse(row.docs) as Json[]) : [];
+  if (page) {
+    const last = records.length > 0 ? sourcedIdOf(records[records.length - 1]!) : undefined;
+    ctx.memo?.learn(page.key, row.total, last === undefined ? undefined : [q.offset + records.length, last]);
+  }
+  return { records, total: row.total };
 }
 
 /** Rows whose flags say SQL may misjudge them (FLAG_REF_ARRAY aside: the fallback uses no GUIDRef hints). */

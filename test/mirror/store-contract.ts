@@ -419,6 +419,31 @@ function describeQueries(store: Make, district: () => string, publishOnce: Publi
       }
     });
 
+    it('pages a copy in order, and again once later copies exist (full pull, then a delta), like the oracle', async () => {
+      const s = await store();
+      const d = district();
+      const first = data.users;
+      const second = [...first.slice(25).map((r, i) => (i % 7 === 0 ? { ...r, givenName: `changed ${i}` } : r)), { sourcedId: 'a-new', givenName: 'new' }, { sourcedId: 'zz-new', givenName: 'new' }];
+      const active = parseFilter("status='active'");
+      const walk = async (copy: CopyMeta, records: Json[]) => {
+        for (const desc of [false, true]) {
+          for (const where of [undefined, active]) {
+            for (let offset = 0; offset <= records.length; offset += 37) await check(s, copy, records, { collection: 'users', where, desc, offset, limit: 37 });
+            for (const offset of [5, 74, 3, records.length - 2, 111]) await check(s, copy, records, { collection: 'users', where, desc, offset, limit: 20 });
+          }
+        }
+      };
+      const c1 = await publishOnce(s, d, { users: first });
+      await walk(c1, first);
+      const c2 = await publishOnce(s, d, { users: second }, AT + 1);
+      await walk(c1, first);
+      await walk(c2, second);
+      const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ sourcedId: 'b-new', givenName: 'delta' }], deletes: [idOf(second[3]!)] }], AT + 2);
+      expect(c3?.seq).toBe(c2.seq + 1);
+      await walk(c2, second);
+      await walk(c3!, [...second.filter((r) => idOf(r) !== idOf(second[3]!)), { sourcedId: 'b-new', givenName: 'delta' }]);
+    });
+
     it('answers a collection it does not hold with nothing', async () => {
       const s = await store();
       const copy = await publishOnce(s, district(), { users: data.users.slice(0, 5) });
