@@ -27,41 +27,55 @@ export class MemoryCollection {
   }
 
   query(q: MirrorQuery): MirrorPage {
-    let candidates = this.candidates(q);
-    // The narrowest list may be an index's: the ids still hold.
-    if (q.ids) {
+    const { positions, rest, idsLeft } = this.plan(q);
+    const sorted = q.sort !== undefined && q.sort !== 'sourcedId';
+    if (positions && !rest && !idsLeft && !sorted) {
+      // The index answered the whole query: the page is a slice of its list, whatever its length.
+      const n = positions.length;
+      const at = (i: number) => this.records[positions[q.desc ? n - 1 - i : i]!]!;
+      const end = Math.min(n, q.offset + q.limit);
+      const records: Json[] = [];
+      for (let i = q.offset; i < end; i++) records.push(at(i));
+      return { records, total: n };
+    }
+    let candidates: readonly Json[] = positions ? positions.map((p) => this.records[p]!) : this.records;
+    if (idsLeft) {
       const ids = new Set(q.ids);
       candidates = candidates.filter((r) => ids.has(sourcedIdOf(r)!));
     }
-    if (q.where) {
-      const test = compileFilter(q.where);
-      candidates = candidates.filter(test);
-    }
-    if (q.sort && q.sort !== 'sourcedId') candidates = sortRecords(candidates, q.sort, q.desc === true);
+    if (rest) candidates = candidates.filter(compileFilter(rest));
+    if (sorted) candidates = sortRecords(candidates, q.sort!, q.desc === true);
     else if (q.desc) candidates = [...candidates].reverse();
     return { records: candidates.slice(q.offset, q.offset + q.limit), total: candidates.length };
   }
 
-  /** The records a query can possibly match, in sourcedId order: by ids, by the narrowest equality index, or all. */
-  private candidates(q: MirrorQuery): readonly Json[] {
-    // Sizes first, copies last: `status='active'` names most of a collection, and only the
-    // narrowest list is worth turning into records.
-    let best: { lists: ReadonlyArray<readonly number[]>; size: number } | undefined;
+  /**
+   * Where to start: the narrowest of the ids' positions and the equality indexes of the top
+   * AND-chain (sizes first, copies last: `status='active'` names most of a collection), and
+   * what is left to check on those records. An index list holds exactly the records its `=`
+   * clause holds for (filter.ts compares numbers as numbers and everything else as text, and
+   * the index keeps both), so that clause is not checked again.
+   */
+  private plan(q: MirrorQuery): { positions?: readonly number[]; rest?: FilterNode; idsLeft: boolean } {
+    const clauses = q.where ? conjuncts(q.where) : [];
+    let best: { lists: ReadonlyArray<readonly number[]>; size: number; clause?: FilterNode } | undefined;
     if (q.ids) {
       const list = [...new Set(q.ids)].flatMap((id) => this.positions.get(id) ?? []).sort((a, b) => a - b);
       best = { lists: [list], size: list.length };
     }
-    for (const clause of q.where ? conjuncts(q.where) : []) {
+    for (const clause of clauses) {
       if (clause.kind !== 'clause' || clause.predicate !== '=') continue;
       const lists = this.equal(clause);
       const size = lists.reduce((n, l) => n + l.length, 0);
-      if (!best || size < best.size) best = { lists, size };
+      if (!best || size < best.size) best = { lists, size, clause };
     }
-    if (!best) return this.records;
+    if (!best) return q.where ? { rest: q.where, idsLeft: false } : { idsLeft: false };
     const [first = [], second] = best.lists;
     // One list is in position order already; two (a number's text and numeric keys) are merged.
     const positions = second ? [...new Set([...first, ...second])].sort((a, b) => a - b) : first;
-    return positions.map((p) => this.records[p]!);
+    const others = clauses.filter((c) => c !== best.clause);
+    const rest = others.length > 0 ? others.reduce((left, right) => ({ kind: 'and', left, right })) : undefined;
+    return { positions, ...(rest ? { rest } : {}), idsLeft: q.ids !== undefined && best.clause !== undefined };
   }
 
   /** The index lists (in position order) of the records `clause` (an `=`) can hold for; a superset is fine, the filter runs after. */
@@ -91,9 +105,9 @@ export class MemoryCollection {
   }
 }
 
-/** The clauses every match must satisfy (the top AND-chain); none for an OR. */
+/** What every match must satisfy: the top AND-chain's members (a clause, or an OR kept whole). */
 function conjuncts(node: FilterNode): FilterNode[] {
-  return node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : node.kind === 'clause' ? [node] : [];
+  return node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
 }
 
 /** Index keys of the values a path reaches (as filter.ts reaches them): strings and booleans as text, numbers as numbers. */

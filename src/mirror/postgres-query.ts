@@ -197,7 +197,7 @@ export async function runQuery(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, r
     const last = records.length > 0 ? sourcedIdOf(records[records.length - 1]!) : undefined;
     ctx.memo?.learn(page.key, row.total, last === undefined ? undefined : [q.offset + records.length, last]);
   }
-  return { records, total: row.total };
+  return row.docs ? { records, total: row.total, text: row.docs } : { records, total: row.total };
 }
 
 /** Rows whose flags say SQL may misjudge them (FLAG_REF_ARRAY aside: the fallback uses no GUIDRef hints). */

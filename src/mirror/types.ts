@@ -62,6 +62,11 @@ export interface MirrorQuery {
 export interface MirrorPage {
   records: Json[];
   total: number;
+  /**
+   * The records as the JSON array text the store already had them in (PostgreSQL's json_agg),
+   * when it has it: an answer of records as kept is then built from the text, not serialized again.
+   */
+  text?: string;
 }
 
 /** A full pull being written: nothing of it is visible until publish; abort (or a crash) leaves nothing behind. */

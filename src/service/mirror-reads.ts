@@ -152,7 +152,11 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     const params = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
     const link = buildLinkHeader({ base: req.linkBase, params, limit: req.query.limit, offset: req.query.offset, total: page.total, hasMore: req.query.offset + records.length < page.total });
     if (link) headers.link = link;
-    const body = asKept ? pageBody(req.endpoint.wrapper, records, req.hrefBase) : JSON.stringify({ [req.endpoint.wrapper]: records });
+    const body = !asKept
+      ? JSON.stringify({ [req.endpoint.wrapper]: records })
+      : page.text !== undefined
+        ? `{${JSON.stringify(req.endpoint.wrapper)}:${page.text}}`
+        : pageBody(req.endpoint.wrapper, records, req.hrefBase);
     return answer(req, copy, body, headers);
   }
 
