@@ -23,8 +23,9 @@ export const mirrorSchema = z.strictObject({
   // A pull that would drop more than this share of a collection's records is not published.
   shrinkGuardPercent: int(0, 100).default(20),
   collections: collections().default([...MIRROR_COLLECTIONS]),
-  // The memory store's bound: the JSON weight of every district's copy and pull together.
-  maxMemoryBytes: int(1_048_576).default(1_073_741_824),
+  // The memory store's bound: the memory every district's copy and pull in progress take
+  // together (estimated from their JSON: about 3.2 bytes of heap per byte).
+  maxMemoryBytes: int(1_048_576).default(2_147_483_648),
   // Records asked per page of a full pull (a district that clamps it is read at its own size).
   pageSize: int(1, 50_000).default(10_000),
   // Connections to PostgreSQL per replica.

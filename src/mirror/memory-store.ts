@@ -1,5 +1,7 @@
 // The default mirror store: copies held in this process (each replica pulls its own). Bounded
-// by `maxBytes`, the JSON weight of every copy and staging together: a pull that would pass it
+// by `maxBytes`, the memory every copy and staging together take (estimated from their JSON, as
+// measured: the objects and their kept texts hold about 3.2 bytes of heap per byte of JSON,
+// BENCHMARKS.md ## Mirror): a pull that would pass it
 // is refused (MirrorFullError) and the copy before it keeps serving.
 import { randomBytes } from 'node:crypto';
 import type { Json } from '../core/oneroster/mapping/types.js';
@@ -8,7 +10,7 @@ import { sameText, weightOf } from './record-text.js';
 import { MirrorFullError, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore, type StagedCopy } from './types.js';
 
 export interface MemoryMirrorStoreOptions {
-  /** Most bytes (of the records' JSON) held for every district together. Default 1 GiB. */
+  /** Most bytes of heap (estimated) held for every district together. Default 2 GiB. */
   maxBytes?: number;
   now?: () => number;
 }
@@ -26,11 +28,13 @@ interface DistrictState {
   seq: number;
 }
 
-/** What a record weighs against maxBytes: its JSON's bytes (the text is kept on it for answers, record-text.ts). */
-const weigh = (r: Json) => weightOf(r);
+/** Heap per byte of a record's JSON: its object and its kept text (record-text.ts), measured at 50k users. */
+const HEAP_PER_JSON_BYTE = 3.2;
+/** What a record weighs against maxBytes: the heap it is estimated to take. */
+const weigh = (r: Json) => Math.ceil(weightOf(r) * HEAP_PER_JSON_BYTE);
 
 export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}): MirrorStore & { bytes(): number } {
-  const maxBytes = options.maxBytes ?? 1024 ** 3;
+  const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
   if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError('createMemoryMirrorStore: maxBytes must be a positive integer');
   const epoch = randomBytes(4).toString('hex');
   const districts = new Map<string, DistrictState>();
