@@ -36,6 +36,8 @@ export interface PullReport {
 
 // A district that never says a collection ended costs at most this many requests.
 const MAX_PAGES_PER_COLLECTION = 100_000;
+// The statuses of a district that does not take the dateLastModified filter (as delta sync reads them).
+const FILTER_REFUSED: ReadonlySet<number> = new Set([400, 404, 422, 501]);
 // A page over the district's maxBodyBytes is asked again at half the size, down to this.
 const MIN_PAGE_SIZE = 100;
 
@@ -86,7 +88,7 @@ async function catchUp(o: PullOptions, staged: StagedCopy, since: number, count:
       for await (const { page } of walk) await staged.add(collection, page.records);
     } catch (err) {
       // A district without the filter: the copy is as current as the pull, and deltas cannot help either.
-      if (!(err instanceof PullError) || !/HTTP (400|404|422|501)/.test(err.message)) throw err;
+      if (!(err instanceof PullError) || !FILTER_REFUSED.has(err.status ?? 0)) throw err;
     }
   }
 }

@@ -21,11 +21,14 @@ export interface PulledPage extends WalkPage {
 
 export class PullError extends Error {
   override readonly name = 'PullError';
-  /** The answer passed the district's maxBodyBytes: a smaller page may pass. */
-  readonly tooLarge: boolean;
-  constructor(message: string, tooLarge = false) {
+  constructor(
+    message: string,
+    /** The answer passed the district's maxBodyBytes: a smaller page may pass. */
+    readonly tooLarge = false,
+    /** The district's HTTP status, when it answered one that is not 2xx. */
+    readonly status?: number,
+  ) {
     super(message);
-    this.tooLarge = tooLarge;
   }
 }
 
@@ -58,10 +61,15 @@ function wellFormed(value: unknown): unknown {
 export function keepable(district: District, records: readonly Json[]): Json[] {
   const text = JSON.stringify(records);
   const copy = JSON.parse(text) as Json[];
-  if (ILL_FORMED.test(text)) wellFormed(copy);
-  const envelope = { records: copy };
-  rewriteHrefs(envelope, { upstreamBase: district.upstreamBase, gatewayBase: MIRROR_ROOT, redactor: district.redactor }, district.redactor.test(JSON.stringify(copy)));
+  fitToKeep(district, { records: copy }, text);
   return copy;
+}
+
+/** In place: strings made well formed, hrefs re-rooted at MIRROR_ROOT, the district's secrets and addresses redacted. `text` is the value's JSON. */
+function fitToKeep(district: District, value: Json, text: string): void {
+  if (ILL_FORMED.test(text)) wellFormed(value);
+  // Test the raw text once: a clean page skips redacting every string.
+  rewriteHrefs(value, { upstreamBase: district.upstreamBase, gatewayBase: MIRROR_ROOT, redactor: district.redactor }, district.redactor.test(text));
 }
 
 /** Reads one page of `path` (below the district's root); throws PullError with a message safe to show. */
@@ -73,7 +81,7 @@ export async function readPullPage(district: District, path: string, query: Read
     const code = (err as { code?: unknown }).code;
     throw new PullError(typeof code === 'string' ? `the district could not be read (${code})` : 'the district could not be read', code === 'UPSTREAM_TOO_LARGE');
   }
-  if (res.status < 200 || res.status >= 300) throw new PullError(`the district answered HTTP ${res.status}`);
+  if (res.status < 200 || res.status >= 300) throw new PullError(`the district answered HTTP ${res.status}`, false, res.status);
   const text = res.body.toString('utf8');
   let body: unknown;
   try {
@@ -84,11 +92,8 @@ export async function readPullPage(district: District, path: string, query: Read
   if (!isObject(body)) throw new PullError('the district answered with a body that is not a JSON object');
   const lists = Object.entries(body).filter(([k, v]) => k !== 'statusInfoSet' && Array.isArray(v));
   if (lists.length !== 1) throw new PullError('the district answered without one list of records');
-  if (ILL_FORMED.test(text)) wellFormed(body);
+  fitToKeep(district, body, text);
   const records = (lists[0]![1] as unknown[]).filter(isObject);
-  // Test the raw text once: a clean page skips redacting every string.
-  const dirty = district.redactor.test(text);
-  rewriteHrefs(body, { upstreamBase: district.upstreamBase, gatewayBase: MIRROR_ROOT, redactor: district.redactor }, dirty);
   const link = res.headers['link'];
   return {
     records,

@@ -4,7 +4,7 @@
 // goes on to the page cache as before.
 import { GatewayError } from '../core/errors.js';
 import type { Admission } from './client-admission.js';
-import type { CachedProxy, CachedProxyRequest, CachedProxyResponse, CacheStatus } from './cached-proxy.js';
+import type { CachedProxy, CachedProxyRequest, CachedProxyResponse } from './cached-proxy.js';
 import type { MirrorReads } from './mirror-reads.js';
 import { repoint } from './oneroster-cache-policy.js';
 
@@ -62,4 +62,3 @@ export function createMirroredProxy(options: MirroredProxyOptions): CachedProxy 
   };
 }
 
-export type { CacheStatus };

@@ -20,6 +20,7 @@
 import type { MirrorCollection } from './collections.js';
 import type { Version } from './endpoints.js';
 import { mapFilterClauses, type FilterNode } from './filter.js';
+import { refId } from './mapping/guid-refs.js';
 import type { Json } from './mapping/types.js';
 import { fieldsOf, type Entity } from './model.js';
 
@@ -110,10 +111,6 @@ export function planRoute(template: string, params: readonly string[], version: 
   }
 }
 
-const refId = (v: unknown): string | undefined => {
-  const id = v && typeof v === 'object' ? (v as Json).sourcedId : undefined;
-  return typeof id === 'string' ? id : undefined;
-};
 
 /**
  * The refine rule of /schools/{id}/terms: a session that names an org belongs to that org;
