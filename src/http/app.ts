@@ -15,7 +15,7 @@ import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
 import { oneRosterPipeline } from './oneroster-pipeline.js';
-import { oneRosterRoute, type OneRosterRouteOptions } from './oneroster-route.js';
+import { oneRosterRoute } from './oneroster-route.js';
 import { tokenRoute } from './token-route.js';
 
 export interface AppDeps {

@@ -4,6 +4,7 @@
 // BENCHMARKS.md ## Mirror): a pull that would pass it
 // is refused (MirrorFullError) and the copy before it keeps serving.
 import { randomBytes } from 'node:crypto';
+import { refId } from '../core/oneroster/mapping/guid-refs.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { MemoryCollection, sourcedIdOf } from './memory-collection.js';
 import { sameText, weightOf } from './record-text.js';
@@ -180,8 +181,16 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
       return meta && { ...meta };
     },
     async query(meta, q) {
-      const col = copyOf(meta)?.collections.get(q.collection);
-      return col ? col.query(q) : { records: [], total: 0 };
+      const copy = copyOf(meta);
+      const col = copy?.collections.get(q.collection);
+      if (!col) return { records: [], total: 0 };
+      if (!q.via) return col.query(q);
+      // The join: the GUIDRefs its records name, as ids (with the query's own ids, both must hold).
+      const { via } = q;
+      const read = copy!.collections.get(via.collection)?.query({ collection: via.collection, where: via.where, offset: 0, limit: Infinity });
+      const named = new Set((read?.records ?? []).flatMap((r) => refId(r[via.pick]) ?? []));
+      const ids = q.ids ? q.ids.filter((id) => named.has(id)) : [...named];
+      return col.query({ ...q, via: undefined, ids });
     },
     async get(meta, collection, sourcedId) {
       return copyOf(meta)?.collections.get(collection)?.byId.get(sourcedId);

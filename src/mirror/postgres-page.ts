@@ -11,7 +11,7 @@
 // index (mirror_records_current); an earlier copy (pinned by a client) reads both branches.
 import { createHash } from 'node:crypto';
 import type { CopyMeta, MirrorQuery } from './types.js';
-import type { Params } from './postgres-sql.js';
+import { ROW_COLUMNS, type Params } from './postgres-sql.js';
 
 const MAX_QUERIES = 2000;
 const MAX_MARKS = 64;
@@ -98,7 +98,7 @@ export function pageSql(p: Params, copy: CopyMeta, q: MirrorQuery, cond: string,
   const c = p.add(q.collection);
   const s = p.add(copy.seq, 'int');
   const dir = q.desc === true ? 'DESC' : 'ASC';
-  const rows = shape.latest ? `(SELECT sourced_id, valid_from, flags, doc FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to IS NULL)` : rowsOf(d, c, s);
+  const rows = shape.latest ? `(SELECT ${ROW_COLUMNS} FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to IS NULL)` : rowsOf(d, c, s);
   const where = (extra: string[]) => {
     const all = [...(cond ? [cond] : []), ...extra];
     return all.length ? `WHERE ${all.join(' AND ')}` : '';
@@ -115,13 +115,15 @@ export function pageSql(p: Params, copy: CopyMeta, q: MirrorQuery, cond: string,
     ORDER BY r.sourced_id ${dir} OFFSET ${p.add(shape.skip, 'bigint')} LIMIT ${p.add(q.limit, 'bigint')}`;
   // Nothing skipped: the page's rows carry their documents. Rows skipped (an offset past the
   // last bookmark): only their ids are walked (from the index alone once vacuumed), then the
-  // page's documents are fetched.
-  const docs =
+  // page's documents are fetched. The page's size and last sourcedId come with it (the next
+  // bookmark), so its text never has to be parsed here.
+  const rowsWithDocs =
     shape.skip === 0
-      ? `(SELECT json_agg(pg.doc ORDER BY pg.sourced_id ${dir})::text FROM (${page}) pg)`
-      : `(SELECT json_agg(doc.doc ORDER BY doc.sourced_id ${dir})::text FROM (${page}) pg
-          JOIN mirror_records doc ON doc.district = ${d} AND doc.collection = ${c} AND doc.sourced_id = pg.sourced_id
-            AND ${shape.latest ? 'doc.valid_to IS NULL' : 'doc.valid_from = pg.valid_from'})`;
+      ? `(${page}) d`
+      : `(${page}) pg JOIN mirror_records d ON d.district = ${d} AND d.collection = ${c} AND d.sourced_id = pg.sourced_id
+            AND ${shape.latest ? 'd.valid_to IS NULL' : 'd.valid_from = pg.valid_from'}`;
+  const agg = `SELECT json_agg(d.doc ORDER BY d.sourced_id ${dir})::text AS docs, count(*)::int AS n,
+      ${q.desc === true ? 'min' : 'max'}(d.sourced_id) AS last FROM ${rowsWithDocs}`;
   return `SELECT EXISTS (SELECT 1 FROM mirror_copies WHERE district = ${d} AND seq = ${s}) AS live, ${latest} AS latest,
-    ${total} AS total, ${bits} AS bits, 0 AS numbers, 0 AS texts, ${docs} AS docs`;
+    ${total} AS total, ${bits} AS bits, 0 AS numbers, 0 AS texts, a.docs, a.n, a.last FROM (${agg}) a`;
 }

@@ -4,13 +4,14 @@
 // would disagree (recordFlags), the rows matching the rest come back (at most
 // MAX_JS_CANDIDATES) and matchesFilter / sortRecords finish the work in JavaScript.
 import { compileFilter } from '../core/oneroster/filter.js';
+import { refId } from '../core/oneroster/mapping/guid-refs.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { compareIds, sortRecords } from '../core/oneroster/record-order.js';
 import { sourcedIdOf } from './memory-collection.js';
 import { seqOf, type PgContext } from './postgres-db.js';
 import { bookmark, pageSql, queryKey, type PageMemo, type PageShape } from './postgres-page.js';
-import { FLAG_ASTRAL, FLAG_HIGH_BMP, FLAG_ID_ASTRAL, FLAG_ID_HIGH_BMP, FLAG_NESTED, FLAG_REF_ARRAY, Params, sortPath, whereSql, type WhereSql } from './postgres-sql.js';
-import { isMirrorCollection, type CopyMeta, type MirrorCollection, type MirrorPage, type MirrorQuery } from './types.js';
+import { FLAG_ASTRAL, FLAG_HIGH_BMP, FLAG_ID_ASTRAL, FLAG_ID_HIGH_BMP, FLAG_NESTED, FLAG_REF_SHAPE, Params, ROW_COLUMNS, sortPath, whereSql, type WhereSql } from './postgres-sql.js';
+import { isMirrorCollection, type CopyMeta, type MirrorCollection, type MirrorJoin, type MirrorPage, type MirrorQuery } from './types.js';
 
 /** The most rows a query finishing in JavaScript may fetch; past it the query is refused. */
 export const MAX_JS_CANDIDATES = 200_000;
@@ -26,7 +27,7 @@ function rowsOf(p: Params, copy: CopyMeta, collection: MirrorCollection): string
 
 /** rowsOf with its parameters already placed: district, collection, copy number. */
 function rowsAt(d: string, c: string, s: string): string {
-  const cols = 'sourced_id, valid_from, flags, doc';
+  const cols = ROW_COLUMNS;
   return `(SELECT ${cols} FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to IS NULL AND valid_from <= ${s}
     UNION ALL SELECT ${cols} FROM mirror_records WHERE district = ${d} AND collection = ${c} AND valid_to > ${s} AND valid_from <= ${s})`;
 }
@@ -69,7 +70,28 @@ function conditions(p: Params, q: MirrorQuery, where: WhereSql | undefined): str
   const parts: string[] = [];
   if (where?.sql) parts.push(where.sql);
   if (q.ids) parts.push(`r.sourced_id = ANY (${p.texts(q.ids)})`);
+  if (q.via) parts.push('r.sourced_id IN (SELECT id FROM via_ids)');
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+/** refId (core/oneroster/mapping) of a GUIDRef field, for rows whose flags are 0 (the field is then an object with a string sourcedId, or absent). */
+const refSql = (field: 'user' | 'class') => `nullif(r.ref_${field}, '')`;
+
+/**
+ * The join's ids as the statement's first CTE (`via_ids`), read once per statement, or
+ * undefined when SQL cannot say the join's filter exactly (JavaScript then resolves it).
+ */
+function viaCte(p: Params, copy: CopyMeta, via: MirrorJoin, icu: boolean): string | undefined {
+  if (via.pick !== 'user' && via.pick !== 'class') throw new TypeError(`mirror: a join picks user or class, not ${JSON.stringify(via.pick)}`);
+  const where = via.where ? whereSql(via.where, p, { icu, refHints: true }) : undefined;
+  if (where && !where.exact) return undefined;
+  return `via_ids AS MATERIALIZED (SELECT DISTINCT ${refSql(via.pick)} AS id FROM ${rowsOf(p, copy, via.collection)} r ${where?.sql ? `WHERE ${where.sql}` : ''})`;
+}
+
+/** The statement `text` with the join's CTE in front. */
+function withCte(text: string, cte: string | undefined): string {
+  if (!cte) return text;
+  return text.startsWith('WITH ') ? `WITH ${cte}, ${text.slice(5)}` : `WITH ${cte} ${text}`;
 }
 
 /** ORDER BY for rows with columns sourced_id and sv (the sort value, jsonb): sortRecords' order when sv is all numbers or all text. */
@@ -92,6 +114,8 @@ interface PushedRow {
   texts: number;
   bits: number;
   docs: string | null;
+  /** Records in the page. */
+  n: number;
 }
 
 function pushedSql(p: Params, copy: CopyMeta, q: MirrorQuery, pl: Plan): string {
@@ -107,6 +131,7 @@ function pushedSql(p: Params, copy: CopyMeta, q: MirrorQuery, pl: Plan): string 
       ${typed("'number'")} AS numbers,
       ${typed("'string', 'boolean'")} AS texts,
       (SELECT coalesce(bit_or(f.flags), 0)::int FROM ${rowsOf(p, copy, q.collection)} f WHERE f.flags <> 0) AS bits,
+      (SELECT count(*)::int FROM p) AS n,
       (SELECT json_agg(d.doc ORDER BY ${orderBy('p', sorted, q.desc === true)})::text
          FROM p JOIN mirror_records d ON d.district = ${p.add(copy.district)} AND d.collection = ${p.add(q.collection)}
            AND d.sourced_id = p.sourced_id AND d.valid_from = p.valid_from) AS docs`;
@@ -119,7 +144,7 @@ function doubt(row: PushedRow, q: MirrorQuery, pl: Plan): 'flagged' | 'sort' | '
   if ((pl.where?.ordered || pl.sort) && both(row.bits | (pl.where?.valueFlags ?? 0), FLAG_ASTRAL, FLAG_HIGH_BMP)) return 'flagged';
   if (both(row.bits, FLAG_ID_ASTRAL, FLAG_ID_HIGH_BMP)) return 'flagged';
   if (row.numbers > 0 && row.texts > 0) return 'sort'; // sortRecords' order of numbers among strings is JavaScript's own
-  if (row.bits & FLAG_REF_ARRAY && pl.where?.refHint) return 'no-ref-hints';
+  if (row.bits & FLAG_REF_SHAPE && pl.where?.refHint) return 'no-ref-hints';
   return undefined;
 }
 
@@ -140,9 +165,9 @@ export interface Pushed {
 
 type QueryCtx = Pick<PgContext, 'icu'> & { memo?: PageMemo | undefined };
 
-function pageQuery(ctx: QueryCtx, copy: CopyMeta, q: MirrorQuery, p: Params, pl: Plan): Pushed {
+function pageQuery(ctx: QueryCtx, copy: CopyMeta, q: MirrorQuery, p: Params, pl: Plan, cte: string | undefined): Pushed {
   const cond = conditions(p, q, pl.where).replace(/^WHERE /, '');
-  const key = queryKey(copy, q, cond, p.values);
+  const key = queryKey(copy, q, `${cte ?? ''}\u0000${cond}`, p.values);
   const known = ctx.memo?.known(key);
   const mark = bookmark(known, q.offset);
   const flags = ctx.memo?.flags(copy, q.collection);
@@ -153,26 +178,45 @@ function pageQuery(ctx: QueryCtx, copy: CopyMeta, q: MirrorQuery, p: Params, pl:
     after: mark?.[1],
     skip: q.offset - (mark?.[0] ?? 0),
   };
-  const text = pageSql(p, copy, q, cond, shape, rowsAt);
+  const text = withCte(pageSql(p, copy, q, cond, shape, rowsAt), cte);
   return { text, values: p.values, plan: pl, page: { key, shape, known: known?.total, flags } };
 }
 
 /** The SQL that answers `q` wholly, or undefined when JavaScript must finish it (exported for EXPLAIN in tests). */
 export function pushedQuery(ctx: QueryCtx, copy: CopyMeta, q: MirrorQuery, refHints = true): Pushed | undefined {
   const p = new Params();
+  const cte = q.via && viaCte(p, copy, q.via, ctx.icu);
+  if (q.via && !cte) return undefined;
   const pl = plan(q, p, ctx, refHints);
   if (pl.sortInJs || (pl.where && !pl.where.exact)) return undefined;
-  if (pl.sort === undefined) return pageQuery(ctx, copy, q, p, pl);
-  return { text: pushedSql(p, copy, q, pl), values: p.values, plan: pl };
+  if (pl.sort === undefined) return pageQuery(ctx, copy, q, p, pl, cte);
+  return { text: withCte(pushedSql(p, copy, q, pl), cte), values: p.values, plan: pl };
 }
 
 interface PageRow extends PushedRow {
   latest: boolean;
+  /** The page's last sourcedId (pages in sourcedId order). */
+  last?: string | null;
+}
+
+/** A page whose records are parsed from `docs` only when first read (an answer built from its text never reads them). */
+function lazyPage(docs: string | null, total: number, size: number): MirrorPage {
+  if (docs === null) return { records: [], total };
+  let records: Json[] | undefined;
+  return {
+    total,
+    size,
+    text: docs,
+    get records() {
+      return (records ??= JSON.parse(docs) as Json[]);
+    },
+  };
 }
 
 export async function runQuery(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, refHints = true): Promise<MirrorPage> {
   checkQuery(q);
   if (!ours(ctx, copy)) return { records: [], total: 0 };
+  if (q.via && !(await viaInSql(ctx, copy, q.via))) return runQuery(ctx, copy, await viaAsIds(ctx, copy, q), refHints);
   const pushed = pushedQuery(ctx, copy, q, refHints);
   if (!pushed) return finishInJs(ctx, copy, q, false);
   const { plan: pl, page } = pushed;
@@ -192,15 +236,37 @@ export async function runQuery(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, r
   if (why === 'no-ref-hints') return runQuery(ctx, copy, q, false);
   if (why) return finishInJs(ctx, copy, q, why === 'flagged');
   ctx.onQueryPath?.('pushed');
-  const records = row.docs ? (JSON.parse(row.docs) as Json[]) : [];
-  if (page) {
-    const last = records.length > 0 ? sourcedIdOf(records[records.length - 1]!) : undefined;
-    ctx.memo?.learn(page.key, row.total, last === undefined ? undefined : [q.offset + records.length, last]);
-  }
-  return row.docs ? { records, total: row.total, text: row.docs } : { records, total: row.total };
+  if (page) ctx.memo?.learn(page.key, row.total, typeof row.last === 'string' ? [q.offset + row.n, row.last] : undefined);
+  return lazyPage(row.docs, row.total, row.n);
 }
 
-/** Rows whose flags say SQL may misjudge them (FLAG_REF_ARRAY aside: the fallback uses no GUIDRef hints). */
+/** The flags of a copy's collection, OR-ed (remembered: a copy never changes). */
+async function collectionFlags(ctx: PgContext, copy: CopyMeta, collection: MirrorCollection): Promise<number> {
+  const known = ctx.memo?.flags(copy, collection);
+  if (known !== undefined) return known;
+  const p = new Params();
+  const [row] = await ctx.sql.unsafe<Array<{ bits: number }>>(`SELECT coalesce(bit_or(r.flags), 0)::int AS bits FROM ${rowsOf(p, copy, collection)} r WHERE r.flags <> 0`, p.values, { prepare: false });
+  ctx.memo?.learnFlags(copy, collection, row?.bits ?? 0);
+  return row?.bits ?? 0;
+}
+
+/** Whether SQL resolves the join exactly: its filter says all in SQL and no record of its collection is one SQL may misjudge. */
+async function viaInSql(ctx: PgContext, copy: CopyMeta, via: MirrorJoin): Promise<boolean> {
+  if (via.where && !whereSql(via.where, new Params(), { icu: ctx.icu, refHints: true }).exact) return false;
+  return (await collectionFlags(ctx, copy, via.collection)) === 0;
+}
+
+/** The join resolved here: the records it reads, their GUIDRefs as ids (intersected with the query's own). */
+async function viaAsIds(ctx: PgContext, copy: CopyMeta, q: MirrorQuery): Promise<MirrorQuery> {
+  const via = q.via!;
+  const read = await runQuery(ctx, copy, { collection: via.collection, where: via.where, offset: 0, limit: MAX_JS_CANDIDATES + 1 });
+  if (read.total > MAX_JS_CANDIDATES) throw new Error(`mirror: this join would read more than ${MAX_JS_CANDIDATES} ${via.collection} records; narrow the filter`);
+  const named = new Set(read.records.flatMap((r) => refId(r[via.pick]) ?? []));
+  const ids = q.ids ? q.ids.filter((id) => named.has(id)) : [...named];
+  return { ...q, via: undefined, ids };
+}
+
+/** Rows whose flags say SQL may misjudge them (FLAG_REF_SHAPE aside: the fallback uses no GUIDRef hints). */
 const FLAGGED = FLAG_NESTED | FLAG_ASTRAL | FLAG_HIGH_BMP;
 
 /**
@@ -212,10 +278,11 @@ async function finishInJs(ctx: PgContext, copy: CopyMeta, q: MirrorQuery, flagge
   const rows = rowsOf(p, copy, q.collection);
   const where = q.where ? whereSql(q.where, p, { icu: ctx.icu, refHints: false }) : undefined;
   if (where?.sql && flagged) where.sql = `(${where.sql} OR (r.flags & ${FLAGGED}) <> 0)`;
+  const cte = q.via && viaCte(p, copy, q.via, ctx.icu);
   const cond = conditions(p, q, where);
-  const text = `WITH c AS MATERIALIZED (SELECT r.doc FROM ${rows} r ${cond} LIMIT ${MAX_JS_CANDIDATES + 1})
+  const text = withCte(`WITH c AS MATERIALIZED (SELECT r.doc FROM ${rows} r ${cond} LIMIT ${MAX_JS_CANDIDATES + 1})
     SELECT ${liveSql(p, copy)} AS live, (SELECT count(*)::int FROM c) AS n,
-      CASE WHEN (SELECT count(*) FROM c) <= ${MAX_JS_CANDIDATES} THEN (SELECT json_agg(c.doc)::text FROM c) END AS docs`;
+      CASE WHEN (SELECT count(*) FROM c) <= ${MAX_JS_CANDIDATES} THEN (SELECT json_agg(c.doc)::text FROM c) END AS docs`, cte);
   const [row] = await ctx.sql.unsafe<Array<{ live: boolean; n: number; docs: string | null }>>(text, p.values, { prepare: false });
   if (!row?.live) return { records: [], total: 0 };
   if (row.n > MAX_JS_CANDIDATES) {

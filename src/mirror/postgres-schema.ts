@@ -14,8 +14,10 @@ export const LOCK_NS_MIGRATE = 0x6f726777;
 export const LOCK_NS_PULL = LOCK_NS_MIGRATE + 1;
 export const LOCK_NS_WRITE = LOCK_NS_MIGRATE + 2;
 
+const REF_FIELDS = ['class', 'user', 'school', 'course'];
+
 /** Indexes for the relationship routes' lookups (a class's enrollments, a user's, a school's...). */
-const REF_INDEXES = ['class', 'user', 'school', 'course'].map(
+const REF_INDEXES = REF_FIELDS.map(
   (f) => `CREATE INDEX mirror_records_${f}_ref ON mirror_records (district, collection, ((doc -> '${f}' ->> 'sourcedId'))) WHERE valid_to IS NULL`,
 );
 
@@ -62,8 +64,41 @@ const V1: readonly string[] = [
   `CREATE TABLE mirror_status (district text PRIMARY KEY, status text NOT NULL, updated_at double precision NOT NULL)`,
 ];
 
+/**
+ * v2: the fields the relationship routes join and filter on get columns of their own, generated
+ * from doc (postgres-sql.ts FIELD_COLUMNS), and the indexes on them end in sourced_id and hold
+ * what a join reads: a class's students come from the class index alone (no document read),
+ * and a school's enrollments at any offset are read in sourcedId order instead of sorted.
+ * FLAG_REF_SHAPE (8) also marks, from now on, a record whose columns could not say what its
+ * fields hold (a bare-string GUIDRef, a non-string sourcedId, role or status).
+ */
+const V2: readonly string[] = [
+  ...REF_FIELDS.map((f) => `DROP INDEX mirror_records_${f}_ref`),
+  `ALTER TABLE mirror_records
+     ${[
+       ...REF_FIELDS.map((f) => `ADD COLUMN ref_${f} text COLLATE "C" GENERATED ALWAYS AS (doc -> '${f}' ->> 'sourcedId') STORED`),
+       `ADD COLUMN f_role text COLLATE "C" GENERATED ALWAYS AS (doc ->> 'role') STORED`,
+       `ADD COLUMN f_status text COLLATE "C" GENERATED ALWAYS AS (doc ->> 'status') STORED`,
+     ].join(',\n     ')}`,
+  `CREATE INDEX mirror_records_class_ref ON mirror_records (district, collection, ref_class, sourced_id)
+     INCLUDE (ref_user, f_role, f_status, valid_from) WHERE valid_to IS NULL`,
+  `CREATE INDEX mirror_records_user_ref ON mirror_records (district, collection, ref_user, sourced_id)
+     INCLUDE (ref_class, f_role, f_status, valid_from) WHERE valid_to IS NULL`,
+  `CREATE INDEX mirror_records_school_ref ON mirror_records (district, collection, ref_school, sourced_id) WHERE valid_to IS NULL`,
+  `CREATE INDEX mirror_records_course_ref ON mirror_records (district, collection, ref_course, sourced_id) WHERE valid_to IS NULL`,
+  ...['mirror_records', 'mirror_staging'].map(
+    (t) => `UPDATE ${t} SET flags = flags | 8 WHERE (flags & 8) = 0 AND (${[
+      ...REF_FIELDS.map((f) => `jsonb_typeof(doc -> '${f}') = 'string' OR jsonb_typeof(doc -> '${f}' -> 'sourcedId') IN ('number', 'boolean', 'object', 'array')`),
+      ...['role', 'status'].map((f) => `jsonb_typeof(doc -> '${f}') IN ('number', 'boolean', 'object', 'array')`),
+    ].join(' OR ')})`,
+  ),
+];
+
 /** Steps in order; a step is never edited once released, only followed by another. */
-export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [{ version: 1, statements: V1 }];
+export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
+  { version: 1, statements: V1 },
+  { version: 2, statements: V2 },
+];
 
 export interface SchemaInfo {
   /** Random per database, made once: the first half of every version string. */

@@ -12,7 +12,9 @@
 //   between a character above U+FFFF and one in U+E000..U+FFFF, so both must be present
 //   (FLAG_ASTRAL with FLAG_HIGH_BMP in the rows or the values of `<`-like clauses, for those
 //   clauses and sorts; FLAG_ID_ASTRAL with FLAG_ID_HIGH_BMP for the sourcedId order);
-// - a `class.sourcedId` index hint assumes `class` and its sourcedId are no arrays (FLAG_REF_ARRAY).
+// - the columns of FIELD_COLUMNS (`class.sourcedId` as ref_class, `role` as f_role...) stand for
+//   their fields only while a GUIDRef is an object with a string sourcedId and role and status are
+//   strings (FLAG_REF_SHAPE marks any other shape: an array, a number, a bare string GUIDRef).
 import type { FilterClause, FilterNode, FilterPredicate } from '../core/oneroster/filter.js';
 import { isNumericFilterValue } from '../core/oneroster/filter.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
@@ -20,12 +22,27 @@ import type { Json } from '../core/oneroster/mapping/types.js';
 export const FLAG_NESTED = 1;
 export const FLAG_ASTRAL = 2;
 export const FLAG_HIGH_BMP = 4;
-export const FLAG_REF_ARRAY = 8;
+export const FLAG_REF_SHAPE = 8;
 export const FLAG_ID_ASTRAL = FLAG_ASTRAL << 3;
 export const FLAG_ID_HIGH_BMP = FLAG_HIGH_BMP << 3;
 
-/** GUIDRef fields the relationship routes look records up by; each has an expression index (postgres-schema.ts). */
+/** GUIDRef fields the relationship routes look records up by. */
 export const REF_FIELDS: ReadonlySet<string> = new Set(['class', 'user', 'school', 'course']);
+
+/**
+ * Filter fields held in columns of their own (generated from doc, postgres-schema.ts v2) that
+ * the relationship routes' indexes hold: a class's enrollments by role and status come from an
+ * index alone. A column says exactly what its field says only while the field is a string (or
+ * absent, or null); a record where it is anything else carries FLAG_REF_SHAPE.
+ */
+export const FIELD_COLUMNS: ReadonlyMap<string, string> = new Map([
+  ...[...REF_FIELDS].map((f): [string, string] => [`${f}.sourcedId`, `ref_${f}`]),
+  ['role', 'f_role'],
+  ['status', 'f_status'],
+]);
+
+/** The columns a query's rows have (alias r): whereSql reads doc and the FIELD_COLUMNS columns. */
+export const ROW_COLUMNS = `sourced_id, valid_from, flags, doc, ${[...FIELD_COLUMNS.values()].join(', ')}`;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ASTRAL = /[\uD800-\uDFFF]/;
@@ -49,10 +66,13 @@ export function recordFlags(record: Json, sourcedId: string): number {
     } else if (v && typeof v === 'object') for (const item of Object.values(v)) walk(item);
   };
   walk(record);
+  const odd = (v: unknown) => v !== undefined && v !== null && typeof v !== 'string';
   for (const field of REF_FIELDS) {
     const ref = record[field];
-    if (Array.isArray(ref) || (ref && typeof ref === 'object' && Array.isArray((ref as Json).sourcedId))) flags |= FLAG_REF_ARRAY;
+    // A GUIDRef given as a bare string names its id too (core refId): the column would miss it.
+    if (typeof ref === 'string' || Array.isArray(ref) || (ref && typeof ref === 'object' && odd((ref as Json).sourcedId))) flags |= FLAG_REF_SHAPE;
   }
+  if (odd(record.role) || odd(record.status)) flags |= FLAG_REF_SHAPE;
   return flags;
 }
 
@@ -84,14 +104,14 @@ export interface WhereSql {
   ordered: boolean;
   /** textFlags of the values of its ordering clauses. */
   valueFlags: number;
-  /** A `class.sourcedId` style index hint was used (valid only without FLAG_REF_ARRAY rows). */
+  /** A FIELD_COLUMNS column was used (valid only without FLAG_REF_SHAPE rows). */
   refHint: boolean;
 }
 
 export interface WhereOptions {
   /** PostgreSQL has ICU's root collation, whose lower() is JavaScript's toLowerCase. */
   icu: boolean;
-  /** Use the GUIDRef expression indexes (off once a collection holds FLAG_REF_ARRAY rows). */
+  /** Use the FIELD_COLUMNS columns (off once a collection holds FLAG_REF_SHAPE rows). */
   refHints: boolean;
 }
 
@@ -136,11 +156,9 @@ function clauseSql(c: FilterClause, p: Params, options: WhereOptions, out: Where
   if (!segments.every((s) => IDENT.test(s))) return undefined;
   const reached = `${jsonPath(segments)}[*]`;
   switch (c.predicate) {
-    case '=': {
-      const hint = equalityHint(segments, c.value, p, options, out);
-      const exact = equalsSql(reached, c.value, p);
-      return hint ? `(${hint} AND ${exact})` : exact;
-    }
+    case '=':
+      // A GUIDRef hint is the whole clause (see equalityHint); a containment hint only narrows it.
+      return refHint(segments, c.value, p, options, out) ?? withHint(containmentHint(segments, c.value, p), equalsSql(reached, c.value, p));
     case '!=':
       return `(NOT ${equalsSql(reached, c.value, p)})`;
     case '~':
@@ -175,20 +193,30 @@ function orderSql(reached: string, op: keyof typeof CMP, value: string, p: Param
   return `(${path} OR EXISTS (SELECT 1 FROM jsonb_path_query(r.doc, ${p.path(reached)}) v WHERE jsonb_typeof(v) = 'number' AND (v #>> '{}') COLLATE "C" ${op} ${p.add(value)}))`;
 }
 
+const withHint = (hint: string | undefined, exact: string) => (hint ? `(${hint} AND ${exact})` : exact);
+
 /**
- * An extra condition an index can serve, implied by the `=` clause (never the whole test):
- * the GUIDRef expression indexes for `class.sourcedId` and its kin, else jsonb containment (the
- * GIN index) for a path ending in sourcedId, one containment per way arrays can sit on the path.
+ * `class.sourcedId='x'`, `role='student'` and their kin as their column's equality (FIELD_COLUMNS),
+ * which the relationship indexes serve in sourcedId order. It says exactly what the clause
+ * says when the field is a string (a string never equals a number or a boolean in
+ * matchesFilter's test); a row of any other shape carries FLAG_REF_SHAPE, and a collection
+ * holding one is asked again without these columns.
  */
-function equalityHint(segments: readonly string[], value: string, p: Params, options: WhereOptions, out: WhereSql): string | undefined {
+function refHint(segments: readonly string[], value: string, p: Params, options: WhereOptions, out: WhereSql): string | undefined {
+  const column = options.refHints ? FIELD_COLUMNS.get(segments.join('.')) : undefined;
+  if (!column) return undefined;
+  out.refHint = true;
+  return `r.${column} = ${p.add(value)}`;
+}
+
+/**
+ * An extra condition the GIN index can serve for a path ending in sourcedId (never the whole
+ * test): jsonb containment, one per way arrays can sit on the path.
+ */
+function containmentHint(segments: readonly string[], value: string, p: Params): string | undefined {
+  if (segments[segments.length - 1] !== 'sourcedId') return undefined;
   const n = Number(value);
   const numeric = isNumericFilterValue(value);
-  const [first, second] = segments;
-  if (options.refHints && segments.length === 2 && second === 'sourcedId' && REF_FIELDS.has(first!) && (!numeric || String(n) === value)) {
-    out.refHint = true;
-    return `(r.doc -> '${first}' ->> 'sourcedId') = ${p.add(value)}`;
-  }
-  if (segments[segments.length - 1] !== 'sourcedId') return undefined;
   const leaves: unknown[] = [value];
   if (value === 'true' || value === 'false') leaves.push(value === 'true');
   if (numeric && Number.isFinite(n)) leaves.push(n);

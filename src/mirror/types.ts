@@ -57,6 +57,21 @@ export interface MirrorQuery {
   desc?: boolean | undefined;
   offset: number;
   limit: number;
+  /**
+   * Keeps only records some record of another collection names (a join: a class's users are
+   * the users its enrollments name): records of `via.collection` matching `via.where` are read,
+   * and each one's `via.pick` field, a GUIDRef, gives a sourcedId (core refId). With `ids` too,
+   * both must keep a record. A store may resolve it wherever it likes (PostgreSQL in the same
+   * statement, so the ids never travel).
+   */
+  via?: MirrorJoin | undefined;
+}
+
+export interface MirrorJoin {
+  collection: MirrorCollection;
+  where?: FilterNode | undefined;
+  /** A GUIDRef field of the via records: the relationship routes join on `user` and `class`. */
+  pick: 'user' | 'class';
 }
 
 export interface MirrorPage {
@@ -67,6 +82,12 @@ export interface MirrorPage {
    * when it has it: an answer of records as kept is then built from the text, not serialized again.
    */
   text?: string;
+  /**
+   * How many records the page holds, when the store knows it without making them: with `text`,
+   * PostgreSQL makes `records` only when they are first read (an answer built from `text` never
+   * reads them).
+   */
+  size?: number;
 }
 
 /** A full pull being written: nothing of it is visible until publish; abort (or a crash) leaves nothing behind. */

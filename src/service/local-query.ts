@@ -19,8 +19,6 @@ import type { UpstreamCalls } from './upstream-calls.js';
 /** Upstream page size when the gateway reads a whole selection itself. */
 export const LOCAL_PAGE = 1_000;
 
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-
 export function pick(record: Json, fields: readonly string[] | undefined): Json {
   if (!fields) return record;
   const out: Json = {};

@@ -94,17 +94,11 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     return text === undefined ? undefined : readFields(req.version, req.endpoint.wrapper, text);
   }
 
-  /** The ids a join names, or undefined when the plan has none; [] when its parent is missing. */
-  async function scope(copy: CopyMeta, plan: ListPlan): Promise<string[] | undefined> {
-    if (plan.parent) {
-      const parent = await store.get(copy, plan.parent.collection, plan.parent.id);
-      if (!parent || (plan.parent.where && !matchesFilter(plan.parent.where, parent))) return [];
-    }
-    if (!plan.join) return undefined;
-    const { join } = plan;
-    const via = await store.query(copy, { collection: join.via, where: join.where, offset: 0, limit: options.maxLocalRecords + 1 });
-    if (via.total > options.maxLocalRecords) throw tooMany(copy);
-    return [...new Set(via.records.flatMap((r) => refId(r[join.pick]) ?? []))];
+  /** Whether the plan's parent (a school of /schools/{id}/...) is in the copy: without it the answer is empty. */
+  async function parentHeld(copy: CopyMeta, plan: ListPlan): Promise<boolean> {
+    if (!plan.parent) return true;
+    const parent = await store.get(copy, plan.parent.collection, plan.parent.id);
+    return parent !== undefined && (!plan.parent.where || matchesFilter(plan.parent.where, parent));
   }
 
   function tooMany(copy: CopyMeta): GatewayError {
@@ -132,31 +126,35 @@ export function createMirrorReads(options: MirrorReadsOptions) {
   }
 
   async function list(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, entity: Entity): Promise<ProxyResponse> {
-    const ids = await scope(copy, plan);
+    const held = await parentHeld(copy, plan);
     const { local, fields, ...order } = storeQuery(req, copy, plan, entity);
-    const base: Omit<MirrorQuery, 'offset' | 'limit'> = { collection: plan.collection, ids, ...order };
-    if (ids?.length === 0 || local || plan.refine) {
+    const via = plan.join && { collection: plan.join.via, where: plan.join.where, pick: plan.join.pick };
+    const base: Omit<MirrorQuery, 'offset' | 'limit'> = { collection: plan.collection, via, ...order };
+    if (!held || local || plan.refine) {
       // The store cannot finish it: every candidate is read in the district's order, then
       // refined, and filtered and sorted here as the version bridge would, and paged.
-      let all: MirrorPage = ids?.length === 0 ? { records: [], total: 0 } : await store.query(copy, { ...base, offset: 0, limit: options.maxLocalRecords + 1 });
+      let all: MirrorPage = !held ? { records: [], total: 0 } : await store.query(copy, { ...base, offset: 0, limit: options.maxLocalRecords + 1 });
       if (all.total > options.maxLocalRecords) throw tooMany(copy);
       if (plan.refine) all = await refined(copy, plan.refine.parentOrg, all);
       const records = await toCaller(req, copy, entity, all.records);
       return answerLocally(localCalls(req, copy), req, records, { ...(local ?? { desc: false }), fields });
     }
     const page = await store.query(copy, { ...base, offset: req.query.offset, limit: req.query.limit });
-    const records = (await toCaller(req, copy, entity, page.records)).map((r) => pick(r, fields));
-    // Records as kept, in their own version: their texts joined (a memory store keeps them made).
+    // Records as kept, in their own version: the store's text of them (PostgreSQL's json_agg,
+    // never parsed here) or their texts joined (a memory store keeps them made).
     const asKept = req.version === copy.recordsVersion && fields === undefined;
+    const fromText = asKept && page.text !== undefined;
+    const records = fromText ? [] : (await toCaller(req, copy, entity, page.records)).map((r) => pick(r, fields));
+    const size = fromText ? (page.size ?? page.records.length) : records.length;
     const headers: Record<string, string> = { 'x-total-count': String(page.total) };
     const params = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
-    const link = buildLinkHeader({ base: req.linkBase, params, limit: req.query.limit, offset: req.query.offset, total: page.total, hasMore: req.query.offset + records.length < page.total });
+    const link = buildLinkHeader({ base: req.linkBase, params, limit: req.query.limit, offset: req.query.offset, total: page.total, hasMore: req.query.offset + size < page.total });
     if (link) headers.link = link;
-    const body = !asKept
-      ? JSON.stringify({ [req.endpoint.wrapper]: records })
-      : page.text !== undefined
-        ? `{${JSON.stringify(req.endpoint.wrapper)}:${page.text}}`
-        : pageBody(req.endpoint.wrapper, records, req.hrefBase);
+    const body = fromText
+      ? `{${JSON.stringify(req.endpoint.wrapper)}:${page.text}}`
+      : asKept
+        ? pageBody(req.endpoint.wrapper, records, req.hrefBase)
+        : JSON.stringify({ [req.endpoint.wrapper]: records });
     return answer(req, copy, body, headers);
   }
 

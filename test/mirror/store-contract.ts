@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { matchesFilter, parseFilter } from '../../src/core/oneroster/filter.js';
 import type { Json } from '../../src/core/oneroster/mapping/types.js';
+import { refId } from '../../src/core/oneroster/mapping/guid-refs.js';
 import { compareIds, sortRecords } from '../../src/core/oneroster/record-order.js';
 import type { CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore } from '../../src/mirror/types.js';
 
@@ -119,11 +120,16 @@ export function makeOddRecords(): Record<'users' | 'enrollments', Json[]> {
 }
 
 /** What the interface says a query answers: matchesFilter, sourcedId order then sortRecords, the slice. */
-export function oracle(records: readonly Json[], q: MirrorQuery): MirrorPage {
+export function oracle(records: readonly Json[], q: MirrorQuery, joined: ReadonlyMap<string, readonly Json[]> = new Map()): MirrorPage {
   let rs = [...records].sort((a, b) => compareIds(idOf(a), idOf(b)));
   if (q.ids) {
     const ids = new Set(q.ids);
     rs = rs.filter((r) => ids.has(idOf(r)));
+  }
+  if (q.via) {
+    const via = q.via;
+    const named = new Set((joined.get(via.collection) ?? []).filter((r) => !via.where || matchesFilter(via.where, r)).flatMap((r) => refId(r[via.pick]) ?? []));
+    rs = rs.filter((r) => named.has(idOf(r)));
   }
   if (q.where) rs = rs.filter((r) => matchesFilter(q.where!, r));
   if (q.sort && q.sort !== 'sourcedId') rs = sortRecords(rs, q.sort, q.desc === true);
@@ -385,6 +391,47 @@ function describeQueries(store: Make, district: () => string, publishOnce: Publi
       await check(s, copy, data.users, { collection: 'users', ids: [], offset: 0, limit: 100 });
       await check(s, copy, data.users, { collection: 'users', ids: some, where: parseFilter("status='active'"), sort: 'familyName', offset: 1, limit: 3 });
       await check(s, copy, data.users, { collection: 'users', ids: data.users.map(idOf).slice(0, 150), where: parseFilter("role='student' OR roles.role='student'"), sort: 'metadata.score', desc: true, offset: 0, limit: 20 });
+    });
+
+    it('joins through another collection (via) like the oracle, in SQL and with records SQL finds hard', async () => {
+      const s = await store();
+      const plainCopy = await publishOnce(s, district(), { users: data.users, enrollments: data.enrollments });
+      const users = [...data.users.slice(0, 60), ...odd.users, { sourcedId: 'plain-ref' }];
+      const enrollments = [...data.enrollments.slice(0, 80), ...odd.enrollments, { sourcedId: 'oe-9', class: { sourcedId: 'class-1' }, user: 'plain-ref', role: 'student' }];
+      const oddCopy = await publishOnce(s, district(), { users, enrollments });
+      const cases: Array<[CopyMeta, Json[], Json[]]> = [[plainCopy, data.users, data.enrollments], [oddCopy, users, enrollments]];
+      for (const [copy, us, es] of cases) {
+        const joined = new Map([['enrollments', es]]);
+        const classes = [...new Set(es.flatMap((e) => refId(e.class) ?? []))].slice(0, 4);
+        for (const klass of [...classes, 'class-1', 'nope']) {
+          for (const text of [`class.sourcedId='${klass}'`, `class.sourcedId='${klass}' AND role='student'`]) {
+            const via = { collection: 'enrollments' as const, where: parseFilter(text), pick: 'user' as const };
+            for (const q of [
+              { collection: 'users', via, offset: 0, limit: 1000 },
+              { collection: 'users', via, offset: 1, limit: 3, where: parseFilter("status='active'") },
+              { collection: 'users', via, offset: 0, limit: 5, sort: 'familyName', desc: true },
+              { collection: 'users', via, ids: ['u-003', 'o-3', 'plain-ref'], offset: 0, limit: 10 },
+            ] as MirrorQuery[]) {
+              const got = await s.query(copy, q);
+              const want = oracle(us, q, joined);
+              expect({ text, q: q.offset, total: got.total, ids: got.records.map(idOf) }).toEqual({ text, q: q.offset, total: want.total, ids: want.records.map(idOf) });
+            }
+          }
+        }
+        const byUser = { collection: 'classes' as const, offset: 0, limit: 100, via: { collection: 'enrollments' as const, where: parseFilter("user.sourcedId='o-1'"), pick: 'class' as const } };
+        expect((await s.query(copy, byUser)).total).toBe(0); // no classes held: nothing to keep
+      }
+    });
+
+    it('says how many records a page holds (size) and hands back text that parses to its records', async () => {
+      const s = await store();
+      const copy = await publishOnce(s, district(), { users: data.users });
+      for (const [offset, limit] of [[0, 7], [5, 100], [10_000, 5]] as const) {
+        const got = await s.query(copy, { collection: 'users', offset, limit });
+        if (got.size !== undefined) expect(got.size).toBe(oracle(data.users, { collection: 'users', offset, limit }).records.length);
+        if (got.text !== undefined) expect(JSON.parse(got.text)).toEqual(got.records);
+        expect(got.records.map(idOf)).toEqual(oracle(data.users, { collection: 'users', offset, limit }).records.map(idOf));
+      }
     });
 
     it('answers the same battery over records SQL finds hard (arrays in arrays, 1e21, U+1F600 beside U+E000, GUIDRef arrays)', async () => {
