@@ -7,13 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { refId } from '../core/oneroster/mapping/guid-refs.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { MemoryCollection, sourcedIdOf } from './memory-collection.js';
+import { diffCollection, MemoryChangeLog } from './change-log.js';
 import { sameText, weightOf } from './record-text.js';
-import { MirrorFullError, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore, type StagedCopy } from './types.js';
+import { retentionOf, type Retention } from './retention.js';
+import { MirrorFullError, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore, type ObservedChange, type StagedCopy } from './types.js';
 
 export interface MemoryMirrorStoreOptions {
   /** Most bytes of heap (estimated) held for every district together. Default 2 GiB. */
   maxBytes?: number;
   now?: () => number;
+  retention?: Partial<Retention>;
 }
 
 interface Copy {
@@ -23,11 +26,15 @@ interface Copy {
 
 interface DistrictState {
   current?: Copy;
-  /** The copy before the current one, kept so a read that started on it finishes on it. */
-  previous?: Copy;
+  /** Copies no longer current, oldest first, kept for the snapshot retention so a client paging one finishes on it. */
+  earlier: Copy[];
+  changes?: MemoryChangeLog;
   staging?: symbol;
   seq: number;
 }
+
+/** Heap per record of an earlier copy's collection beyond the records (shared with the current copy): its maps and arrays. */
+const EARLIER_BYTES_PER_RECORD = 120;
 
 /** Heap per byte of a record's JSON: its object and its kept text (record-text.ts), measured at 50k users. */
 const HEAP_PER_JSON_BYTE = 3.2;
@@ -43,32 +50,69 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
   const statuses = new Map<string, string>();
   let staged = 0;
 
+  const retention = retentionOf(options.retention);
+  const now = options.now ?? Date.now;
+
   const stateOf = (district: string): DistrictState => {
     let s = districts.get(district);
-    if (!s) districts.set(district, (s = { seq: 0 }));
+    if (!s) districts.set(district, (s = { seq: 0, earlier: [] }));
     return s;
   };
-  /** Every collection held once (copies share the collections a pull or delta left alone), plus staging. */
+  /**
+   * Every current collection once (copies share the collections a pull or delta left alone),
+   * earlier copies' own collections by their overhead, the change logs, and staging.
+   */
   const held = () => {
-    const cols = new Set<MemoryCollection>();
-    for (const s of districts.values()) for (const c of [s.current, s.previous]) for (const col of c?.collections.values() ?? []) cols.add(col);
-    return [...cols].reduce((n, col) => n + col.bytes, 0);
+    const current = new Set<MemoryCollection>();
+    for (const s of districts.values()) for (const col of s.current?.collections.values() ?? []) current.add(col);
+    const earlier = new Set<MemoryCollection>();
+    for (const s of districts.values()) for (const c of s.earlier) for (const col of c.collections.values()) if (!current.has(col)) earlier.add(col);
+    let n = 0;
+    for (const col of current) n += col.bytes;
+    for (const col of earlier) n += col.records.length * EARLIER_BYTES_PER_RECORD;
+    for (const s of districts.values()) n += s.changes?.weight(HEAP_PER_JSON_BYTE) ?? 0;
+    return n;
   };
 
-  function install(district: string, collections: Map<MirrorCollection, MemoryCollection>, recordsVersion: CopyMeta['recordsVersion'], at: number, agreedAt = at): CopyMeta {
+  /** Earlier copies past the snapshot retention, and changes past the change retention, forgotten; then earlier copies while over the bound. */
+  function prune(state: DistrictState): void {
+    const t = now();
+    state.earlier = state.earlier.filter((c) => (c.meta.supersededAt ?? t) + retention.snapshotMs > t);
+    state.changes?.prune(t - retention.changeMs);
+    while (state.earlier.length > 0 && held() + staged > maxBytes) state.earlier.shift();
+  }
+
+  function install(
+    district: string,
+    collections: Map<MirrorCollection, MemoryCollection>,
+    recordsVersion: CopyMeta['recordsVersion'],
+    at: number,
+    agreedAt: number,
+    changes: (seq: number, at: number, before: Copy) => ObservedChange[],
+  ): CopyMeta {
     const state = stateOf(district);
     state.seq += 1;
+    const seq = state.seq;
+    // Copies are published in time order, so changes are observed in order (change-log.ts relies on it).
+    const publishedAt = Math.max(at, state.current?.meta.publishedAt ?? -Infinity);
     const counts: CopyMeta['counts'] = {};
     for (const [name, col] of collections) counts[name] = col.records.length;
-    const meta: CopyMeta = { district, version: `${epoch}.${state.seq}`, seq: state.seq, recordsVersion, publishedAt: at, agreedAt, counts };
-    state.previous = state.current;
+    const meta: CopyMeta = { district, version: `${epoch}.${seq}`, seq, recordsVersion, publishedAt, agreedAt, counts };
+    const before = state.current;
+    if (before) {
+      (state.changes ??= new MemoryChangeLog(before.meta.seq)).append(seq, changes(seq, publishedAt, before));
+      before.meta.supersededAt = publishedAt;
+      state.earlier.push(before);
+    } else state.changes = new MemoryChangeLog(seq);
     state.current = { meta, collections };
+    prune(state);
     return { ...meta };
   }
 
   function copyOf(meta: CopyMeta): Copy | undefined {
     const s = districts.get(meta.district);
-    return [s?.current, s?.previous].find((c) => c?.meta.seq === meta.seq);
+    if (s?.current?.meta.seq === meta.seq) return s.current;
+    return s?.earlier.find((c) => c.meta.seq === meta.seq);
   }
 
   function stage(district: string): StagedCopy {
@@ -112,9 +156,12 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
         if (!live()) throw new Error(`mirror: the staging of ${district} was replaced by a newer one`);
         const collections = new Map(state.current?.collections ?? []);
         for (const [name, { byId, bytes }] of pending) collections.set(name, new MemoryCollection(byId, bytes));
+        const names = [...pending.keys()];
         release();
         state.staging = undefined;
-        return install(district, collections, recordsVersion, at);
+        return install(district, collections, recordsVersion, at, at, (seq, when, before) =>
+          names.flatMap((name) => diffCollection(seq, when, name, before.collections.get(name)?.byId, collections.get(name)!.byId)),
+        );
       },
       async abort() {
         release();
@@ -127,6 +174,7 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
     const current = districts.get(district)?.current;
     if (!current) return undefined;
     const collections = new Map(current.collections);
+    const touchedNames = new Set<MirrorCollection>();
     let changed = false;
     for (const change of changes) {
       const before = collections.get(change.collection);
@@ -150,10 +198,16 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
         byId.delete(id);
         touched = true;
       }
-      if (touched) collections.set(change.collection, new MemoryCollection(byId, bytes));
+      if (touched) {
+        collections.set(change.collection, new MemoryCollection(byId, bytes));
+        touchedNames.add(change.collection);
+      }
       changed ||= touched;
     }
-    return changed ? install(district, collections, current.meta.recordsVersion, at, current.meta.agreedAt) : undefined;
+    if (!changed) return undefined;
+    return install(district, collections, current.meta.recordsVersion, at, current.meta.agreedAt, (seq, when, before) =>
+      [...touchedNames].flatMap((name) => diffCollection(seq, when, name, before.collections.get(name)?.byId, collections.get(name)!.byId)),
+    );
   }
 
   return {
@@ -177,8 +231,21 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
     },
     async copy(district, version) {
       const s = districts.get(district);
-      const meta = [s?.current, s?.previous].find((c) => c?.meta.version === version)?.meta;
+      const meta = [s?.current, ...(s?.earlier ?? [])].find((c) => c?.meta.version === version)?.meta;
       return meta && { ...meta };
+    },
+    async changes(district, q) {
+      const s = districts.get(district);
+      return s?.current ? s.changes?.after(q, s.current.meta.seq) : undefined;
+    },
+    async changedSince(meta, collection, since, inclusive, max) {
+      const s = districts.get(meta.district);
+      if (!copyOf(meta)) return [];
+      return s?.changes ? s.changes.since(meta.seq, collection, since, inclusive, max) : [];
+    },
+    async changeLog(district) {
+      const s = districts.get(district);
+      return s?.current ? s.changes?.info() : undefined;
     },
     async query(meta, q) {
       const copy = copyOf(meta);

@@ -2,7 +2,9 @@
 // version, pull status, and forgetting a district.
 import type { Json } from '../core/oneroster/mapping/types.js';
 import type { TransactionSql } from 'postgres';
-import { COPY_COLUMNS, copyMeta, hashJoinsOnly, latestCopy, lockDistrictWrites, nextSeq, prune, seqOf, type CopyRow, type PgContext } from './postgres-db.js';
+import { COPY_COLUMNS, copyMeta, hashJoinsOnly, latestCopy, lockDistrictWrites, nextSeq, seqOf, type CopyRow, type PgContext } from './postgres-db.js';
+import { prune } from './postgres-retention.js';
+import { keepFeed, recorded, settleChanges } from './postgres-changes.js';
 import { batchRows, BATCH } from './postgres-staging.js';
 import { sourcedIdOf } from './memory-collection.js';
 import { isMirrorCollection, type CopyMeta, type MirrorChange, type MirrorCollection } from './types.js';
@@ -15,7 +17,11 @@ export async function currentCopy(ctx: PgContext, district: string): Promise<Cop
 export async function copyByVersion(ctx: PgContext, district: string, version: string): Promise<CopyMeta | undefined> {
   const seq = typeof version === 'string' ? seqOf(ctx.epoch, version) : undefined;
   if (seq === undefined) return undefined;
-  const rows = await ctx.sql.unsafe<CopyRow[]>(`SELECT ${COPY_COLUMNS} FROM mirror_copies WHERE district = $1 AND seq = $2::int`, [district, seq]);
+  const rows = await ctx.sql.unsafe<CopyRow[]>(
+    `SELECT ${COPY_COLUMNS}, (SELECT min(n.published_at) FROM mirror_copies n WHERE n.district = c.district AND n.seq > c.seq) AS superseded_at
+     FROM mirror_copies c WHERE district = $1 AND seq = $2::int`,
+    [district, seq],
+  );
   return rows[0] && copyMeta(ctx.epoch, rows[0]);
 }
 
@@ -43,31 +49,47 @@ function merge(changes: readonly MirrorChange[]): Map<MirrorCollection, Map<stri
 
 const size = (merged: Map<MirrorCollection, Map<string, Json | null>>) => [...merged.values()].reduce((n, byId) => n + byId.size, 0);
 
-/** Writes one collection's delta as copy `seq`; returns how many rows it closed or added. */
-async function applyCollection(tx: TransactionSql, district: string, collection: string, byId: Map<string, Json | null>, seq: number): Promise<number> {
+/** Writes one collection's delta as copy `seq`, recording its changes; returns how many rows it closed or added. */
+async function applyCollection(tx: TransactionSql, district: string, collection: string, byId: Map<string, Json | null>, seq: number, at: number): Promise<number> {
   let touched = 0;
+  const record = { record: true, district, seq, at };
   const upserts = batchRows([...byId.values()].filter((r): r is Json => r !== null));
   for (let i = 0; i < upserts.length; i += BATCH) {
     const batch = JSON.stringify(upserts.slice(i, i + BATCH));
-    const closed = await tx`
+    const closed = await recorded(
+      tx,
+      tx`
       UPDATE mirror_records r SET valid_to = ${seq}::int
       FROM jsonb_array_elements(${batch}::text::jsonb) AS e(v)
       WHERE r.district = ${district} AND r.collection = ${collection} AND r.valid_to IS NULL
-        AND r.sourced_id = e.v ->> 0 AND r.hash <> md5((e.v -> 2)::text)::uuid`;
-    const added = await tx`
+        AND r.sourced_id = e.v ->> 0 AND r.hash <> md5((e.v -> 2)::text)::uuid`,
+      'closed',
+      record,
+    );
+    const added = await recorded(
+      tx,
+      tx`
       INSERT INTO mirror_records (district, collection, sourced_id, valid_from, hash, flags, doc)
       SELECT ${district}, ${collection}, e.v ->> 0, ${seq}::int, md5((e.v -> 2)::text)::uuid, (e.v ->> 1)::smallint, e.v -> 2
       FROM jsonb_array_elements(${batch}::text::jsonb) AS e(v)
       WHERE NOT EXISTS (SELECT 1 FROM mirror_records r WHERE r.district = ${district} AND r.collection = ${collection}
-                          AND r.sourced_id = e.v ->> 0 AND r.valid_to IS NULL)`;
+                          AND r.sourced_id = e.v ->> 0 AND r.valid_to IS NULL)`,
+      'added',
+      record,
+    );
     touched += closed.count + added.count;
   }
   const deletes = [...byId].filter(([, r]) => r === null).map(([id]) => id);
   for (let i = 0; i < deletes.length; i += BATCH) {
-    const gone = await tx`
+    const gone = await recorded(
+      tx,
+      tx`
       UPDATE mirror_records SET valid_to = ${seq}::int
       WHERE district = ${district} AND collection = ${collection} AND valid_to IS NULL
-        AND sourced_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(deletes.slice(i, i + BATCH))}::text::jsonb))`;
+        AND sourced_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(deletes.slice(i, i + BATCH))}::text::jsonb))`,
+      'closed',
+      record,
+    );
     touched += gone.count;
   }
   return touched;
@@ -88,11 +110,12 @@ export async function applyDelta(ctx: PgContext, district: string, changes: read
       const previous = await latestCopy(tx, district);
       if (!previous) throw nothing;
       const seq = await nextSeq(tx, district);
+      await keepFeed(tx, district, previous.seq);
       // A large delta meets whole collections: hash joins, as publish does; a small one is best
       // served by index lookups, which the default plans use.
       if (size(merged) > BATCH / 2) await hashJoinsOnly(tx);
       let touched = 0;
-      for (const [collection, byId] of merged) touched += await applyCollection(tx, district, collection, byId, seq);
+      for (const [collection, byId] of merged) touched += await applyCollection(tx, district, collection, byId, seq, at);
       if (touched === 0) throw nothing;
       const counts: CopyMeta['counts'] = { ...previous.counts };
       const names = JSON.stringify([...merged.keys()]);
@@ -107,7 +130,8 @@ export async function applyDelta(ctx: PgContext, district: string, changes: read
          VALUES ($1, $2::int, $3, $4::float8, $5::float8, $6::text::jsonb) RETURNING ${COPY_COLUMNS}`,
         [district, seq, previous.records_version, at, Number(previous.agreed_at), JSON.stringify(counts)],
       );
-      await prune(tx, district, seq);
+      await settleChanges(tx, district, seq);
+      await prune(tx, ctx, district, seq);
       return copy!;
     });
     return copyMeta(ctx.epoch, row as CopyRow);
@@ -137,5 +161,7 @@ export async function dropDistrict(ctx: PgContext, district: string): Promise<vo
     await tx`DELETE FROM mirror_staging WHERE district = ${district}`;
     await tx`DELETE FROM mirror_stagings WHERE district = ${district}`;
     await tx`DELETE FROM mirror_status WHERE district = ${district}`;
+    await tx`DELETE FROM mirror_changes WHERE district = ${district}`;
+    await tx`DELETE FROM mirror_feeds WHERE district = ${district}`;
   });
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import type { Version } from '../core/oneroster/endpoints.js';
 import type { PageMemo } from './postgres-page.js';
+import type { Retention } from './retention.js';
 import { LOCK_NS_WRITE } from './postgres-schema.js';
 import type { CopyMeta } from './types.js';
 
@@ -17,6 +18,7 @@ export interface PgContext {
   onQueryPath?: ((path: 'pushed' | 'js') => void) | undefined;
   /** What pages learned about copies (totals, bookmarks, flags): copies never change once published. */
   memo?: PageMemo | undefined;
+  retention: Retention;
 }
 
 export interface CopyRow {
@@ -26,6 +28,7 @@ export interface CopyRow {
   published_at: string | number;
   agreed_at: string | number;
   counts: CopyMeta['counts'];
+  superseded_at?: string | number | null;
 }
 
 /** The columns a CopyRow is read with. */
@@ -40,6 +43,7 @@ export function copyMeta(epoch: string, row: CopyRow): CopyMeta {
     publishedAt: Number(row.published_at),
     agreedAt: Number(row.agreed_at),
     counts: { ...row.counts },
+    ...(row.superseded_at != null ? { supersededAt: Number(row.superseded_at) } : {}),
   };
 }
 
@@ -76,20 +80,6 @@ export async function hashJoinsOnly(tx: TransactionSql): Promise<void> {
 export async function latestCopy(tx: Sql | TransactionSql, district: string): Promise<CopyRow | undefined> {
   const rows = await tx.unsafe<CopyRow[]>(`SELECT ${COPY_COLUMNS} FROM mirror_copies WHERE district = $1 ORDER BY seq DESC LIMIT 1`, [district]);
   return rows[0];
-}
-
-/**
- * How many copies before the current one stay readable: one, so a client paging the copy that
- * was current when it started finishes on it (as the memory store does). Issue 16's retention
- * window replaces this constant; prune() is the only place that reads it.
- */
-export const RETAINED_EARLIER_COPIES = 1;
-
-/** Forgets copies (and record versions only they could see) older than the retention window. */
-export async function prune(tx: TransactionSql, district: string, currentSeq: number): Promise<void> {
-  const oldest = currentSeq - RETAINED_EARLIER_COPIES;
-  await tx`DELETE FROM mirror_copies WHERE district = ${district} AND seq < ${oldest}::int`;
-  await tx`DELETE FROM mirror_records WHERE district = ${district} AND valid_to IS NOT NULL AND valid_to <= ${oldest}::int`;
 }
 
 /** The next copy number of the district (taken: the caller's transaction commits it or rolls it back). */

@@ -94,10 +94,36 @@ const V2: readonly string[] = [
   ),
 ];
 
+/**
+ * v3: observed changes (issue 16): what each copy created, changed and deleted, with the
+ * record as it became or was last known, in the feed's order (the primary key); and per
+ * district the horizon past which every change is held, with counts for GET /districts.
+ */
+const V3: readonly string[] = [
+  `CREATE TABLE mirror_changes (
+     district text NOT NULL,
+     seq integer NOT NULL,
+     coll smallint NOT NULL,
+     sourced_id text COLLATE "C" NOT NULL,
+     op smallint NOT NULL CHECK (op BETWEEN 1 AND 3),
+     at double precision NOT NULL,
+     doc jsonb NOT NULL,
+     PRIMARY KEY (district, seq, coll, sourced_id))`,
+  `CREATE INDEX mirror_changes_at ON mirror_changes (district, at)`,
+  `CREATE TABLE mirror_feeds (
+     district text PRIMARY KEY,
+     horizon integer NOT NULL,
+     held integer NOT NULL,
+     tombstones integer NOT NULL,
+     last_seq integer,
+     last_changed jsonb)`,
+];
+
 /** Steps in order; a step is never edited once released, only followed by another. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
   { version: 1, statements: V1 },
   { version: 2, statements: V2 },
+  { version: 3, statements: V3 },
 ];
 
 export interface SchemaInfo {

@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { sourcedIdOf } from './memory-collection.js';
-import { COPY_COLUMNS, copyMeta, hashJoinsOnly, latestCopy, lockDistrictWrites, nextSeq, prune, type CopyRow, type PgContext } from './postgres-db.js';
+import { COPY_COLUMNS, copyMeta, hashJoinsOnly, latestCopy, lockDistrictWrites, nextSeq, type CopyRow, type PgContext } from './postgres-db.js';
+import { prune } from './postgres-retention.js';
+import { keepFeed, recorded, settleChanges, startFeed } from './postgres-changes.js';
 import { recordFlags } from './postgres-sql.js';
 import { isMirrorCollection, type CopyMeta, type MirrorCollection, type StagedCopy } from './types.js';
 
@@ -97,21 +99,35 @@ async function publish(
     const previous = await latestCopy(tx, district);
     const seq = await nextSeq(tx, district);
     const collections = JSON.stringify(staged);
+    // The first copy is where the district's changes start; every later one records its own.
+    const record = { record: previous !== undefined, district, seq, at: info.at };
+    if (previous) await keepFeed(tx, district, previous.seq);
+    else await startFeed(tx, district, seq);
     // Close what the pull no longer has or has changed, then add what is new or changed: a record
     // whose content hash is the same keeps its row (and its valid_from).
-    const closed = await tx`
+    const closed = await recorded(
+      tx,
+      tx`
       UPDATE mirror_records r SET valid_to = ${seq}::int
       WHERE r.district = ${district} AND r.valid_to IS NULL
         AND r.collection IN (SELECT jsonb_array_elements_text(${collections}::text::jsonb))
         AND NOT EXISTS (SELECT 1 FROM mirror_staging s WHERE s.district = ${district} AND s.token = ${token}::uuid
-                          AND s.collection = r.collection AND s.sourced_id = r.sourced_id AND s.hash = r.hash)`;
-    const added = await tx`
+                          AND s.collection = r.collection AND s.sourced_id = r.sourced_id AND s.hash = r.hash)`,
+      'closed',
+      record,
+    );
+    const added = await recorded(
+      tx,
+      tx`
       INSERT INTO mirror_records (district, collection, sourced_id, valid_from, hash, flags, doc)
       SELECT s.district, s.collection, s.sourced_id, ${seq}::int, s.hash, s.flags, s.doc
       FROM mirror_staging s
       WHERE s.district = ${district} AND s.token = ${token}::uuid
         AND NOT EXISTS (SELECT 1 FROM mirror_records r WHERE r.district = s.district AND r.collection = s.collection
-                          AND r.sourced_id = s.sourced_id AND r.valid_to IS NULL)`;
+                          AND r.sourced_id = s.sourced_id AND r.valid_to IS NULL)`,
+      'added',
+      record,
+    );
     const counts: CopyMeta['counts'] = { ...(previous?.counts ?? {}) };
     for (const c of staged) counts[c] = 0;
     const staging = await tx<Array<{ collection: MirrorCollection; n: number }>>`
@@ -124,8 +140,9 @@ async function publish(
     );
     await tx`DELETE FROM mirror_staging WHERE district = ${district}`;
     await tx`DELETE FROM mirror_stagings WHERE district = ${district}`;
-    await prune(tx, district, seq);
     changed = closed.count + added.count;
+    if (previous) await settleChanges(tx, district, seq);
+    await prune(tx, ctx, district, seq);
     return copy!;
   });
   const copy = copyMeta(ctx.epoch, row as CopyRow);

@@ -8,12 +8,14 @@
 // pushed down to SQL, JavaScript finishing what SQL cannot say exactly), postgres-lock.ts.
 import postgres, { type Options, type Sql } from 'postgres';
 import { agreed, applyDelta, copyByVersion, currentCopy, dropDistrict, readStatus, writeStatus } from './postgres-copies.js';
+import { changedSince, changeLog, readChanges } from './postgres-changes.js';
 import type { PgContext } from './postgres-db.js';
 import { withPullLock } from './postgres-lock.js';
 import { PageMemo } from './postgres-page.js';
 import { getRecord, runQuery } from './postgres-query.js';
 import { migrate } from './postgres-schema.js';
 import { stageCopy } from './postgres-staging.js';
+import { retentionOf, type Retention } from './retention.js';
 import type { MirrorStore } from './types.js';
 
 export interface PostgresMirrorStoreOptions {
@@ -25,6 +27,8 @@ export interface PostgresMirrorStoreOptions {
   epoch?: never;
   logger?: { warn(o: object): void };
   now?: () => number;
+  /** How long copies no longer current and observed changes are kept (retention.ts defaults). */
+  retention?: Partial<Retention>;
   /** Bound on every statement, so a hung database cannot hang a request forever. Default 30 s. */
   statementTimeoutMs?: number;
 }
@@ -104,11 +108,12 @@ export type PostgresMirrorStore = MirrorStore & {
 
 export async function createPostgresMirrorStore(options: PostgresMirrorStoreOptions): Promise<PostgresMirrorStore> {
   const c = check(options);
+  const retention = retentionOf(options.retention);
   const sql: Sql = postgres(c.url, connectOptions(c, c.poolSize, 'mirror'));
   let ctx: PgContext;
   try {
     const schema = await migrate(sql);
-    ctx = { sql, epoch: schema.epoch, icu: schema.icu, now: options.now ?? Date.now, logger: options.logger, memo: new PageMemo() };
+    ctx = { sql, epoch: schema.epoch, icu: schema.icu, now: options.now ?? Date.now, logger: options.logger, memo: new PageMemo(), retention };
     if (!schema.icu) options.logger?.warn({ msg: "mirror: PostgreSQL has no ICU collation 'und-x-icu'; filters with ~ are finished in JavaScript" });
   } catch (err) {
     await sql.end({ timeout: 0 }).catch(() => undefined);
@@ -133,6 +138,9 @@ export async function createPostgresMirrorStore(options: PostgresMirrorStoreOpti
     readStatus: (district) => readStatus(ctx, district),
     writeStatus: (district, json) => writeStatus(ctx, district, json),
     drop: (district) => dropDistrict(ctx, district),
+    changes: (district, q) => readChanges(ctx, district, q),
+    changedSince: (copy, collection, since, inclusive, max) => changedSince(ctx, copy, collection, since, inclusive, max),
+    changeLog: (district) => changeLog(ctx.sql, district),
     close: () => sql.end({ timeout: 5 }),
   };
 }

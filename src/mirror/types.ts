@@ -38,6 +38,63 @@ export interface CopyMeta {
   agreedAt: number;
   /** Records per collection in this copy. */
   counts: Partial<Record<MirrorCollection, number>>;
+  /**
+   * When the next copy was published (ms epoch): set on a copy that is no longer current, as
+   * `copy()` finds it, so a reader can tell how long ago it stopped being current.
+   */
+  supersededAt?: number;
+}
+
+export type ChangeOp = 'created' | 'updated' | 'deleted';
+export type ChangeCounts = Record<ChangeOp, number>;
+
+/**
+ * One change the mirror observed between a copy and the one before it, compared by content:
+ * a record that appeared, one whose content differs, one that is gone. A district's first copy
+ * records none (there is nothing to compare it with); every copy after it records all of them.
+ */
+export interface ObservedChange {
+  /** The copy that made the change. */
+  seq: number;
+  collection: MirrorCollection;
+  sourcedId: string;
+  op: ChangeOp;
+  /** When the gateway observed it: the copy's publishedAt (ms epoch). */
+  at: number;
+  /** The record as it became (created, updated), or as it was last known (deleted). */
+  record: Json;
+}
+
+/**
+ * A place in a district's changes, in their order: copy, then collection (MIRROR_COLLECTIONS
+ * order), then sourcedId. `{ seq }` is the end of copy seq (every change up to it seen);
+ * with `collection` and `sourcedId`, just after that change of copy seq.
+ */
+export interface ChangePosition {
+  seq: number;
+  collection?: MirrorCollection;
+  sourcedId?: string;
+}
+
+export interface ChangesQuery {
+  after: ChangePosition;
+  /** The last copy whose changes may be read (the district's current one, as the reader knows it). */
+  upTo: number;
+  collections: readonly MirrorCollection[];
+  limit: number;
+}
+
+/** What a district's change record holds. */
+export interface ChangeLog {
+  /** Every change of a copy after this one is held (the district's first copy, or the last one pruned). */
+  horizon: number;
+  /** The oldest change held (ms epoch), if any. */
+  oldestAt?: number;
+  /** Changes held, and of them deletions (tombstones: the last known record of each). */
+  held: number;
+  tombstones: number;
+  /** The latest copy that recorded changes, and what it recorded per collection. */
+  last?: { seq: number; changed: Partial<Record<MirrorCollection, ChangeCounts>> };
 }
 
 /**
@@ -139,6 +196,20 @@ export interface MirrorStore {
   apply(district: string, changes: readonly MirrorChange[], at: number): Promise<CopyMeta | undefined>;
   /** The current copy agreed with the district at `at` (a delta sync that found nothing). */
   agreed(district: string, at: number): Promise<void>;
+  /**
+   * The changes after `q.after`, in order, of the given collections, up to copy `q.upTo`, at most
+   * `q.limit`; undefined when changes after that place are no longer all held (pruned past it,
+   * or a place this store never had: a cursor from another store).
+   */
+  changes(district: string, q: ChangesQuery): Promise<ObservedChange[] | undefined>;
+  /**
+   * The latest change of each record of a collection, among changes after `since` (ms epoch;
+   * at or after it with `inclusive`) up to the copy: what a `dateLastModified>` read adds.
+   * Undefined when there are more than `max` such records.
+   */
+  changedSince(copy: CopyMeta, collection: MirrorCollection, since: number, inclusive: boolean, max: number): Promise<ObservedChange[] | undefined>;
+  /** What the district's change record holds; undefined before its first copy. */
+  changeLog(district: string): Promise<ChangeLog | undefined>;
   /** The district's pull status (last full pull, refusal, error: JSON text), shared like the copies so every replica shows the same. */
   readStatus(district: string): Promise<string | undefined>;
   writeStatus(district: string, json: string): Promise<void>;

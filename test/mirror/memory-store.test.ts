@@ -2,4 +2,4 @@
 import { createMemoryMirrorStore } from '../../src/mirror/memory-store.js';
 import { storeContract } from './store-contract.js';
 
-storeContract('memory', async () => createMemoryMirrorStore());
+storeContract('memory', async (o) => createMemoryMirrorStore(o));

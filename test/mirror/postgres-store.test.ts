@@ -71,7 +71,7 @@ describe.skipIf(!url)('PostgreSQL mirror store', () => {
     await db?.dispose();
   });
 
-  storeContract('postgres', () => createPostgresMirrorStore({ url: db.url, poolSize: 4 }));
+  storeContract('postgres', (o) => createPostgresMirrorStore({ url: db.url, poolSize: 4, ...o }));
 
   async function publish(s: MirrorStore, d: string, users: Json[], at = AT): Promise<CopyMeta> {
     const staged = await s.stage(d);
@@ -236,7 +236,8 @@ describe.skipIf(!url)('PostgreSQL mirror store', () => {
   });
 
   it('writes only rows whose content changed, and keeps the copy before the current one readable', async () => {
-    const s = await open();
+    const clock = { t: AT + 500 };
+    const s = await open({ now: () => clock.t, retention: { snapshotMs: 1000 } });
     const d = district();
     const users = Array.from({ length: 100 }, (_, i) => ({ sourcedId: `u${String(i).padStart(3, '0')}`, name: `n${i}` }));
     const c1 = await publish(s, d, users);
@@ -250,9 +251,11 @@ describe.skipIf(!url)('PostgreSQL mirror store', () => {
     expect(await s.get(c1, 'users', 'u001')).toEqual({ sourcedId: 'u001', name: 'n1' });
     expect(await s.get(c2, 'users', 'u001')).toBeUndefined();
     expect((await s.query(c1, { collection: 'users', offset: 0, limit: 1000 })).total).toBe(100);
-    expect(await s.copy(d, c1.version)).toEqual(c1);
+    expect(await s.copy(d, c1.version)).toEqual({ ...c1, supersededAt: c2.publishedAt });
     expect(await s.apply(d, [{ collection: 'users', upserts: changed.slice(0, 10) }], AT + 2)).toBeUndefined();
-    const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ sourcedId: 'u999', name: 'newer' }] }], AT + 3);
+    // Past the snapshot retention of c1 (superseded at AT + 1), within c2's (superseded now).
+    clock.t = AT + 3500;
+    const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ sourcedId: 'u999', name: 'newer' }] }], AT + 3000);
     expect(c3?.seq).toBe(3);
     expect(await s.copy(d, c1.version)).toBeUndefined();
     expect((await s.query(c1, { collection: 'users', offset: 0, limit: 1000 })).total).toBe(0);

@@ -8,7 +8,8 @@ import { matchesFilter, parseFilter } from '../../src/core/oneroster/filter.js';
 import type { Json } from '../../src/core/oneroster/mapping/types.js';
 import { refId } from '../../src/core/oneroster/mapping/guid-refs.js';
 import { compareIds, sortRecords } from '../../src/core/oneroster/record-order.js';
-import type { CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore } from '../../src/mirror/types.js';
+import type { Retention } from '../../src/mirror/retention.js';
+import type { ChangePosition, CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore, ObservedChange } from '../../src/mirror/types.js';
 
 const AT = 1_700_000_000_000;
 const uid = () => randomUUID().slice(0, 8);
@@ -206,15 +207,25 @@ const PAGES: Array<[number, number]> = [[0, 1000], [0, 10], [5, 7], [40, 25], [1
 
 // ---- the suite ----
 
-export function storeContract(name: string, make: () => Promise<MirrorStore>, cleanup?: () => Promise<void>): void {
+/** What the contract gives a store: its clock (the contract's own), and retention when a test sets it. */
+export interface StoreTestOptions {
+  now: () => number;
+  retention?: Partial<Retention>;
+}
+
+export function storeContract(name: string, make: (o: StoreTestOptions) => Promise<MirrorStore>, cleanup?: () => Promise<void>): void {
   describe(`mirror store contract: ${name}`, () => {
     const open: MirrorStore[] = [];
-    const store = async () => {
-      const s = await make();
+    // Copies are published at AT and a little after; the stores' clock reads a minute later
+    // unless a test moves it (retention is measured on it).
+    const clock = { t: AT + 60_000 };
+    const store = async (retention?: Partial<Retention>) => {
+      const s = await make({ now: () => clock.t, ...(retention ? { retention } : {}) });
       open.push(s);
       return s;
     };
     afterEach(async () => {
+      clock.t = AT + 60_000;
       await Promise.all(open.splice(0).map((s) => s.close()));
     });
     if (cleanup) afterAll(cleanup);
@@ -232,10 +243,11 @@ export function storeContract(name: string, make: () => Promise<MirrorStore>, cl
     describeQueries(store, district, publishOnce);
     describeDeltas(store, district, publishOnce, ids);
     describeLocksAndDistricts(store, district, publishOnce, ids);
+    describeChanges(store, district, publishOnce, clock);
   });
 }
 
-type Make = () => Promise<MirrorStore>;
+type Make = (retention?: Partial<Retention>) => Promise<MirrorStore>;
 type Publish = (s: MirrorStore, d: string, data: Partial<Record<MirrorCollection, Json[]>>, at?: number) => Promise<CopyMeta>;
 type Ids = (s: MirrorStore, copy: CopyMeta, collection: MirrorCollection) => Promise<string[]>;
 
@@ -600,6 +612,98 @@ function describeLocksAndDistricts(store: Make, district: () => string, publishO
       await s.writeStatus(d, '{"n":1}');
       await s.writeStatus(d, '{"n":2,"text":"Zoë \\"q\\""}');
       expect(await s.readStatus(d)).toBe('{"n":2,"text":"Zoë \\"q\\""}');
+    });
+  });
+}
+
+function describeChanges(store: Make, district: () => string, publishOnce: Publish, clock: { t: number }): void {
+  describe('observed changes, snapshots and retention', () => {
+    const orgs = [{ sourcedId: 'o1', name: 'North' }, { sourcedId: 'o2', name: 'South' }];
+    const users = Array.from({ length: 6 }, (_, i) => ({ sourcedId: `u${i}`, givenName: `n${i}`, dateLastModified: '2020-01-01T00:00:00.000Z' }));
+    const all = (s: MirrorStore, d: string, after: ChangePosition, upTo: number, limit = 1000, collections: MirrorCollection[] = ['orgs', 'users']) =>
+      s.changes(d, { after, upTo, collections, limit });
+    const brief = (cs: readonly ObservedChange[] | undefined) => cs?.map((c) => `${c.seq}:${c.collection}:${c.sourcedId}:${c.op}`);
+
+    it("records nothing for a district's first copy, then every created, changed and deleted record of each later copy, in feed order", async () => {
+      const s = await store();
+      const d = district();
+      const c1 = await publishOnce(s, d, { orgs, users });
+      expect(await s.changeLog(d)).toEqual({ horizon: c1.seq, held: 0, tombstones: 0 });
+      expect(await all(s, d, { seq: c1.seq }, c1.seq)).toEqual([]);
+      // u0 changed content without a new dateLastModified, u1 purged, u9 new, o2 renamed; the rest identical.
+      const next = [{ ...users[0]!, givenName: 'quietly renamed' }, ...users.slice(2), { sourcedId: 'u9', givenName: 'new' }];
+      const c2 = await publishOnce(s, d, { orgs: [orgs[0]!, { sourcedId: 'o2', name: 'South High' }], users: next }, AT + 1000);
+      const changes = await all(s, d, { seq: c1.seq }, c2.seq);
+      expect(brief(changes)).toEqual([`${c2.seq}:orgs:o2:updated`, `${c2.seq}:users:u0:updated`, `${c2.seq}:users:u1:deleted`, `${c2.seq}:users:u9:created`]);
+      expect(changes!.every((c) => c.at === c2.publishedAt)).toBe(true);
+      expect(changes!.find((c) => c.sourcedId === 'u1')!.record).toEqual(users[1]);
+      expect(changes!.find((c) => c.sourcedId === 'u0')!.record).toEqual(next[0]);
+      expect(await s.changeLog(d)).toMatchObject({ horizon: c1.seq, held: 4, tombstones: 1, oldestAt: c2.publishedAt, last: { seq: c2.seq, changed: { orgs: { created: 0, updated: 1, deleted: 0 }, users: { created: 1, updated: 1, deleted: 1 } } } });
+
+      // A delta: one changed, one deleted, one identical (nothing), one new.
+      const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ ...next[1]!, givenName: 'delta' }, next[2]!, { sourcedId: 'u7' }], deletes: ['u9'] }], AT + 2000);
+      expect(brief(await all(s, d, { seq: c2.seq }, c3!.seq))).toEqual([`${c3!.seq}:users:u2:updated`, `${c3!.seq}:users:u7:created`, `${c3!.seq}:users:u9:deleted`]);
+      // Paging: after a change mid-copy, the limit, the collections asked for, and the reader's copy.
+      expect(brief(await all(s, d, { seq: c2.seq, collection: 'users', sourcedId: 'u0' }, c3!.seq, 2))).toEqual([`${c2.seq}:users:u1:deleted`, `${c2.seq}:users:u9:created`]);
+      expect(brief(await all(s, d, { seq: c2.seq, collection: 'orgs', sourcedId: 'o2' }, c3!.seq, 1))).toEqual([`${c2.seq}:users:u0:updated`]);
+      expect(brief(await all(s, d, { seq: c1.seq }, c3!.seq, 1000, ['orgs']))).toEqual([`${c2.seq}:orgs:o2:updated`]);
+      expect(brief(await all(s, d, { seq: c1.seq }, c2.seq))).toHaveLength(4);
+      expect(await all(s, d, { seq: c3!.seq }, c3!.seq)).toEqual([]);
+      // Places the store cannot answer: before its first copy, beyond its current one, another district.
+      expect(await all(s, d, { seq: c1.seq - 1 }, c3!.seq)).toBeUndefined();
+      expect(await all(s, d, { seq: c3!.seq + 1 }, c3!.seq + 1)).toBeUndefined();
+      expect(await all(s, district(), { seq: 1 }, 1)).toBeUndefined();
+    });
+
+    it('tells the latest change of each record since a time, as of a copy (what a dateLastModified> read adds)', async () => {
+      const s = await store();
+      const d = district();
+      const c1 = await publishOnce(s, d, { users });
+      const c2 = await s.apply(d, [{ collection: 'users', upserts: [{ ...users[0]!, givenName: 'a' }, { ...users[1]!, givenName: 'a' }] }], AT + 1000);
+      const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ ...users[0]!, givenName: 'b' }], deletes: ['u1', 'u2'] }], AT + 2000);
+      const since = async (copy: CopyMeta, t: number, inclusive = false, max = 100) =>
+        (await s.changedSince(copy, 'users', t, inclusive, max))?.map((c) => `${c.sourcedId}:${c.op}:${c.seq}`).sort();
+      expect(await since(c3!, AT)).toEqual([`u0:updated:${c3!.seq}`, `u1:deleted:${c3!.seq}`, `u2:deleted:${c3!.seq}`]);
+      expect(await since(c3!, AT + 1000)).toEqual([`u0:updated:${c3!.seq}`, `u1:deleted:${c3!.seq}`, `u2:deleted:${c3!.seq}`]);
+      expect(await since(c3!, AT + 2000)).toEqual([]);
+      expect(await since(c3!, AT + 2000, true)).toHaveLength(3);
+      expect(await since(c2!, AT)).toEqual([`u0:updated:${c2!.seq}`, `u1:updated:${c2!.seq}`]);
+      expect(await since(c3!, AT, false, 2)).toBeUndefined();
+      expect(await since(c1, AT)).toEqual([]);
+      expect(await s.changedSince(c3!, 'orgs', AT, false, 100)).toEqual([]);
+    });
+
+    it('keeps a copy readable for the snapshot retention after it stops being current, and says since when', async () => {
+      const s = await store({ snapshotMs: 10_000 });
+      const d = district();
+      const c1 = await publishOnce(s, d, { users });
+      expect((await s.copy(d, c1.version))?.supersededAt).toBeUndefined();
+      clock.t = AT + 100_000;
+      const c2 = await publishOnce(s, d, { users: users.slice(1) }, clock.t);
+      const pinned = await s.copy(d, c1.version);
+      expect(pinned?.supersededAt).toBe(c2.publishedAt);
+      expect((await s.query(pinned!, { collection: 'users', offset: 0, limit: 10 })).total).toBe(6);
+      clock.t += 20_000;
+      const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ sourcedId: 'u8' }] }], clock.t);
+      expect(await s.copy(d, c1.version)).toBeUndefined();
+      expect((await s.copy(d, c2.version))?.supersededAt).toBe(c3!.publishedAt);
+      expect((await s.query(c2, { collection: 'users', offset: 0, limit: 10 })).total).toBe(5);
+    });
+
+    it('forgets changes past the change retention: a place before them can no longer be answered', async () => {
+      const s = await store({ changeMs: 50_000 });
+      const d = district();
+      const c1 = await publishOnce(s, d, { users });
+      const c2 = await s.apply(d, [{ collection: 'users', upserts: [{ sourcedId: 'u8' }] }], AT + 1000);
+      clock.t = AT + 200_000;
+      const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ sourcedId: 'u9' }] }], clock.t);
+      expect(await all(s, d, { seq: c1.seq }, c3!.seq)).toBeUndefined();
+      expect(brief(await all(s, d, { seq: c2!.seq }, c3!.seq))).toEqual([`${c3!.seq}:users:u9:created`]);
+      expect(await s.changeLog(d)).toMatchObject({ horizon: c2!.seq, held: 1, tombstones: 0 });
+      expect(await s.changedSince(c3!, 'users', AT, false, 100)).toHaveLength(1);
+      await s.drop(d);
+      expect(await s.changeLog(d)).toBeUndefined();
+      expect(await all(s, d, { seq: c3!.seq }, c3!.seq)).toBeUndefined();
     });
   });
 }
