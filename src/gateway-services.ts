@@ -23,6 +23,7 @@ import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
 import { createUpstreamClient, type UpstreamClientDeps } from './upstream/index.js';
 import { createLimits, type Limits } from './limits/index.js';
 import { createMirror, createMirrorStore, type MirrorService } from './mirror/index.js';
+import { createChangeFeed } from './service/change-feed.js';
 import { createMirrorReads } from './service/mirror-reads.js';
 import { createMirroredProxy } from './service/mirrored-proxy.js';
 
@@ -151,6 +152,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     districts,
     proxy,
     mirror,
+    changeFeed: createChangeFeed({ serving: (id) => mirror.serving(id), mirrored: (id) => mirror.mirrored(id), store: mirror.store }),
     cacheAdmin,
     ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id), syncStatus: (id: string) => sync.status(id) } : {}),
     ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),

@@ -30,6 +30,12 @@ export const mirrorSchema = z.strictObject({
   pageSize: int(1, 50_000).default(10_000),
   // Connections to PostgreSQL per replica.
   poolSize: int(1, 100).default(10),
+  // A copy stays readable this long after the next one is published: a client following the
+  // `snapshot` links of its answers pages one version of the district (410 after).
+  snapshotRetentionSeconds: int(0, 7 * 86_400).default(3_600),
+  // Observed changes (created, updated, deleted records) are kept this long: the change feed's
+  // cursors and the tombstones of dateLastModified> reads reach back this far.
+  changeRetentionDays: int(1, 3_650).default(30),
 });
 
 /** `mirror: true`, or the district's own overrides of the mirror section (errors name the field inside). */

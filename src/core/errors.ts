@@ -58,6 +58,8 @@ export const ERROR_CATALOGUE = {
   // A client over its rate limit (Retry-After says when to come back).
   rate_limited: { status: 429, codeMinor: 'server_busy' },
   url_too_long: { status: 414, codeMinor: 'invaliddata' },
+  // A mirror snapshot (`snapshot`) or change cursor (`since`) no longer retained: start over.
+  gone: { status: 410, codeMinor: 'unknownobject' },
   internal: { status: 500, codeMinor: 'internal_server_error' },
   oauth_invalid_request: { status: 400, codeMinor: 'invaliddata', oauth: 'invalid_request' },
   oauth_invalid_client: { status: 401, codeMinor: 'unauthorisedrequest', oauth: 'invalid_client' },

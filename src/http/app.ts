@@ -16,6 +16,8 @@ import { errorResponse } from './error-response.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
 import { oneRosterPipeline } from './oneroster-pipeline.js';
 import { oneRosterRoute } from './oneroster-route.js';
+import { changesRoute } from './changes-route.js';
+import type { ChangeFeed } from '../service/change-feed.js';
 import { tokenRoute } from './token-route.js';
 
 export interface AppDeps {
@@ -37,6 +39,8 @@ export interface AppDeps {
   syncStatus?: (districtId: string) => Promise<object | undefined>;
   /** The districts' mirrors: the `mirror` object of GET /districts, and the admin's refresh. */
   mirror?: MirrorControl;
+  /** GET /districts/{id}/changes. */
+  changeFeed?: ChangeFeed;
   /** Prometheus metrics; absent: no /metrics and nothing recorded. */
   metrics?: Metrics;
   /** `admin`: /metrics needs the admin token. */
@@ -110,6 +114,10 @@ export function createApp(deps: AppDeps): GatewayHttp {
     ...(deps.mirror ? { mirror: deps.mirror } : {}),
   });
   app.get('/districts', bearerAuth(deps), districtsRoute(deps));
+  if (deps.changeFeed) {
+    const feed = changesRoute({ feed: deps.changeFeed, districts: deps.districts, clients: deps.clients, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
+    app.get('/districts/:districtId/changes', bearerAuth(deps), feed);
+  }
   app.all('/ims/oneroster/*', oneRoster.handler);
   app.all('/districts/:districtId/ims/oneroster/*', oneRoster.handler);
 

@@ -55,7 +55,7 @@ function requireScope(endpoint: Endpoint, scopes: readonly string[]): void {
 }
 
 /** The gateway's origin as the client sees it; `own` is scheme://host of the request. */
-function origin(raw: Request, publicUrl: string | undefined, own: string): string {
+export function origin(raw: Request, publicUrl: string | undefined, own: string): string {
   if (publicUrl) return publicUrl;
   // Behind a load balancer the original scheme and host arrive in X-Forwarded-*.
   const proto = raw.headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
@@ -84,7 +84,7 @@ function decodeSegment(s: string): string {
 
 const roots = new Map<string, string>();
 /** `/districts/{id}/ims/oneroster`, the canonical root of a district at the gateway. */
-function districtRoot(id: string): string {
+export function districtRoot(id: string): string {
   let root = roots.get(id);
   if (!root) roots.set(id, (root = `/districts/${encodeURIComponent(id)}${ROOT}`));
   return root;

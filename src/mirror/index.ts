@@ -5,16 +5,23 @@ import type { DistrictConfig, GatewayConfig } from '../config/schema.js';
 import type { DistrictRegistry } from '../districts/districts.js';
 import { createMemoryMirrorStore } from './memory-store.js';
 import { createMirrorService, type MirrorService, type MirrorSettings } from './mirror-service.js';
+import type { Retention } from './retention.js';
 import type { MirrorStore } from './types.js';
 
 export type { MirrorService, MirrorSettings } from './mirror-service.js';
 export type { MirrorStatus } from './mirror-status.js';
 export type { CopyMeta, MirrorStore } from './types.js';
 
+/** The retention the mirror section sets (copies no longer current, observed changes). */
+export function retentionFor(config: Readonly<GatewayConfig['mirror']>): Retention {
+  return { snapshotMs: config.snapshotRetentionSeconds * 1000, changeMs: config.changeRetentionDays * 86_400_000 };
+}
+
 export async function createMirrorStore(config: Readonly<GatewayConfig['mirror']>, logger: { warn(o: object): void }): Promise<MirrorStore> {
-  if (config.store === 'memory') return createMemoryMirrorStore({ maxBytes: config.maxMemoryBytes });
+  const retention = retentionFor(config);
+  if (config.store === 'memory') return createMemoryMirrorStore({ maxBytes: config.maxMemoryBytes, retention });
   const { createPostgresMirrorStore } = await import('./postgres-store.js');
-  return createPostgresMirrorStore({ url: config.store, poolSize: config.poolSize, logger });
+  return createPostgresMirrorStore({ url: config.store, poolSize: config.poolSize, logger, retention });
 }
 
 /** A district's settings: the mirror section with its own overrides; undefined when it is not mirrored. */
@@ -50,6 +57,8 @@ export function createMirror(options: MirrorOptions): MirrorService {
     settings,
     pageSize: config().mirror.pageSize,
     shrinkGuardPercent: () => config().mirror.shrinkGuardPercent,
+    // Fixed at start, as the store's is (gateway-reload.ts lists them as needing a restart).
+    retention: retentionFor(config().mirror),
     logger: options.logger,
     ...(options.now ? { now: options.now } : {}),
     ...(options.onPull ? { onPull: options.onPull } : {}),

@@ -29,7 +29,7 @@ export class MemoryCollection {
   query(q: MirrorQuery): MirrorPage {
     const { positions, rest, idsLeft } = this.plan(q);
     const sorted = q.sort !== undefined && q.sort !== 'sourcedId';
-    if (positions && !rest && !idsLeft && !sorted) {
+    if (positions && !rest && !idsLeft && !sorted && !q.exclude?.length) {
       // The index answered the whole query: the page is a slice of its list, whatever its length.
       const n = positions.length;
       const at = (i: number) => this.records[positions[q.desc ? n - 1 - i : i]!]!;
@@ -44,6 +44,10 @@ export class MemoryCollection {
       candidates = candidates.filter((r) => ids.has(sourcedIdOf(r)!));
     }
     if (rest) candidates = candidates.filter(compileFilter(rest));
+    if (q.exclude?.length) {
+      const out = new Set(q.exclude);
+      candidates = candidates.filter((r) => !out.has(sourcedIdOf(r)!));
+    }
     if (sorted) candidates = sortRecords(candidates, q.sort!, q.desc === true);
     else if (q.desc) candidates = [...candidates].reverse();
     return { records: candidates.slice(q.offset, q.offset + q.limit), total: candidates.length };

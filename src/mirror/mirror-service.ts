@@ -8,6 +8,7 @@ import type { Json } from '../core/oneroster/mapping/types.js';
 import { fullPull, type PullReport } from './full-pull.js';
 import { mirrorStatus, MIRROR_OFF, parseHistory, recordPull, type MirrorStatus } from './mirror-status.js';
 import { keepable } from './pull-page.js';
+import { DEFAULT_RETENTION, type Retention } from './retention.js';
 import { isMirrorCollection, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore } from './types.js';
 
 export interface MirrorSettings {
@@ -22,6 +23,8 @@ export interface MirrorServiceOptions {
   settings(districtId: string): MirrorSettings | undefined;
   pageSize: number;
   shrinkGuardPercent(): number;
+  /** How long copies no longer current stay readable, and changes are kept (the store's). */
+  retention?: Retention;
   logger: { info(o: object): void; warn(o: object): void };
   now?: () => number;
   /** How often due pulls are looked for and the current copies re-read from the store (another replica may publish). Default 5000. */
@@ -144,6 +147,18 @@ export function createMirrorService(options: MirrorServiceOptions) {
       return copies.get(districtId);
     },
     store,
+    /** Whether the district is mirrored (by the config in force). */
+    mirrored(districtId: string): boolean {
+      return options.settings(districtId) !== undefined;
+    },
+    /** A copy a client pinned, while the snapshot retention keeps it readable (measured from when the next copy was published). */
+    async pinned(districtId: string, version: string): Promise<CopyMeta | undefined> {
+      if (!options.settings(districtId)) return undefined;
+      const copy = await store.copy(districtId, version).catch(() => undefined);
+      if (!copy) return undefined;
+      const keep = (options.retention ?? DEFAULT_RETENTION).snapshotMs;
+      return copy.supersededAt === undefined || copy.supersededAt + keep > now() ? copy : undefined;
+    },
     /** Starts a full pull now (an operator's refresh); `started: false` when one is already running. */
     refresh(districtId: string, force = false): { started: boolean; done: Promise<PullReport | undefined> } {
       const running = pulls.get(districtId);

@@ -71,6 +71,7 @@ function conditions(p: Params, q: MirrorQuery, where: WhereSql | undefined): str
   if (where?.sql) parts.push(where.sql);
   if (q.ids) parts.push(`r.sourced_id = ANY (${p.texts(q.ids)})`);
   if (q.via) parts.push('r.sourced_id IN (SELECT id FROM via_ids)');
+  if (q.exclude?.length) parts.push(`NOT (r.sourced_id = ANY (${p.texts(q.exclude)}))`);
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 

@@ -102,6 +102,7 @@ export interface ChangeLog {
  * - `where` is evaluated as core/oneroster/filter.ts `matchesFilter` evaluates it, on the
  *   records as stored (their own field names and shapes);
  * - `ids`, when given, keeps only records whose sourcedId is in it (joins: a class's users);
+ *   `exclude` leaves out those whose sourcedId is in it;
  * - order is record-order.ts `sortRecords` by `sort` (absent last; ties by sourcedId), or
  *   sourcedId ascending by UTF-16 code unit when there is no sort;
  * - `total` counts every record that matches, `records` is the slice [offset, offset + limit).
@@ -122,6 +123,8 @@ export interface MirrorQuery {
    * statement, so the ids never travel).
    */
   via?: MirrorJoin | undefined;
+  /** Leaves these records out (a dateLastModified> read answers them apart, as observed). */
+  exclude?: readonly string[] | undefined;
 }
 
 export interface MirrorJoin {

@@ -57,11 +57,14 @@ export class SandboxStore {
     return this.tables[collection].size;
   }
 
-  /** Changes fields of an existing record; dateLastModified moves to now(). Throws if unknown. */
-  update<C extends CollectionName>(collection: C, sourcedId: string, patch: RecordPatch<C>): RecordTypes[C] {
+  /**
+   * Changes fields of an existing record; dateLastModified moves to now(), unless `timestamp`
+   * is false (a district that does not timestamp every change). Throws if unknown.
+   */
+  update<C extends CollectionName>(collection: C, sourcedId: string, patch: RecordPatch<C>, options: { timestamp?: boolean } = {}): RecordTypes[C] {
     const old = this.tables[collection].get(sourcedId);
     if (!old) throw new Error(`sandbox store: no ${collection} record ${sourcedId}`);
-    const next = { ...old, ...patch, sourcedId, dateLastModified: this.stamp() } as RecordTypes[C];
+    const next = { ...old, ...patch, sourcedId, dateLastModified: options.timestamp === false ? old.dateLastModified : this.stamp() } as RecordTypes[C];
     this.write(collection, next);
     return next;
   }

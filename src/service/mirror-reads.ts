@@ -6,19 +6,23 @@
 import { GatewayError } from '../core/errors.js';
 import { parseFilter, matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
 import { buildLinkHeader } from '../core/oneroster/links.js';
-import { mapRecord, mappingNeeds, refId, translateQuery, type Json, type MapContext } from '../core/oneroster/mapping/index.js';
+import { translateQuery, type Json } from '../core/oneroster/mapping/index.js';
 import { entityOfWrapper, type Entity } from '../core/oneroster/model.js';
 import { districtFilter, districtPath, planRoute, sessionOfSchool, type ListPlan, type RoutePlan } from '../core/oneroster/relationships.js';
 import { readFields } from '../core/oneroster/selection.js';
 import { MIRROR_ROOT } from '../mirror/pull-page.js';
+import { deltaClause, inQueryOrder, mergedPage, observedRecord, sliceStart } from '../mirror/observed.js';
 import { pageBody } from '../mirror/record-text.js';
 import type { CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore } from '../mirror/types.js';
 import { answerLocally, pick } from './local-query.js';
+import { createRecordMapper } from './mirror-records.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
 
 export interface MirrorSource {
   /** The copy reads of this district are answered from, if it has one. */
   serving(districtId: string): CopyMeta | undefined;
+  /** A copy a client pinned (`snapshot`), while it is retained; undefined once it is not (or never was). */
+  pinned(districtId: string, version: string): Promise<CopyMeta | undefined>;
   readonly store: MirrorStore;
 }
 
@@ -44,33 +48,29 @@ function collectionsOf(plan: RoutePlan): MirrorCollection[] {
   return [plan.collection, ...(plan.join ? [plan.join.via] : []), ...(plan.parent ? [plan.parent.collection] : [])];
 }
 
+function mirroredRoute(req: ProxyRequest): boolean {
+  return req.endpoint.method === 'GET' && req.endpoint.service === 'rostering';
+}
+
+/** Whether the copy holds every collection the request's route reads. */
+function holds(req: ProxyRequest, copy: CopyMeta): boolean {
+  const plan = planRoute(req.endpoint.template, pathIds(req), copy.recordsVersion);
+  return plan !== undefined && collectionsOf(plan).every((c) => copy.counts[c] !== undefined);
+}
+
 export function createMirrorReads(options: MirrorReadsOptions) {
   const { mirror } = options;
   const { store } = mirror;
   if (!(options.maxLocalRecords >= 1)) throw new RangeError('createMirrorReads: maxLocalRecords must be >= 1');
 
-  /** Facts the cross-version mapping needs (org types, classes' schools), read from the same copy. */
-  async function contextFor(copy: CopyMeta, entity: Entity, records: readonly Json[], to: ProxyRequest['version']): Promise<MapContext> {
-    const needs = mappingNeeds(entity, records, copy.recordsVersion, to);
-    const orgs = new Map<string, string | undefined>();
-    const classes = new Map<string, string | undefined>();
-    await Promise.all([
-      ...[...needs.orgs].map(async (id) => orgs.set(id, ((await store.get(copy, 'orgs', id))?.type as string | undefined) ?? undefined)),
-      ...[...needs.classes].map(async (id) => classes.set(id, refId((await store.get(copy, 'classes', id))?.school))),
-    ]);
-    return { hrefBase: MIRROR_ROOT, orgType: (id) => orgs.get(id), classSchool: (id) => classes.get(id) };
-  }
-
-  async function toCaller(req: ProxyRequest, copy: CopyMeta, entity: Entity, records: readonly Json[]): Promise<Json[]> {
-    if (req.version === copy.recordsVersion) return records as Json[];
-    const ctx = await contextFor(copy, entity, records, req.version);
-    return records.map((r) => mapRecord(entity, r, copy.recordsVersion, req.version, ctx));
-  }
+  const toVersion = createRecordMapper(store);
+  const toCaller = (req: ProxyRequest, copy: CopyMeta, entity: Entity, records: readonly Json[]) => toVersion(copy, entity, records, req.version);
 
   function answer(req: ProxyRequest, copy: CopyMeta, body: string | Buffer, headers: Record<string, string> = {}): ProxyResponse {
     return {
       status: 200,
-      headers: { 'content-type': JSON_TYPE, 'x-mirror-version': copy.version, ...headers },
+      // The copy's version is also its change cursor: the feed from it holds what changed after it.
+      headers: { 'content-type': JSON_TYPE, 'x-mirror-version': copy.version, 'x-change-cursor': copy.version, ...headers },
       // Kept hrefs point at MIRROR_ROOT: this request's root for the district takes its place.
       body: typeof body === 'string' ? body.replaceAll(MIRROR_ROOT, req.hrefBase) : body,
       upstreamRequests: 0,
@@ -125,21 +125,48 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     };
   }
 
+  /**
+   * What a `dateLastModified>` read adds to the copy's own matches (mirror/observed.ts): the
+   * records the gateway saw change or disappear after the given time, as it serves them, and
+   * matching the query. Undefined when the read has no such clause or a join (a join's route
+   * answers as the district would).
+   */
+  async function observedFor(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, where: FilterNode | undefined): Promise<{ ids: string[]; records: Json[] } | undefined> {
+    const delta = plan.join || plan.refine ? undefined : deltaClause(req.query.filter);
+    if (!delta) return undefined;
+    const changes = await store.changedSince(copy, plan.collection, delta.since, delta.inclusive, options.maxLocalRecords);
+    if (!changes) {
+      throw new GatewayError('invalid_filter', `More than ${options.maxLocalRecords} ${plan.collection} records of district "${copy.district}" changed since then; ask for a later time, or pull in full.`);
+    }
+    if (changes.length === 0) return undefined;
+    const records = changes.map((c) => observedRecord(c, delta)).filter((r) => !where || matchesFilter(where, r));
+    return { ids: changes.map((c) => c.sourcedId), records };
+  }
+
   async function list(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, entity: Entity): Promise<ProxyResponse> {
     const held = await parentHeld(copy, plan);
     const { local, fields, ...order } = storeQuery(req, copy, plan, entity);
     const via = plan.join && { collection: plan.join.via, where: plan.join.where, pick: plan.join.pick };
-    const base: Omit<MirrorQuery, 'offset' | 'limit'> = { collection: plan.collection, via, ...order };
+    const observed = held ? await observedFor(req, copy, plan, order.where) : undefined;
+    const base: Omit<MirrorQuery, 'offset' | 'limit'> = { collection: plan.collection, via, ...order, ...(observed ? { exclude: observed.ids } : {}) };
     if (!held || local || plan.refine) {
       // The store cannot finish it: every candidate is read in the district's order, then
       // refined, and filtered and sorted here as the version bridge would, and paged.
       let all: MirrorPage = !held ? { records: [], total: 0 } : await store.query(copy, { ...base, offset: 0, limit: options.maxLocalRecords + 1 });
       if (all.total > options.maxLocalRecords) throw tooMany(copy);
       if (plan.refine) all = await refined(copy, plan.refine.parentOrg, all);
-      const records = await toCaller(req, copy, entity, all.records);
-      return answerLocally(localCalls(req, copy), req, records, { ...(local ?? { desc: false }), fields });
+      const records = await toCaller(req, copy, entity, [...all.records, ...(observed?.records ?? [])]);
+      return answerLocally(localCalls(req, copy), pinnedReq(req, copy), records, { ...(local ?? { desc: false }), fields });
     }
-    const page = await store.query(copy, { ...base, offset: req.query.offset, limit: req.query.limit });
+    const { offset, limit } = req.query;
+    let page: MirrorPage;
+    if (observed && observed.records.length > 0) {
+      // The copy's own matches (the changed ones left out) merged with the observed ones, in the query's order.
+      const from = sliceStart(offset, observed.records.length);
+      const slice = await store.query(copy, { ...base, offset: from, limit: offset + limit - from });
+      const inOrder = (rs: readonly Json[]) => inQueryOrder(rs, order.sort, order.desc);
+      page = { records: mergedPage(slice.records, from, observed.records, inOrder, offset, limit), total: slice.total + observed.records.length };
+    } else page = await store.query(copy, { ...base, offset, limit });
     // Records as kept, in their own version: the store's text of them (PostgreSQL's json_agg,
     // never parsed here) or their texts joined (a memory store keeps them made).
     const asKept = req.version === copy.recordsVersion && fields === undefined;
@@ -147,8 +174,9 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     const records = fromText ? [] : (await toCaller(req, copy, entity, page.records)).map((r) => pick(r, fields));
     const size = fromText ? (page.size ?? page.records.length) : records.length;
     const headers: Record<string, string> = { 'x-total-count': String(page.total) };
-    const params = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
-    const link = buildLinkHeader({ base: req.linkBase, params, limit: req.query.limit, offset: req.query.offset, total: page.total, hasMore: req.query.offset + size < page.total });
+    // Every page link pins this copy, so a client following them reads one version of the district.
+    const params = [...req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'), ['snapshot', copy.version] as [string, string]];
+    const link = buildLinkHeader({ base: req.linkBase, params, limit, offset, total: page.total, hasMore: offset + size < page.total });
     if (link) headers.link = link;
     const body = fromText
       ? `{${JSON.stringify(req.endpoint.wrapper)}:${page.text}}`
@@ -164,6 +192,11 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     return { records, total: records.length };
   }
 
+  /** The request as answerLocally sees it: its page links pin the copy. */
+  function pinnedReq(req: ProxyRequest, copy: CopyMeta): ProxyRequest {
+    return { ...req, query: { ...req.query, params: [...req.query.params, ['snapshot', copy.version]] } };
+  }
+
   /** What answerLocally needs of the upstream calls: only how to wrap the answer. */
   function localCalls(req: ProxyRequest, copy: CopyMeta) {
     return { response: (_status: number, body: string, headers: Record<string, string>) => answer(req, copy, body, headers) } as unknown as Parameters<typeof answerLocally>[0];
@@ -172,13 +205,18 @@ export function createMirrorReads(options: MirrorReadsOptions) {
   return {
     /** The copy that can answer this request, if the request is a rostering read of a mirrored district whose copy holds what it reads. */
     servable(req: ProxyRequest): CopyMeta | undefined {
-      const { endpoint } = req;
-      if (endpoint.method !== 'GET' || endpoint.service !== 'rostering') return undefined;
+      if (!mirroredRoute(req)) return undefined;
       const copy = mirror.serving(req.district.id);
-      if (!copy) return undefined;
-      const plan = planRoute(endpoint.template, pathIds(req), copy.recordsVersion);
-      if (!plan || !collectionsOf(plan).every((c) => copy.counts[c] !== undefined)) return undefined;
-      return copy;
+      return copy && holds(req, copy) ? copy : undefined;
+    },
+
+    /** Whether the request is a read the mirror answers when the district has a copy (a pinned one must then come from the mirror). */
+    mirroredRoute,
+
+    /** The pinned copy that answers this request, while it is retained and holds what the request reads. */
+    async pinned(req: ProxyRequest, version: string): Promise<CopyMeta | undefined> {
+      const copy = await mirror.pinned(req.district.id, version);
+      return copy && holds(req, copy) ? copy : undefined;
     },
 
     async answer(req: ProxyRequest, copy: CopyMeta): Promise<ProxyResponse> {

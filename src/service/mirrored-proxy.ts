@@ -44,9 +44,20 @@ export function createMirroredProxy(options: MirroredProxyOptions): CachedProxy 
     }
   }
 
+  /** A request pinned to a copy (`snapshot`) is answered from that copy, or told to start over. */
+  async function fromPin(req: CachedProxyRequest, version: string): Promise<CachedProxyResponse> {
+    const copy = await reads.pinned(req, version);
+    if (copy) return fromMirror(req, copy);
+    throw new GatewayError(
+      'gone',
+      `The snapshot ${version} of district "${req.district.id}" is no longer kept (copies stay readable for mirror.snapshotRetentionSeconds after the next one). Restart the pull without the snapshot parameter.`,
+    );
+  }
+
   return {
     freshHit(req) {
-      // A mirrored read is never answered from a page the copy may have overtaken.
+      // A mirrored read is never answered from a page the copy may have overtaken, nor a pinned one from any page.
+      if (req.query.snapshot !== undefined && reads.mirroredRoute(req)) return undefined;
       return reads.servable(req) ? undefined : inner.freshHit(req);
     },
     stats(districtId) {
@@ -56,6 +67,7 @@ export function createMirroredProxy(options: MirroredProxyOptions): CachedProxy 
       return { ...s, MIRROR: mirror, hitRatio: total === 0 ? null : Math.round(((s.HIT + s.STALE + mirror) / total) * 1000) / 1000 };
     },
     async handle(req) {
+      if (req.query.snapshot !== undefined && reads.mirroredRoute(req)) return fromPin(req, req.query.snapshot);
       const copy = reads.servable(req);
       return copy ? fromMirror(req, copy) : inner.handle(req);
     },

@@ -25,10 +25,15 @@ export function codeMinorOf(body: unknown): string | undefined {
 }
 
 /** RFC 8288 links by rel; the query's pairs as a map, so parameter order and encoding do not count. */
-export function parseLinks(header: string | null, rooting: Rooting): Answer['links'] {
+export function parseLinks(header: string | null, rooting: Rooting, pin?: string | null): Answer['links'] {
   const links: Answer['links'] = {};
   for (const m of (header ?? '').matchAll(/<([^>]*)>\s*;\s*rel="([^"]+)"/g)) {
     const url = new URL(reroot(m[1]!, rooting));
+    // A mirror answer's links pin its copy: every one names it, and the rest must match the district's.
+    if (pin) {
+      if (url.searchParams.get('snapshot') !== pin) throw new Error(`link ${m[1]} does not pin snapshot ${pin}`);
+      url.searchParams.delete('snapshot');
+    }
     links[m[2]!] = { path: `${url.origin}${url.pathname}`, params: Object.fromEntries([...url.searchParams].sort(([a], [b]) => (a < b ? -1 : 1))) };
   }
   // The sandbox always sends first and last; the gateway (mirror or not) only when there is
@@ -46,7 +51,7 @@ export function answerOf(got: Got, rooting: Rooting): Answer {
     status: got.status,
     body: error ? { codeMinor: codeMinorOf(got.body) } : JSON.parse(reroot(JSON.stringify(got.body), rooting)),
     total: got.headers.get('x-total-count'),
-    links: parseLinks(got.headers.get('link'), rooting),
+    links: parseLinks(got.headers.get('link'), rooting, got.headers.get('x-cache') === 'MIRROR' ? got.headers.get('x-mirror-version') : undefined),
   };
 }
 

@@ -127,6 +127,10 @@ export function oracle(records: readonly Json[], q: MirrorQuery, joined: Readonl
     const ids = new Set(q.ids);
     rs = rs.filter((r) => ids.has(idOf(r)));
   }
+  if (q.exclude) {
+    const out = new Set(q.exclude);
+    rs = rs.filter((r) => !out.has(idOf(r)));
+  }
   if (q.via) {
     const via = q.via;
     const named = new Set((joined.get(via.collection) ?? []).filter((r) => !via.where || matchesFilter(via.where, r)).flatMap((r) => refId(r[via.pick]) ?? []));
@@ -401,6 +405,9 @@ function describeQueries(store: Make, district: () => string, publishOnce: Publi
       const some = ['u-010', 'u-003', 'u-003', 'u-250', 'nope', 'u-101', 'u-102', 'u-200', "u-'1"];
       await check(s, copy, data.users, { collection: 'users', ids: some, offset: 0, limit: 100 });
       await check(s, copy, data.users, { collection: 'users', ids: [], offset: 0, limit: 100 });
+      await check(s, copy, data.users, { collection: 'users', exclude: some, offset: 0, limit: 100 });
+      await check(s, copy, data.users, { collection: 'users', exclude: some, where: parseFilter("status='active'"), sort: 'familyName', desc: true, offset: 3, limit: 30 });
+      await check(s, copy, data.users, { collection: 'users', exclude: ['u-002'], ids: some, offset: 0, limit: 100 });
       await check(s, copy, data.users, { collection: 'users', ids: some, where: parseFilter("status='active'"), sort: 'familyName', offset: 1, limit: 3 });
       await check(s, copy, data.users, { collection: 'users', ids: data.users.map(idOf).slice(0, 150), where: parseFilter("role='student' OR roles.role='student'"), sort: 'metadata.score', desc: true, offset: 0, limit: 20 });
     });

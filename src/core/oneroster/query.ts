@@ -55,7 +55,15 @@ export interface PageQuery {
   paged: boolean;
   /** The `filter` parameter, parsed and checked against the caller's version (route plan). */
   filter?: FilterNode;
+  /**
+   * The gateway's own `snapshot` parameter (a mirrored district's Link URLs carry it): the copy
+   * the request is pinned to. Never forwarded: it is not in `params`.
+   */
+  snapshot?: string;
 }
+
+/** An X-Mirror-Version value: `epoch.copy`. */
+const SNAPSHOT = /^[0-9a-f]{1,32}\.[1-9][0-9]{0,9}$/;
 
 const BLANK_ERROR = { filter: 'invalid_filter', fields: 'invalid_selection', sort: 'invalid_sort' } as const;
 
@@ -71,7 +79,14 @@ export function readPageQuery(kind: EndpointKind, pairs: QueryPairs): PageQuery 
   const allowed: readonly string[] = kind === 'collection' ? COLLECTION_PARAMS : kind === 'single' ? SINGLE_PARAMS : [];
   const seen = new Set<string>();
   const params: QueryPairs = [];
+  let snapshot: string | undefined;
   for (const [k, v] of pairs) {
+    if (k === 'snapshot' && kind !== 'write') {
+      if (snapshot !== undefined) throw new GatewayError('invalid_query', 'Query parameter snapshot may be given only once.');
+      if (!SNAPSHOT.test(v)) throw new GatewayError('invalid_query', 'snapshot must be the X-Mirror-Version of an earlier answer.');
+      snapshot = v;
+      continue;
+    }
     if (!allowed.includes(k)) continue;
     if (seen.has(k)) throw new GatewayError('invalid_query', `Query parameter ${k} may be given only once.`);
     if (v.length > MAX_PARAM_LENGTH) throw new GatewayError('invalid_query', `Query parameter ${k} is longer than ${MAX_PARAM_LENGTH} characters.`);
@@ -97,5 +112,6 @@ export function readPageQuery(kind: EndpointKind, pairs: QueryPairs): PageQuery 
     offset: offsetRaw === undefined ? 0 : nonNegativeInt('offset', offsetRaw, 0, 2_000_000_000),
     limitGiven: limitRaw !== undefined,
     paged: kind === 'collection',
+    ...(snapshot !== undefined ? { snapshot } : {}),
   };
 }
