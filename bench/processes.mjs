@@ -185,12 +185,21 @@ export async function sandboxProcess(options) {
   const child = spawn(process.execPath, ['bench/sandbox-server.mjs', JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.push(child);
   const url = await firstLine(child, (l) => (l.startsWith('http://') ? l.trim() : undefined));
-  const ask = (cmd) =>
+  const ask = (cmd, extra = {}) =>
     new Promise((resolve) => {
       child.once('message', (m) => resolve(m.hits));
-      child.send({ cmd });
+      child.send({ cmd, ...extra });
     });
-  return { url, pid: child.pid, baseUrl: `${url}/ims/oneroster`, hits: () => ask('hits'), resetHits: () => ask('reset'), stop: () => child.kill('SIGTERM') };
+  return {
+    url,
+    pid: child.pid,
+    baseUrl: `${url}/ims/oneroster`,
+    hits: () => ask('hits'),
+    resetHits: () => ask('reset'),
+    /** Changes users at the district: { quiet, update, remove, create } (counts; quiet updates keep dateLastModified). */
+    mutate: (what) => ask('mutate', what),
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 /** A bare hono server answering `body` with `headers`; resolves with its URL. `nodeArgs`: e.g. --cpu-prof. */

@@ -62,6 +62,16 @@ function policyFor(cfg: Readonly<GatewayConfig>): CachePolicy {
 }
 
 /** Mirror first, then the page cache, then the district: how a OneRoster request is answered. */
+/** What the mirror tells the metrics: pulls as they end, changes as a copy records them. */
+function mirrorHooks(metrics: Metrics | undefined) {
+  if (!metrics) return {};
+  return {
+    onPull: (id: string, r: { outcome: string; startedAt: number; finishedAt: number; upstreamRequests: number }) =>
+      metrics.mirrorPull(id, r.outcome, (r.finishedAt - r.startedAt) / 1000, r.upstreamRequests),
+    onChanges: metrics.mirrorChanges,
+  };
+}
+
 function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBackend; policy: CachePolicy; limits: Limits; metrics: Metrics | undefined; mirror: MirrorService; logger: Logger; clock: { now?: () => number } }): CachedProxy {
   const { config, metrics, clock } = o;
   const admission = createClientAdmission({ take: (key, cost, rate) => o.limits.rate.take(key, cost, rate), ...(metrics ? { onRefused: (id: string) => metrics.rateLimited(id) } : {}) });
@@ -120,7 +130,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     config: () => mirrorConfig,
     logger,
     ...clock,
-    ...(metrics ? { onPull: (id: string, r: { outcome: string; startedAt: number; finishedAt: number; upstreamRequests: number }) => metrics.mirrorPull(id, r.outcome, (r.finishedAt - r.startedAt) / 1000, r.upstreamRequests) } : {}),
+    ...mirrorHooks(metrics),
   });
   const proxy = readPath({ config, backend, policy, limits, metrics, mirror, logger, clock });
   const { deltaSync } = config.cache;
@@ -144,6 +154,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     circuits: () => districts.list().flatMap((d) => (d.breaker ? [{ district: d.id, state: d.breaker().state }] : [])),
     mirrors: () => districts.list().flatMap((d) => mirror.serving(d.id) ?? []),
     mirrorBytes: () => (mirror.store as { bytes?: () => number }).bytes?.(),
+    changeLogs: () => mirror.changeLogs(),
     ...clock,
   });
   const http = createApp({

@@ -39,6 +39,7 @@ export interface MirrorOptions {
   logger: { info(o: object): void; warn(o: object): void };
   now?: () => number;
   onPull?: Parameters<typeof createMirrorService>[0]['onPull'];
+  onChanges?: Parameters<typeof createMirrorService>[0]['onChanges'];
 }
 
 export function createMirror(options: MirrorOptions): MirrorService {
@@ -62,5 +63,6 @@ export function createMirror(options: MirrorOptions): MirrorService {
     logger: options.logger,
     ...(options.now ? { now: options.now } : {}),
     ...(options.onPull ? { onPull: options.onPull } : {}),
+    ...(options.onChanges ? { onChanges: options.onChanges } : {}),
   });
 }

@@ -8,7 +8,8 @@ import { refId } from '../core/oneroster/mapping/guid-refs.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { MemoryCollection, sourcedIdOf } from './memory-collection.js';
 import { diffCollection, MemoryChangeLog } from './change-log.js';
-import { sameText, weightOf } from './record-text.js';
+import { dropOldestEarlierCopy, heldBytes, weigh, type Copy, type DistrictState } from './memory-districts.js';
+import { sameText } from './record-text.js';
 import { retentionOf, type Retention } from './retention.js';
 import { MirrorFullError, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore, type ObservedChange, type StagedCopy } from './types.js';
 
@@ -18,28 +19,6 @@ export interface MemoryMirrorStoreOptions {
   now?: () => number;
   retention?: Partial<Retention>;
 }
-
-interface Copy {
-  meta: CopyMeta;
-  collections: ReadonlyMap<MirrorCollection, MemoryCollection>;
-}
-
-interface DistrictState {
-  current?: Copy;
-  /** Copies no longer current, oldest first, kept for the snapshot retention so a client paging one finishes on it. */
-  earlier: Copy[];
-  changes?: MemoryChangeLog;
-  staging?: symbol;
-  seq: number;
-}
-
-/** Heap per record of an earlier copy's collection beyond the records (shared with the current copy): its maps and arrays. */
-const EARLIER_BYTES_PER_RECORD = 120;
-
-/** Heap per byte of a record's JSON: its object and its kept text (record-text.ts), measured at 50k users. */
-const HEAP_PER_JSON_BYTE = 3.2;
-/** What a record weighs against maxBytes: the heap it is estimated to take. */
-const weigh = (r: Json) => Math.ceil(weightOf(r) * HEAP_PER_JSON_BYTE);
 
 export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}): MirrorStore & { bytes(): number } {
   const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
@@ -58,21 +37,7 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
     if (!s) districts.set(district, (s = { seq: 0, earlier: [] }));
     return s;
   };
-  /**
-   * Every current collection once (copies share the collections a pull or delta left alone),
-   * earlier copies' own collections by their overhead, the change logs, and staging.
-   */
-  const held = () => {
-    const current = new Set<MemoryCollection>();
-    for (const s of districts.values()) for (const col of s.current?.collections.values() ?? []) current.add(col);
-    const earlier = new Set<MemoryCollection>();
-    for (const s of districts.values()) for (const c of s.earlier) for (const col of c.collections.values()) if (!current.has(col)) earlier.add(col);
-    let n = 0;
-    for (const col of current) n += col.bytes;
-    for (const col of earlier) n += col.records.length * EARLIER_BYTES_PER_RECORD;
-    for (const s of districts.values()) n += s.changes?.weight(HEAP_PER_JSON_BYTE) ?? 0;
-    return n;
-  };
+  const held = () => heldBytes(districts.values());
 
   /** Earlier copies past the snapshot retention, and changes past the change retention, forgotten; then earlier copies while over the bound. */
   function prune(state: DistrictState): void {
@@ -81,6 +46,8 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
     state.changes?.prune(t - retention.changeMs);
     while (state.earlier.length > 0 && held() + staged > maxBytes) state.earlier.shift();
   }
+
+  const dropOldestEarlier = () => dropOldestEarlierCopy(districts.values());
 
   function install(
     district: string,
@@ -132,13 +99,15 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
         if (!live()) throw new Error(`mirror: the staging of ${district} was replaced by a newer one`);
         let col = pending.get(collection);
         if (!col) pending.set(collection, (col = { byId: new Map(), bytes: 0 }));
-        const room = maxBytes - held();
+        let room = maxBytes - held();
         for (const r of records) {
           const id = sourcedIdOf(r);
           if (id === undefined) continue;
           const w = weigh(r);
           const before = col.byId.get(id);
           const delta = w - (before ? weigh(before) : 0);
+          // Copies kept only for pinned reads give way to a pull before it is refused (their pins answer 410).
+          if (staged + delta > room && dropOldestEarlier()) room = maxBytes - held();
           if (staged + delta > room) {
             release();
             throw new MirrorFullError(`the mirror's memory store is full (mirror.maxMemoryBytes = ${maxBytes} bytes)`);
@@ -155,7 +124,19 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
       async publish({ recordsVersion, at }) {
         if (!live()) throw new Error(`mirror: the staging of ${district} was replaced by a newer one`);
         const collections = new Map(state.current?.collections ?? []);
-        for (const [name, { byId, bytes }] of pending) collections.set(name, new MemoryCollection(byId, bytes));
+        for (const [name, { byId, bytes }] of pending) {
+          // A record the pull brought back unchanged is the one already held: copies share it
+          // (a copy kept for pinned reads costs its maps, not its records twice), and the
+          // pull's duplicate goes to the garbage collector.
+          const before = state.current?.collections.get(name)?.byId;
+          if (before) {
+            for (const [id, r] of byId) {
+              const old = before.get(id);
+              if (old && old !== r && sameText(old, r)) byId.set(id, old);
+            }
+          }
+          collections.set(name, new MemoryCollection(byId, bytes));
+        }
         const names = [...pending.keys()];
         release();
         state.staging = undefined;

@@ -6,10 +6,10 @@
 import type { DistrictRegistry } from '../districts/districts.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { fullPull, type PullReport } from './full-pull.js';
-import { mirrorStatus, MIRROR_OFF, parseHistory, recordPull, type MirrorStatus } from './mirror-status.js';
+import { changesStatus, mirrorStatus, MIRROR_OFF, parseHistory, recordPull, type MirrorStatus } from './mirror-status.js';
 import { keepable } from './pull-page.js';
 import { DEFAULT_RETENTION, type Retention } from './retention.js';
-import { isMirrorCollection, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore } from './types.js';
+import { isMirrorCollection, type ChangeCounts, type ChangeLog, type CopyMeta, type MirrorChange, type MirrorCollection, type MirrorStore } from './types.js';
 
 export interface MirrorSettings {
   fullRefreshSeconds: number;
@@ -34,6 +34,8 @@ export interface MirrorServiceOptions {
   /** Full pulls running at once in this process. Default 2. */
   maxParallelPulls?: number;
   onPull?(districtId: string, report: PullReport): void;
+  /** What a copy this process published or applied recorded, per collection and operation. */
+  onChanges?(districtId: string, changed: Partial<Record<MirrorCollection, ChangeCounts>>): void;
 }
 
 // How stale this replica's idea of a district's current copy may get while requests arrive.
@@ -47,6 +49,8 @@ export function createMirrorService(options: MirrorServiceOptions) {
   const maxParallel = options.maxParallelPulls ?? 2;
   if (!(tickMs > 0) || !(retryMs > 0) || !(maxParallel >= 1)) throw new RangeError('createMirrorService: tickMs, retryMs and maxParallelPulls must be positive');
   const copies = new Map<string, CopyMeta>();
+  /** Each district's change log as last read (for metrics at scrape time), with the copy it was read at. */
+  const logs = new Map<string, { version: string; log: ChangeLog | undefined }>();
   /** When each district's current copy was last asked of the store (another replica may have published). */
   const looked = new Map<string, number>();
   const pulls = new Map<string, Promise<PullReport | undefined>>();
@@ -56,6 +60,14 @@ export function createMirrorService(options: MirrorServiceOptions) {
   let stopped = false;
   // Aborts the pulls in flight at shutdown: a pull is thrown away, never half published.
   const stopping = new AbortController();
+
+  /** Reads the district's change log again when its copy moved; counts what `written` (a copy this process made) recorded. */
+  async function noteChanges(districtId: string, copy: CopyMeta | undefined, written = false): Promise<void> {
+    if (!copy || logs.get(districtId)?.version === copy.version) return;
+    const log = await store.changeLog(districtId).catch(() => undefined);
+    logs.set(districtId, { version: copy.version, log });
+    if (written && log?.last?.seq === copy.seq) options.onChanges?.(districtId, log.last.changed);
+  }
 
   async function history(districtId: string) {
     return parseHistory(await store.readStatus(districtId).catch(() => undefined));
@@ -86,7 +98,10 @@ export function createMirrorService(options: MirrorServiceOptions) {
     });
     if (!locked.ran) return undefined;
     const report = locked.value;
-    if (report.copy) copies.set(districtId, report.copy);
+    if (report.copy) {
+      copies.set(districtId, report.copy);
+      await noteChanges(districtId, report.copy, true);
+    }
     const log = { district: districtId, outcome: report.outcome, durationMs: report.finishedAt - report.startedAt, upstreamRequests: report.upstreamRequests, counts: report.counts };
     if (report.outcome === 'published') logger.info({ msg: 'mirror published', version: report.copy?.version, ...log });
     else logger.warn({ msg: report.outcome === 'refused' ? 'mirror pull refused' : 'mirror pull failed', reason: report.reason, ...log });
@@ -124,11 +139,13 @@ export function createMirrorService(options: MirrorServiceOptions) {
       if (!settings) continue;
       const copy = await store.current(district.id).catch(() => undefined);
       if (copy) copies.set(district.id, copy);
+      await noteChanges(district.id, copy);
       if (pulls.size < maxParallel && !pulls.has(district.id) && (await due(district.id, settings))) void startPull(district.id);
     }
     for (const id of copies.keys()) {
       if (!districts.get(id) || !options.settings(id)) {
         copies.delete(id);
+        logs.delete(id);
         await store.drop(id).catch(() => undefined);
       }
     }
@@ -147,6 +164,10 @@ export function createMirrorService(options: MirrorServiceOptions) {
       return copies.get(districtId);
     },
     store,
+    /** Each mirrored district's change log as last read: what metrics show. */
+    changeLogs(): Array<{ district: string; log: ChangeLog }> {
+      return [...logs].flatMap(([district, v]) => (v.log && copies.has(district) ? [{ district, log: v.log }] : []));
+    },
     /** Whether the district is mirrored (by the config in force). */
     mirrored(districtId: string): boolean {
       return options.settings(districtId) !== undefined;
@@ -170,7 +191,9 @@ export function createMirrorService(options: MirrorServiceOptions) {
       const stored = await store.current(districtId).catch(() => undefined);
       if (stored) copies.set(districtId, stored);
       const copy = stored ?? copies.get(districtId);
-      return mirrorStatus(copy, await history(districtId), pulls.has(districtId), now());
+      const log = copy ? await store.changeLog(districtId).catch(() => undefined) : undefined;
+      const retentionDays = (options.retention ?? DEFAULT_RETENTION).changeMs / 86_400_000;
+      return mirrorStatus(copy, await history(districtId), pulls.has(districtId), now(), changesStatus(copy, log, retentionDays));
     },
     /** Delta sync's observer: the changed records of a page, then the end of a district's run. */
     delta: {
@@ -194,6 +217,7 @@ export function createMirrorService(options: MirrorServiceOptions) {
         const complete = mine.length > 0 && mine.every((o) => o.outcome === 'synced' && !o.collectionWide);
         const at = now();
         const next = changes.length > 0 ? await store.apply(districtId, changes, at) : undefined;
+        if (next) await noteChanges(districtId, next, true);
         if (complete) await store.agreed(districtId, at);
         const copy = next ?? (await store.current(districtId));
         if (copy) copies.set(districtId, copy);

@@ -2,7 +2,7 @@
 // district's copy is, and how its last full pull went. The pull history is kept in the store
 // (MirrorStore.writeStatus) so every replica shows the same.
 import type { PullReport } from './full-pull.js';
-import type { CopyMeta, MirrorCollection } from './types.js';
+import type { ChangeCounts, ChangeLog, CopyMeta, MirrorCollection } from './types.js';
 
 export interface PullHistory {
   lastFullPull?: { startedAt: number; finishedAt: number; upstreamRequests: number; outcome: PullReport['outcome']; reason?: string };
@@ -25,6 +25,22 @@ export interface MirrorStatus {
   lastError: { at: string; message: string } | null;
   /** A full pull is running in this replica. */
   pulling: boolean;
+  /** What the district's observed changes hold (the change feed, tombstones of dateLastModified> reads); null before its first copy. */
+  changes: ChangesStatus | null;
+}
+
+export interface ChangesStatus {
+  /** mirror.changeRetentionDays. */
+  retentionDays: number;
+  /** Changes held, and of them deletions (the tombstones dateLastModified> reads serve). */
+  held: number;
+  tombstones: number;
+  /** The oldest change held. */
+  oldestAt: string | null;
+  /** The earliest cursor the feed still answers: the copy its changes start after. */
+  earliestCursor: string;
+  /** The latest copy that recorded changes, and what it recorded per collection. */
+  last: { version: string; changed: Partial<Record<MirrorCollection, ChangeCounts>> } | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -40,6 +56,7 @@ export const MIRROR_OFF: MirrorStatus = Object.freeze({
   lastRefusal: null,
   lastError: null,
   pulling: false,
+  changes: null,
 }) as MirrorStatus;
 
 /** The history after a pull: its report, and the refusal or error it was. */
@@ -70,7 +87,21 @@ export function parseHistory(json: string | undefined): PullHistory {
   }
 }
 
-export function mirrorStatus(copy: CopyMeta | undefined, history: PullHistory, pulling: boolean, now: number): MirrorStatus {
+/** The `changes` object: the store's change log as an operator reads it (cursors in the copy's epoch). */
+export function changesStatus(copy: CopyMeta | undefined, log: ChangeLog | undefined, retentionDays: number): ChangesStatus | null {
+  if (!copy || !log) return null;
+  const epoch = copy.version.slice(0, copy.version.indexOf('.'));
+  return {
+    retentionDays,
+    held: log.held,
+    tombstones: log.tombstones,
+    oldestAt: log.oldestAt !== undefined ? iso(log.oldestAt) : null,
+    earliestCursor: `${epoch}.${log.horizon}`,
+    last: log.last ? { version: `${epoch}.${log.last.seq}`, changed: log.last.changed } : null,
+  };
+}
+
+export function mirrorStatus(copy: CopyMeta | undefined, history: PullHistory, pulling: boolean, now: number, changes: ChangesStatus | null = null): MirrorStatus {
   const last = history.lastFullPull;
   const failedLast = last !== undefined && last.outcome !== 'published';
   return {
@@ -93,5 +124,6 @@ export function mirrorStatus(copy: CopyMeta | undefined, history: PullHistory, p
     lastRefusal: history.lastRefusal ? { at: iso(history.lastRefusal.at), reason: history.lastRefusal.reason } : null,
     lastError: history.lastError ? { at: iso(history.lastError.at), message: history.lastError.message } : null,
     pulling,
+    changes,
   };
 }

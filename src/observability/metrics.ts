@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FastHistogram } from './fast-histogram.js';
-import { registerMirrorMetrics, type MirrorSource } from './mirror-metrics.js';
+import { registerMirrorMetrics, type ChangeLogSource, type MirrorSource } from './mirror-metrics.js';
 
 // Prometheus metrics (prom-client). Label sets are bounded: districts and clients come from
 // the config or discovery, routes are endpoint templates, statuses are numbers or error
@@ -21,6 +21,8 @@ export interface MetricsSources {
   mirrors?: () => Iterable<MirrorSource>;
   /** The memory mirror store's counted bytes; undefined for a PostgreSQL store. */
   mirrorBytes?: () => number | undefined;
+  /** Per mirrored district: what its observed changes hold. */
+  changeLogs?: () => Iterable<ChangeLogSource>;
   now?: () => number;
 }
 
@@ -131,6 +133,7 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       rateLimited.labels(client).inc();
     },
     mirrorPull: mirror.mirrorPull,
+    mirrorChanges: mirror.mirrorChanges,
     text: () => registry.metrics(),
   };
 }

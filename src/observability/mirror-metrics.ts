@@ -10,7 +10,14 @@ export interface MirrorSource {
   agreedAt: number;
 }
 
-export function registerMirrorMetrics(registry: Registry, prefix: string, sources: () => { mirrors?: () => Iterable<MirrorSource>; mirrorBytes?: () => number | undefined; now?: () => number }) {
+export interface ChangeLogSource {
+  district: string;
+  log: { held: number; tombstones: number; oldestAt?: number };
+}
+
+type Sources = { mirrors?: () => Iterable<MirrorSource>; mirrorBytes?: () => number | undefined; changeLogs?: () => Iterable<ChangeLogSource>; now?: () => number };
+
+export function registerMirrorMetrics(registry: Registry, prefix: string, sources: () => Sources) {
   new Gauge({
     name: `${prefix}mirror_records`,
     help: "Records in the district's published mirror copy, by collection.",
@@ -42,6 +49,31 @@ export function registerMirrorMetrics(registry: Registry, prefix: string, source
       if (bytes !== undefined) this.set(bytes);
     },
   });
+  const perLog = (name: string, help: string, value: (s: ChangeLogSource, now: number) => number) =>
+    new Gauge({
+      name: `${prefix}${name}`,
+      help,
+      labelNames: ['district'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const t = (sources().now ?? Date.now)();
+        for (const s of sources().changeLogs?.() ?? []) this.set({ district: s.district }, value(s, t));
+      },
+    });
+  perLog('mirror_changes_held', "Observed changes the district's mirror holds (the change feed, and dateLastModified> reads).", (s) => s.log.held);
+  perLog('mirror_tombstones', 'Records the district purged that the mirror still serves as tombstones (deletions held).', (s) => s.log.tombstones);
+  perLog(
+    'mirror_feed_retention_seconds',
+    "How far back the district's change feed reaches: the age of its oldest change held (0 when none is); cursors older than it answer 410.",
+    (s, t) => (s.log.oldestAt === undefined ? 0 : Math.max(0, (t - s.log.oldestAt) / 1000)),
+  );
+  const recorded = new Counter({
+    name: `${prefix}mirror_changes_recorded_total`,
+    help: 'Changes the mirror observed and recorded (created, updated by content, deleted), by collection: counted by the replica that published or applied the copy.',
+    labelNames: ['district', 'collection', 'op'],
+    registers: [registry],
+  });
   const pulls = new Counter({
     name: `${prefix}mirror_pulls_total`,
     help: 'Full pulls of a district by outcome: published, refused (the publish guard kept the copy before), failed.',
@@ -61,6 +93,11 @@ export function registerMirrorMetrics(registry: Registry, prefix: string, source
     registers: [registry],
   });
   return {
+    mirrorChanges(district: string, changed: Partial<Record<string, Partial<Record<string, number>>>>) {
+      for (const [collection, ops] of Object.entries(changed)) {
+        for (const [op, n] of Object.entries(ops ?? {})) if (n) recorded.labels(district, collection, op).inc(n);
+      }
+    },
     mirrorPull(district: string, outcome: string, seconds: number, upstreamRequests: number) {
       pulls.labels(district, outcome).inc();
       lastDuration.labels(district).set(seconds);

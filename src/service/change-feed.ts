@@ -85,7 +85,9 @@ export function createChangeFeed(source: ChangeFeedSource) {
       if (!source.mirrored(r.districtId)) {
         throw new GatewayError('not_found', `District "${r.districtId}" is not mirrored: its change feed needs districts[].mirror.`);
       }
-      let copy = source.serving(r.districtId);
+      // The store's latest copy, not this replica's idea of it (another replica may have published since):
+      // every replica answers a cursor alike.
+      const copy = (await source.store.current(r.districtId).catch(() => undefined)) ?? source.serving(r.districtId);
       if (!copy) throw new GatewayError('upstream_busy', `District "${r.districtId}" has no copy yet: its first full pull is running.`, { headers: { 'retry-after': '5' } });
       const version = r.version ?? copy.recordsVersion;
       const epoch = epochOf(copy.version);
@@ -98,8 +100,6 @@ export function createChangeFeed(source: ChangeFeedSource) {
       const since = readCursor(r.since);
       if (!since) throw new GatewayError('invalid_query', 'since must be a cursor the gateway gave (X-Change-Cursor, or a feed answer\'s cursor).');
       if (since.epoch !== epoch) throw gone(r.districtId);
-      // A cursor of a copy this replica has not seen yet (another replica published it): read up to the store's latest.
-      if (since.at.seq > copy.seq) copy = (await source.store.current(r.districtId)) ?? copy;
       const read = await source.store.changes(r.districtId, { after: since.at, upTo: copy.seq, collections: r.collections, limit: r.limit + 1 });
       if (!read) throw gone(r.districtId);
       const more = read.length > r.limit;

@@ -11,9 +11,9 @@ import { entityOfWrapper, type Entity } from '../core/oneroster/model.js';
 import { districtFilter, districtPath, planRoute, sessionOfSchool, type ListPlan, type RoutePlan } from '../core/oneroster/relationships.js';
 import { readFields } from '../core/oneroster/selection.js';
 import { MIRROR_ROOT } from '../mirror/pull-page.js';
-import { deltaClause, inQueryOrder, mergedPage, observedRecord, sliceStart } from '../mirror/observed.js';
+import { deltaClause, inQueryOrder, mergedPage, observedRecord, sliceStart, type DeltaClause } from '../mirror/observed.js';
 import { pageBody } from '../mirror/record-text.js';
-import type { CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore } from '../mirror/types.js';
+import type { CopyMeta, MirrorCollection, MirrorPage, MirrorQuery, MirrorStore, ObservedChange } from '../mirror/types.js';
 import { answerLocally, pick } from './local-query.js';
 import { createRecordMapper } from './mirror-records.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-types.js';
@@ -33,6 +33,8 @@ export interface MirrorReadsOptions {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Copies' changes-since lists kept for delta reads (the pages of a few concurrent delta pulls). */
+const SINCE_MEMO = 16;
 const and = (a: FilterNode | undefined, b: FilterNode | undefined): FilterNode | undefined => (a && b ? { kind: 'and', left: a, right: b } : (a ?? b));
 const param = (req: ProxyRequest, name: string) => req.query.params.find(([k]) => k === name)?.[1];
 const mapDefined = <T, R>(v: T | undefined, fn: (v: T) => R): R | undefined => (v === undefined ? undefined : fn(v));
@@ -125,22 +127,41 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     };
   }
 
+  /** Changes since a time, per copy (a copy never changes, so neither do they): the pages of one delta pull ask once. */
+  const sinceMemo = new Map<string, ObservedChange[]>();
+  async function changesSince(copy: CopyMeta, collection: MirrorCollection, delta: DeltaClause): Promise<ObservedChange[]> {
+    const key = `${copy.district}\u0000${copy.version}\u0000${collection}\u0000${delta.since}\u0000${delta.inclusive}`;
+    const known = sinceMemo.get(key);
+    if (known) return known;
+    const changes = await store.changedSince(copy, collection, delta.since, delta.inclusive, options.maxLocalRecords);
+    if (!changes) {
+      throw new GatewayError('invalid_filter', `More than ${options.maxLocalRecords} ${collection} records of district "${copy.district}" changed since then; ask for a later time, or pull in full.`);
+    }
+    sinceMemo.set(key, changes);
+    if (sinceMemo.size > SINCE_MEMO) sinceMemo.delete(sinceMemo.keys().next().value!);
+    return changes;
+  }
+
   /**
    * What a `dateLastModified>` read adds to the copy's own matches (mirror/observed.ts): the
-   * records the gateway saw change or disappear after the given time, as it serves them, and
-   * matching the query. Undefined when the read has no such clause or a join (a join's route
-   * answers as the district would).
+   * records purged since then, as tombstones, and those whose content changed although their
+   * own dateLastModified does not meet the clause, with the observed time (their stored form is
+   * left out of the store's answer). A change the district timestamped is in the copy's answer
+   * already. Undefined when the read has no such clause or a join (a join's route answers as
+   * the district would).
    */
-  async function observedFor(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, where: FilterNode | undefined): Promise<{ ids: string[]; records: Json[] } | undefined> {
+  async function observedFor(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, where: FilterNode | undefined): Promise<{ exclude: string[]; records: Json[] } | undefined> {
     const delta = plan.join || plan.refine ? undefined : deltaClause(req.query.filter);
     if (!delta) return undefined;
-    const changes = await store.changedSince(copy, plan.collection, delta.since, delta.inclusive, options.maxLocalRecords);
-    if (!changes) {
-      throw new GatewayError('invalid_filter', `More than ${options.maxLocalRecords} ${plan.collection} records of district "${copy.district}" changed since then; ask for a later time, or pull in full.`);
+    const exclude: string[] = [];
+    const records: Json[] = [];
+    for (const change of await changesSince(copy, plan.collection, delta)) {
+      const served = observedRecord(change, delta);
+      if (served === change.record) continue;
+      if (change.op !== 'deleted') exclude.push(change.sourcedId);
+      if (!where || matchesFilter(where, served)) records.push(served);
     }
-    if (changes.length === 0) return undefined;
-    const records = changes.map((c) => observedRecord(c, delta)).filter((r) => !where || matchesFilter(where, r));
-    return { ids: changes.map((c) => c.sourcedId), records };
+    return exclude.length > 0 || records.length > 0 ? { exclude, records } : undefined;
   }
 
   async function list(req: ProxyRequest, copy: CopyMeta, plan: ListPlan, entity: Entity): Promise<ProxyResponse> {
@@ -148,7 +169,7 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     const { local, fields, ...order } = storeQuery(req, copy, plan, entity);
     const via = plan.join && { collection: plan.join.via, where: plan.join.where, pick: plan.join.pick };
     const observed = held ? await observedFor(req, copy, plan, order.where) : undefined;
-    const base: Omit<MirrorQuery, 'offset' | 'limit'> = { collection: plan.collection, via, ...order, ...(observed ? { exclude: observed.ids } : {}) };
+    const base: Omit<MirrorQuery, 'offset' | 'limit'> = { collection: plan.collection, via, ...order, ...(observed?.exclude.length ? { exclude: observed.exclude } : {}) };
     if (!held || local || plan.refine) {
       // The store cannot finish it: every candidate is read in the district's order, then
       // refined, and filtered and sorted here as the version bridge would, and paged.

@@ -4,19 +4,11 @@
 // that, from a pinned pull's X-Change-Cursor, brings a copy of the district to its current state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, oauth1Sandbox, startStack, type Stack } from '../helpers/stack.js';
+import { until } from '../helpers/until.js';
 
 const ADMIN = 'changes-admin-token-0123456789abcdef';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function harness(stack: () => Stack, token: () => string) {
   const get = (path: string) => stack().http.get(path).set('authorization', `Bearer ${token()}`);
@@ -127,20 +119,26 @@ describe('correct deltas from a mirrored district', () => {
     const user = sandbox.store.list('users')[3]!;
     const since = new Date(Date.now() - 1).toISOString();
     sandbox.store.update('users', user.sourcedId, { givenName: 'Renamed-Quietly' }, { timestamp: false });
+    // And one the district did timestamp: it comes once, with its own dateLastModified.
+    const loud = sandbox.store.update('users', sandbox.store.list('users')[9]!.sourcedId, { givenName: 'Renamed-Loudly' });
     // The district's own delta misses it: its dateLastModified did not move.
     expect(sandbox.store.list('users')[3]!.dateLastModified).toBe(user.dateLastModified);
     await h.refresh('quiet');
     for (const path of [`${v11('quiet')}/users`, `${v12('quiet')}/users`]) {
       const res = await h.get(`${path}?filter=${encodeURIComponent(`dateLastModified>'${since}' AND status='active'`)}`);
       expect(res.status).toBe(200);
-      expect(res.body.users.map((u: Json) => [u.sourcedId, u.givenName])).toEqual([[user.sourcedId, 'Renamed-Quietly']]);
-      expect(Date.parse(res.body.users[0].dateLastModified)).toBeGreaterThan(Date.parse(user.dateLastModified));
+      const got = Object.fromEntries(res.body.users.map((u: Json) => [u.sourcedId, u]));
+      expect(Object.keys(got).sort()).toEqual([user.sourcedId, loud.sourcedId].sort());
+      expect(res.headers['x-total-count']).toBe('2');
+      expect(got[user.sourcedId].givenName).toBe('Renamed-Quietly');
+      expect(Date.parse(got[user.sourcedId].dateLastModified)).toBeGreaterThan(Date.parse(user.dateLastModified));
+      expect(got[loud.sourcedId]).toMatchObject({ givenName: 'Renamed-Loudly', dateLastModified: loud.dateLastModified });
     }
     // The same record outside a delta read keeps the district's dateLastModified.
     const single = await h.get(`${v11('quiet')}/users/${user.sourcedId}`);
     expect(single.body.user).toMatchObject({ givenName: 'Renamed-Quietly', dateLastModified: user.dateLastModified });
     const { changes } = await h.feed('quiet', cursor, '&version=v1p1');
-    expect(changes.map((c) => [c.sourcedId, c.op, c.record.givenName])).toEqual([[user.sourcedId, 'updated', 'Renamed-Quietly']]);
+    expect(changes.map((c) => [c.sourcedId, c.op, c.record.givenName]).sort()).toEqual([[user.sourcedId, 'updated', 'Renamed-Quietly'], [loud.sourcedId, 'updated', 'Renamed-Loudly']].sort());
   });
 
   it('pins a pull to the copy it started on: 20 pages while the district changes and the mirror refreshes between them', async () => {
@@ -247,6 +245,36 @@ describe('correct deltas from a mirrored district', () => {
       expect(res.body.imsx_codeMajor ?? res.body.codeMajor, path).toBe('failure');
     }
     expect((await stack.http.get(`/districts/purges/changes?since=${base}`)).status).toBe(401);
+  });
+
+  it('shows what the changes hold in GET /districts and /metrics', async () => {
+    const sandbox = stack.sandboxes.purges!;
+    sandbox.store.remove('users', sandbox.store.list('users')[1]!.sourcedId);
+    sandbox.store.update('users', sandbox.store.list('users')[2]!.sourcedId, { givenName: 'Counted' });
+    const copy = await h.refresh('purges');
+    const changes = (await h.mirrorOf('purges')).changes;
+    expect(changes).toMatchObject({
+      retentionDays: 30,
+      held: expect.any(Number),
+      tombstones: expect.any(Number),
+      oldestAt: expect.stringMatching(/^\d{4}-/),
+      earliestCursor: expect.stringMatching(/^[0-9a-f]+\.1$/),
+      last: { version: copy.version, changed: { users: { created: 0, updated: 1, deleted: 1 } } },
+    });
+    expect(changes.tombstones).toBeGreaterThanOrEqual(2);
+    expect(changes.held).toBeGreaterThanOrEqual(changes.tombstones + 1);
+    // The feed from the earliest cursor answers; it holds exactly `held` changes.
+    const all = await h.feed('purges', changes.earliestCursor);
+    expect(all.changes).toHaveLength(changes.held);
+    expect(all.changes.filter((c) => c.op === 'deleted')).toHaveLength(changes.tombstones);
+    const text = (await stack.http.get('/metrics')).text;
+    expect(text).toMatch(new RegExp(`oneroster_gateway_mirror_changes_held\\{district="purges"\\} ${changes.held}\\b`));
+    expect(text).toMatch(new RegExp(`oneroster_gateway_mirror_tombstones\\{district="purges"\\} ${changes.tombstones}\\b`));
+    expect(text).toMatch(/oneroster_gateway_mirror_feed_retention_seconds\{district="purges"\} [\d.e-]+/);
+    const deleted = Number(/oneroster_gateway_mirror_changes_recorded_total\{district="purges",collection="users",op="deleted"\} (\d+)/.exec(text)?.[1]);
+    expect(deleted).toBe(changes.tombstones);
+    expect((await h.mirrorOf('quiet')).changes.held).toBe(2);
+    expect(text).not.toMatch(/mirror_changes_held\{district="nowhere"/);
   });
 });
 

@@ -4,6 +4,7 @@
 // and the admin refresh, GET /districts, the access log and /metrics say what happened.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, oauth1Sandbox, startStack, type Stack } from '../helpers/stack.js';
+import { until } from '../helpers/until.js';
 
 const ADMIN = 'mirror-admin-token-0123456789abcdef';
 let stack: Stack;
@@ -16,15 +17,6 @@ async function mirrorOf(id: string): Promise<Mirror> {
   return res.body.districts.find((d: { id: string }) => d.id === id).mirror;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const ready = (id: string, after?: string) => until(async () => ((m) => (m.state === 'ready' && m.version !== after ? m : undefined))(await mirrorOf(id)), `${id} ready`);
 const get = (path: string) => stack.http.get(path).set('authorization', `Bearer ${token}`);

@@ -10,9 +10,11 @@ import { freePort } from '../cache/redis-env.js';
 import { startReplica, type Replica } from '../helpers/replica.js';
 import { ALL_SCOPES, TOKEN_SECRET, tokenAt } from '../helpers/stack.js';
 import { freshDatabase, postgresUrl, type TestDatabase } from '../mirror/postgres-env.js';
+import { until as poll } from '../helpers/until.js';
 
 const url = postgresUrl();
 const BEARER = 'mirror-replicas-bearer';
+const ADMIN = 'mirror-replicas-admin-0123456789abcdef';
 
 type Mirror = { state: string; version: string | null; counts: Record<string, number>; pulling: boolean };
 
@@ -21,15 +23,9 @@ async function mirrorOf(gatewayUrl: string, token: string): Promise<Mirror> {
   return ((await res.json()) as { districts: Array<{ mirror: Mirror }> }).districts[0]!.mirror;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+
+/** Pulls across processes take longer than one gateway's: 30 s. */
+const until = <T>(probe: () => Promise<T | undefined>, what: string) => poll(probe, what, 30_000, 50);
 
 /** Requests of a full pull (not its catch-up, which filters) for one collection. */
 const pullRequests = (s: TestSandbox, collection: string) => s.hits.filter((h) => h.path.endsWith(`/v1p1/${collection}`) && !h.query.includes('filter=')).length;
@@ -44,6 +40,7 @@ describe.runIf(url)('replicas sharing a PostgreSQL mirror', () => {
     server: { port, host: '127.0.0.1', drainDelayMs: 0, shutdownGraceMs: 1000 },
     auth: { tokenSecret: TOKEN_SECRET, clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }] },
     cache: { deltaSync: { enabled: false } },
+    admin: { token: ADMIN },
     mirror: { store: db.url, pageSize },
     districts: [{ id: 'd1', version: 'v1p1', baseUrl: sandbox.baseUrl, auth: { type: 'bearer', token: BEARER }, mirror: true, upstream: { retry: { maxAttempts: 1 } } }],
   });
@@ -104,4 +101,39 @@ describe.runIf(url)('replicas sharing a PostgreSQL mirror', () => {
     expect(res.headers.get('x-total-count')).toBe(String(m.counts.users));
     expect(res.headers.get('x-cache')).toBe('MIRROR');
   });
+
+  it('answers the change feed and pinned snapshots the same on every replica', async () => {
+    sandbox = await startSandbox({ version: 'v1p1', auth: { type: 'bearer', token: BEARER }, users: 80 });
+    const [a, b] = await Promise.all([inProcess(10_000), inProcess(10_000)]);
+    const token = await tokenAt(a.url);
+    const get = (gw: RunningGateway, path: string) => fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const first = await until(async () => ((m) => (m.state === 'ready' ? m : undefined))(await mirrorOf(a.url, token)), 'ready');
+    const start = await get(a, '/districts/d1/ims/oneroster/v1p1/users?limit=10');
+    const cursor = start.headers.get('x-change-cursor')!;
+    const next = new URL(/<([^>]+)>;\s*rel="next"/.exec(start.headers.get('link')!)![1]!);
+    expect(cursor).toBe(first.version);
+
+    const users = sandbox.store.list('users');
+    sandbox.store.remove('users', users[5]!.sourcedId);
+    sandbox.store.update('users', users[6]!.sourcedId, { givenName: 'Quiet' }, { timestamp: false });
+    sandbox.store.put('users', { ...users[7]!, sourcedId: 'zz-new' });
+    expect((await fetch(`${a.url}/admin/districts/d1/mirror/refresh`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(202);
+    const second = await until(async () => ((m) => (m.version !== first.version && m.state === 'ready' && !m.pulling ? m : undefined))(await mirrorOf(a.url, token)), 'a second copy');
+
+    // B never pulled: it reads A's changes and A's pinned copy from the shared store.
+    const feeds = await Promise.all([a, b].map(async (gw) => {
+      const res = await get(gw, `/districts/d1/changes?since=${cursor}&limit=2`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { changes: Array<Record<string, unknown>>; cursor: string };
+      return { body: JSON.stringify(body).replaceAll(gw.url, 'GW'), link: (res.headers.get('link') ?? '').replaceAll(gw.url, 'GW') };
+    }));
+    expect(feeds[0]).toEqual(feeds[1]);
+    const page = JSON.parse(feeds[0]!.body) as { changes: Array<{ sourcedId: string; op: string }>; cursor: string };
+    expect(page.changes.map((c) => [c.sourcedId, c.op])).toEqual([[users[5]!.sourcedId, 'deleted'], [users[6]!.sourcedId, 'updated']]);
+    const rest = await (await get(b, `/districts/d1/changes?since=${page.cursor}`)).json() as { changes: Array<{ sourcedId: string; op: string }>; cursor: string };
+    expect(rest).toMatchObject({ changes: [{ sourcedId: 'zz-new', op: 'created' }], cursor: second.version });
+    const pinned = await get(b, next.pathname + next.search);
+    expect(pinned.status).toBe(200);
+    expect(pinned.headers.get('x-mirror-version')).toBe(first.version);
+  }, 60_000);
 });

@@ -105,7 +105,7 @@ describe('gateway routes', () => {
           bytes: expect.any(Number),
         },
         deltaSync: { enabled: false },
-        mirror: { state: 'off', version: null, publishedAt: null, agreedAt: null, ageSeconds: null, counts: {}, lastFullPull: null, lastRefusal: null, lastError: null, pulling: false },
+        mirror: { state: 'off', version: null, publishedAt: null, agreedAt: null, ageSeconds: null, counts: {}, lastFullPull: null, lastRefusal: null, lastError: null, pulling: false, changes: null },
       },
     ]);
     const all = await stack.http.get('/districts').set(auth(many));
