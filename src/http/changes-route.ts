@@ -53,7 +53,8 @@ export function changesRoute(options: ChangesRouteOptions) {
     const answer = await options.feed.read({
       districtId: district.id,
       collections,
-      since: oneParam(c, 'since', 2048),
+      // A cursor holds a sourcedId (base64url): room for any the gateway keeps.
+      since: oneParam(c, 'since', 8300),
       limit,
       version,
       linkBase: `${base}/districts/${encodeURIComponent(district.id)}/changes`,

@@ -83,7 +83,8 @@ export class MemoryChangeLog {
 
   /** The changes after `q.after` (undefined when they are no longer all held, or the place is beyond `current`). */
   after(q: ChangesQuery, current: number): ObservedChange[] | undefined {
-    if (q.after.seq < this.horizon || q.after.seq > current) return undefined;
+    // A place inside the horizon's copy is gone too: that copy's changes are no longer all held.
+    if (q.after.seq < this.horizon || (q.after.seq === this.horizon && q.after.collection !== undefined) || q.after.seq > current) return undefined;
     let lo = 0;
     let hi = this.entries.length;
     while (lo < hi) {

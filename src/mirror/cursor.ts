@@ -7,7 +7,7 @@
 import { MIRROR_COLLECTIONS } from '../core/oneroster/collections.js';
 import type { ChangePosition, ObservedChange } from './types.js';
 
-const CURSOR = /^([0-9a-f]{1,32})\.([1-9][0-9]{0,9})(?:\.([0-9]{1,2})\.([A-Za-z0-9_-]{1,1400}))?$/;
+const CURSOR = /^([0-9a-f]{1,32})\.([1-9][0-9]{0,9})(?:\.([0-9]{1,2})\.([A-Za-z0-9_-]{1,8192}))?$/;
 
 export function cursorOf(epoch: string, at: ChangePosition): string {
   if (at.collection === undefined) return `${epoch}.${at.seq}`;

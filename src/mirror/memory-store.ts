@@ -32,9 +32,12 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
   const retention = retentionOf(options.retention);
   const now = options.now ?? Date.now;
 
+  // Copy numbers outlive drop(): a version names one copy for the store's life, so a pin or a
+  // cursor of a district dropped and added again never lands on a newer copy.
+  const lastSeq = new Map<string, number>();
   const stateOf = (district: string): DistrictState => {
     let s = districts.get(district);
-    if (!s) districts.set(district, (s = { seq: 0, earlier: [] }));
+    if (!s) districts.set(district, (s = { seq: lastSeq.get(district) ?? 0, earlier: [] }));
     return s;
   };
   const held = () => heldBytes(districts.values());
@@ -60,6 +63,7 @@ export function createMemoryMirrorStore(options: MemoryMirrorStoreOptions = {}):
     const state = stateOf(district);
     state.seq += 1;
     const seq = state.seq;
+    lastSeq.set(district, seq);
     // Copies are published in time order, so changes are observed in order (change-log.ts relies on it).
     const publishedAt = Math.max(at, state.current?.meta.publishedAt ?? -Infinity);
     const counts: CopyMeta['counts'] = {};

@@ -115,7 +115,8 @@ export async function readChanges(ctx: PgContext, district: string, q: ChangesQu
     [district, after[0]!, after[1]!, after[2]!, q.upTo, colls, q.limit],
   );
   if (!row || row.horizon === null || row.current === null) return undefined;
-  if (q.after.seq < row.horizon || q.after.seq > row.current) return undefined;
+  // A place inside the horizon's copy is gone too: that copy's changes are no longer all held.
+  if (q.after.seq < row.horizon || (q.after.seq === row.horizon && q.after.collection !== undefined) || q.after.seq > row.current) return undefined;
   return (row.rows ? (JSON.parse(row.rows) as ChangeRow[]) : []).flatMap((r) => toChange(r) ?? []);
 }
 

@@ -111,11 +111,13 @@ export async function applyDelta(ctx: PgContext, district: string, changes: read
       if (!previous) throw nothing;
       const seq = await nextSeq(tx, district);
       await keepFeed(tx, district, previous.seq);
+      // Copies are observed in time order whatever the replicas' clocks say: the feed's `at` never goes back.
+      const when = Math.max(at, Number(previous.published_at));
       // A large delta meets whole collections: hash joins, as publish does; a small one is best
       // served by index lookups, which the default plans use.
       if (size(merged) > BATCH / 2) await hashJoinsOnly(tx);
       let touched = 0;
-      for (const [collection, byId] of merged) touched += await applyCollection(tx, district, collection, byId, seq, at);
+      for (const [collection, byId] of merged) touched += await applyCollection(tx, district, collection, byId, seq, when);
       if (touched === 0) throw nothing;
       const counts: CopyMeta['counts'] = { ...previous.counts };
       const names = JSON.stringify([...merged.keys()]);
@@ -128,7 +130,7 @@ export async function applyDelta(ctx: PgContext, district: string, changes: read
       const [copy] = await tx.unsafe<CopyRow[]>(
         `INSERT INTO mirror_copies (district, seq, records_version, published_at, agreed_at, counts)
          VALUES ($1, $2::int, $3, $4::float8, $5::float8, $6::text::jsonb) RETURNING ${COPY_COLUMNS}`,
-        [district, seq, previous.records_version, at, Number(previous.agreed_at), JSON.stringify(counts)],
+        [district, seq, previous.records_version, when, Number(previous.agreed_at), JSON.stringify(counts)],
       );
       await settleChanges(tx, district, seq);
       await prune(tx, ctx, district, seq);

@@ -100,7 +100,9 @@ async function publish(
     const seq = await nextSeq(tx, district);
     const collections = JSON.stringify(staged);
     // The first copy is where the district's changes start; every later one records its own.
-    const record = { record: previous !== undefined, district, seq, at: info.at };
+    // Copies are observed in time order whatever the replicas' clocks say: the feed's `at` never goes back.
+    const at = Math.max(info.at, previous ? Number(previous.published_at) : -Infinity);
+    const record = { record: previous !== undefined, district, seq, at };
     if (previous) await keepFeed(tx, district, previous.seq);
     else await startFeed(tx, district, seq);
     // Close what the pull no longer has or has changed, then add what is new or changed: a record
@@ -136,7 +138,7 @@ async function publish(
     const [copy] = await tx.unsafe<CopyRow[]>(
       `INSERT INTO mirror_copies (district, seq, records_version, published_at, agreed_at, counts)
        VALUES ($1, $2::int, $3, $4::float8, $4::float8, $5::text::jsonb) RETURNING ${COPY_COLUMNS}`,
-      [district, seq, info.recordsVersion, info.at, JSON.stringify(counts)],
+      [district, seq, info.recordsVersion, at, JSON.stringify(counts)],
     );
     await tx`DELETE FROM mirror_staging WHERE district = ${district}`;
     await tx`DELETE FROM mirror_stagings WHERE district = ${district}`;

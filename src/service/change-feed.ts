@@ -72,7 +72,11 @@ export function createChangeFeed(source: ChangeFeedSource) {
     if (to === copy.recordsVersion) return out;
     // Mapped per collection (the mappers work on one entity at a time), back in feed order.
     const at = new Map<MirrorCollection, number[]>();
-    changes.forEach((c, i) => at.set(c.collection, [...(at.get(c.collection) ?? []), i]));
+    changes.forEach((c, i) => {
+      const places = at.get(c.collection);
+      if (places) places.push(i);
+      else at.set(c.collection, [i]);
+    });
     for (const [collection, places] of at) {
       const mapped = await toVersion(copy, ENTITY[collection], places.map((i) => out[i]!), to);
       places.forEach((i, j) => (out[i] = mapped[j]!));

@@ -706,11 +706,17 @@ function describeChanges(store: Make, district: () => string, publishOnce: Publi
       const c3 = await s.apply(d, [{ collection: 'users', upserts: [{ sourcedId: 'u9' }] }], clock.t);
       expect(await all(s, d, { seq: c1.seq }, c3!.seq)).toBeUndefined();
       expect(brief(await all(s, d, { seq: c2!.seq }, c3!.seq))).toEqual([`${c3!.seq}:users:u9:created`]);
+      // A place inside the pruned copy is gone too (its other changes are no longer held).
+      expect(await all(s, d, { seq: c2!.seq, collection: 'users', sourcedId: 'u0' }, c3!.seq)).toBeUndefined();
       expect(await s.changeLog(d)).toMatchObject({ horizon: c2!.seq, held: 1, tombstones: 0 });
       expect(await s.changedSince(c3!, 'users', AT, false, 100)).toHaveLength(1);
       await s.drop(d);
       expect(await s.changeLog(d)).toBeUndefined();
       expect(await all(s, d, { seq: c3!.seq }, c3!.seq)).toBeUndefined();
+      // Added again, the district's copies go on numbering: no old version or cursor names a new copy.
+      const again = await publishOnce(s, d, { users }, clock.t);
+      expect(again.seq).toBeGreaterThan(c3!.seq);
+      expect(await s.copy(d, c3!.version)).toBeUndefined();
     });
   });
 }
