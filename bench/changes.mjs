@@ -13,12 +13,8 @@
 import { request } from 'undici';
 import { freshDatabase, spawnPostgres } from './mirror-postgres.mjs';
 import { BENCH_CLIENT, benchToken, cpuMs, gatewayProcess, sandboxProcess } from './processes.mjs';
+import { opt } from './args.js';
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[i + 1] : def;
-};
 const o = { users: Number(opt('users', 50_000)), changes: Number(opt('changes', 10_000)), purged: Number(opt('purged', 500)), postgres: opt('postgres', undefined) };
 const ADMIN = 'changes-bench-admin-token-0123456789';
 const CLIENT = { ...BENCH_CLIENT, scopes: ['roster.readonly', 'roster-core.readonly', 'roster-demographics.readonly'] };

@@ -25,14 +25,8 @@ import { inspectedGatewayProcess, procMemory, profileSelf, selfTimeByOwner, stat
 import { BENCH_CLIENT, benchToken, freePort, gatewayProcess, sandboxProcess } from './processes.mjs';
 import { request } from 'undici';
 import { agent, nextLink, pullAll } from './sync-client.mjs';
+import { opt, num, flag } from './args.js';
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[i + 1] : def;
-};
-const num = (name, def) => Number(opt(name, def));
-const flag = (name) => argv.includes(`--${name}`);
 
 const users = num('users', 50_000);
 const limit = num('limit', 1000);

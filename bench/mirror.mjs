@@ -36,14 +36,8 @@ import { queryKinds, runKind } from './mirror-queries.mjs';
 import { printReport } from './mirror-report.mjs';
 import { BENCH_CLIENT, benchToken, cpuMs, sandboxProcess } from './processes.mjs';
 import { agent, pullAll } from './sync-client.mjs';
+import { opt, num, flag } from './args.js';
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[i + 1] : def;
-};
-const num = (name, def) => Number(opt(name, def));
-const flag = (name) => argv.includes(`--${name}`);
 
 const o = {
   users: num('users', 50_000),

@@ -2,21 +2,17 @@
 // mirror_changes, postgres-changes.ts): what each copy created, changed and deleted, compared by
 // content, in the feed's order (copy, collection in MIRROR_COLLECTIONS order, sourcedId), kept
 // for the change retention and no longer.
-import { MIRROR_COLLECTIONS } from '../core/oneroster/collections.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { compareIds } from '../core/oneroster/record-order.js';
 import { sameText, weightOf } from './record-text.js';
-import { countChanges } from './retention.js';
+import { collectionNumber, countChanges } from './retention.js';
 import type { ChangeLog, ChangePosition, ChangesQuery, MirrorCollection, ObservedChange } from './types.js';
-
-/** A collection's place in the feed's order. */
-export const collectionRank = (c: MirrorCollection): number => MIRROR_COLLECTIONS.indexOf(c);
 
 /** Feed order of a change against a place: negative when the change comes first. */
 export function compareToPosition(change: ObservedChange, at: ChangePosition): number {
   if (change.seq !== at.seq) return change.seq - at.seq;
   if (at.collection === undefined) return -1; // the end of copy `seq` comes after all its changes
-  const rank = collectionRank(change.collection) - collectionRank(at.collection);
+  const rank = collectionNumber(change.collection) - collectionNumber(at.collection);
   return rank !== 0 ? rank : compareIds(change.sourcedId, at.sourcedId ?? '');
 }
 
@@ -54,7 +50,7 @@ export class MemoryChangeLog {
 
   /** Adds copy `seq`'s changes. */
   append(seq: number, changes: readonly ObservedChange[]): void {
-    const sorted = [...changes].sort((a, b) => collectionRank(a.collection) - collectionRank(b.collection) || compareIds(a.sourcedId, b.sourcedId));
+    const sorted = [...changes].sort((a, b) => collectionNumber(a.collection) - collectionNumber(b.collection) || compareIds(a.sourcedId, b.sourcedId));
     for (const c of sorted) {
       this.entries.push(c);
       if (c.op === 'deleted') {

@@ -5,13 +5,14 @@
 // store, so a cursor of another store (a memory store restarted, another database) is told
 // apart from a place this store has pruned past only by the store itself.
 import { MIRROR_COLLECTIONS } from '../core/oneroster/collections.js';
+import { collectionNumber } from './retention.js';
 import type { ChangePosition, ObservedChange } from './types.js';
 
 const CURSOR = /^([0-9a-f]{1,32})\.([1-9][0-9]{0,9})(?:\.([0-9]{1,2})\.([A-Za-z0-9_-]{1,8192}))?$/;
 
 export function cursorOf(epoch: string, at: ChangePosition): string {
   if (at.collection === undefined) return `${epoch}.${at.seq}`;
-  return `${epoch}.${at.seq}.${MIRROR_COLLECTIONS.indexOf(at.collection)}.${Buffer.from(at.sourcedId ?? '', 'utf8').toString('base64url')}`;
+  return `${epoch}.${at.seq}.${collectionNumber(at.collection)}.${Buffer.from(at.sourcedId ?? '', 'utf8').toString('base64url')}`;
 }
 
 export const changeCursor = (epoch: string, c: ObservedChange): string => cursorOf(epoch, { seq: c.seq, collection: c.collection, sourcedId: c.sourcedId });

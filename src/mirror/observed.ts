@@ -38,9 +38,13 @@ export function deltaClause(filter: FilterNode | undefined): DeltaClause | undef
 
 /** A change as the read serves it: a tombstone for a deletion, else the record, its dateLastModified the observed time when its own does not meet the clause. */
 export function observedRecord(change: ObservedChange, delta: DeltaClause): Json {
-  const at = new Date(change.at).toISOString();
-  if (change.op === 'deleted') return { ...change.record, status: 'tobedeleted', dateLastModified: at };
-  return matchesFilter(delta.clause, change.record) ? change.record : { ...change.record, dateLastModified: at };
+  if (change.op === 'deleted') return tombstone(change);
+  return matchesFilter(delta.clause, change.record) ? change.record : { ...change.record, dateLastModified: new Date(change.at).toISOString() };
+}
+
+/** A deletion as the gateway serves it (reads and feed alike): the last known record, tobedeleted when it was seen gone. */
+export function tombstone(change: ObservedChange): Json {
+  return { ...change.record, status: 'tobedeleted', dateLastModified: new Date(change.at).toISOString() };
 }
 
 /** Records in a query's order: sortRecords by `sort` (ties by sourcedId), or sourcedId order; desc reverses. */

@@ -9,6 +9,7 @@ import type { Version } from '../core/oneroster/endpoints.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import type { Entity } from '../core/oneroster/model.js';
 import { changeCursor, epochOf, readCursor } from '../mirror/cursor.js';
+import { tombstone } from '../mirror/observed.js';
 import { MIRROR_ROOT } from '../mirror/pull-page.js';
 import type { CopyMeta, MirrorCollection, MirrorStore, ObservedChange } from '../mirror/types.js';
 import { createRecordMapper } from './mirror-records.js';
@@ -43,20 +44,8 @@ export interface FeedAnswer {
   headers: Record<string, string>;
 }
 
-const ENTITY: Readonly<Record<MirrorCollection, Entity>> = {
-  orgs: 'orgs',
-  academicSessions: 'academicSessions',
-  courses: 'courses',
-  classes: 'classes',
-  users: 'users',
-  enrollments: 'enrollments',
-  demographics: 'demographics',
-};
-
-/** A change's record as the feed gives it: a deletion's is the last known record marked as the OneRoster reads mark it. */
-function recordOf(c: ObservedChange): Json {
-  return c.op === 'deleted' ? { ...c.record, status: 'tobedeleted', dateLastModified: new Date(c.at).toISOString() } : c.record;
-}
+/** A change's record as the feed gives it: a deletion's is its tombstone, as the OneRoster reads give it. */
+const recordOf = (c: ObservedChange): Json => (c.op === 'deleted' ? tombstone(c) : c.record);
 
 const gone = (districtId: string) =>
   new GatewayError(
@@ -78,7 +67,8 @@ export function createChangeFeed(source: ChangeFeedSource) {
       else at.set(c.collection, [i]);
     });
     for (const [collection, places] of at) {
-      const mapped = await toVersion(copy, ENTITY[collection], places.map((i) => out[i]!), to);
+      // A mirrored collection's name is its entity's.
+      const mapped = await toVersion(copy, collection as Entity, places.map((i) => out[i]!), to);
       places.forEach((i, j) => (out[i] = mapped[j]!));
     }
     return out;
