@@ -107,6 +107,10 @@ describe('correct deltas from a mirrored district', () => {
     expect(plain.body.users.map((u: Json) => u.sourcedId)).not.toContain(victim.sourcedId);
     const { changes } = await h.feed('purges', cursor);
     expect(changes.map((c) => [c.collection, c.sourcedId, c.op])).toContainEqual(['users', victim.sourcedId, 'deleted']);
+    // Hrefs point at the gateway, never at the district's own address.
+    const text = JSON.stringify(changes);
+    expect(text).toContain('/districts/purges/ims/oneroster/');
+    expect(text).not.toContain(new URL(sandbox.baseUrl).host);
     const deleted = changes.find((c) => c.sourcedId === victim.sourcedId)!;
     expect(deleted.record).toMatchObject({ sourcedId: victim.sourcedId, status: 'tobedeleted' });
     expect(deleted.at).toBe(deleted.record.dateLastModified);
