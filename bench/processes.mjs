@@ -219,10 +219,15 @@ export async function gatewayProcess(config, env = {}, nodeArgs = [], entry = 'd
   const file = join(mkdtempSync(join(tmpdir(), 'gw-bench-')), 'gateway.yaml');
   writeFileSync(file, JSON.stringify(config)); // JSON is YAML
   const port = await freePort();
+  // As an operator runs it: the default log level, stdout a pipe that a log collector drains
+  // (Docker's json-file driver reads it the same way). No env tweaks unless a bench asks.
   const child = spawnServer([...nodeArgs, entry, '--config', file], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PORT: String(port), ...env },
   });
+  let logBytes = 0;
+  child.stdout.on('data', (d) => (logBytes += d.length));
+  child.logBytes = () => logBytes;
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {

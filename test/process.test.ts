@@ -94,6 +94,43 @@ districts:
     expect(p.out()).toContain('"msg":"stopped"');
   });
 
+  it('loses no access line at SIGTERM, even while its stdout reader lags behind', async () => {
+    const p = run([], { PORT: '0', GATEWAY_HOST: '127.0.0.1' });
+    const port = await waitFor(() => {
+      const line = p.out().split('\n').find((l) => l.includes('"msg":"listening"'));
+      return line ? (JSON.parse(line) as { port: number }).port : undefined;
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const tok = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-app:demo-app-secret').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token } = (await tok.json()) as { access_token: string };
+    // The log collector stalls: nothing reads the pipe (64 KiB) while 600 lines (~150 KB) are logged.
+    p.child.stdout!.pause();
+    const ids = Array.from({ length: 600 }, (_, i) => `lag-${i}`);
+    for (let i = 0; i < ids.length; i += 50) {
+      const batch = ids.slice(i, i + 50).map((id) =>
+        fetch(`${base}/ims/oneroster/v1p1/users?limit=1&offset=${i % 7}`, { headers: { authorization: `Bearer ${access_token}`, 'x-request-id': id } }).then((r) => r.arrayBuffer().then(() => r.status)),
+      );
+      expect(new Set(await Promise.all(batch))).toEqual(new Set([200]));
+    }
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    p.child.stdout!.resume();
+    expect(await p.exited).toBe(0);
+    const logged = new Set(
+      p
+        .out()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"request"'))
+        .map((l) => (JSON.parse(l) as { requestId: string }).requestId),
+    );
+    expect(ids.filter((id) => !logged.has(id))).toEqual([]);
+    expect(p.out()).toContain('"msg":"stopped"');
+  }, 40_000);
+
   it('reloads its config file on SIGHUP: a good file applies without a restart, a bad one is refused and the old config serves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-'));
     const file = join(dir, 'gateway.yaml');

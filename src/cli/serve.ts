@@ -1,5 +1,5 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { createLogger, safeErrorFields } from '../observability/logger.js';
+import { createLogger, closeLogger, safeErrorFields } from '../observability/logger.js';
 import { defineCommand, PROGRAM } from './command.js';
 import { configPath } from './config-file.js';
 import type { CliIO } from './io.js';
@@ -57,12 +57,14 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
         .close()
         .then(() => host.close())
         .then(
-          () => resolveExit(0),
+          () => 0,
           (err: unknown) => {
             logger.error({ msg: 'shutdown failed', ...safeErrorFields(err) });
-            resolveExit(1);
+            return 1;
           },
-        );
+        )
+        // Every access line of the drained requests is written before the process exits.
+        .then((code) => closeLogger(logger).then(() => resolveExit(code)));
     };
     // SIGHUP: read the file again; only a valid one replaces the running config.
     let reloading = Promise.resolve();

@@ -3,6 +3,7 @@
 // can be told apart by when a request started and ended.
 
 export interface Outcome {
+  readonly url: string;
   readonly startedAt: number;
   readonly endedAt: number;
   /** HTTP status, or 0 when no whole answer came (refused, reset, truncated body). */
@@ -30,10 +31,10 @@ export function startLoad(opts: { concurrency: number; next: (i: number) => { ur
       try {
         const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
         await res.arrayBuffer();
-        outcomes.push({ startedAt, endedAt: performance.now(), status: res.status });
+        outcomes.push({ url, startedAt, endedAt: performance.now(), status: res.status });
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code;
-        outcomes.push({ startedAt, endedAt: performance.now(), status: 0, error: cause ?? (err as Error).name });
+        outcomes.push({ url, startedAt, endedAt: performance.now(), status: 0, error: cause ?? (err as Error).name });
       } finally {
         pending--;
       }
