@@ -26,6 +26,7 @@ import { createMirror, createMirrorStore, type MirrorService } from './mirror/in
 import { createChangeFeed } from './service/change-feed.js';
 import { createMirrorReads } from './service/mirror-reads.js';
 import { createMirroredProxy } from './service/mirrored-proxy.js';
+import { createBodyCoder, type BodyCoder } from './compression/body-coder.js';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -72,7 +73,7 @@ function mirrorHooks(metrics: Metrics | undefined) {
   };
 }
 
-function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBackend; policy: CachePolicy; limits: Limits; metrics: Metrics | undefined; mirror: MirrorService; logger: Logger; clock: { now?: () => number } }): CachedProxy {
+function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBackend; policy: CachePolicy; limits: Limits; metrics: Metrics | undefined; mirror: MirrorService; logger: Logger; clock: { now?: () => number }; coder: BodyCoder }): CachedProxy {
   const { config, metrics, clock } = o;
   const admission = createClientAdmission({ take: (key, cost, rate) => o.limits.rate.take(key, cost, rate), ...(metrics ? { onRefused: (id: string) => metrics.rateLimited(id) } : {}) });
   const pageCache = createCachedProxy({
@@ -84,6 +85,7 @@ function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBac
     ...clock,
     ...(metrics ? { events: { lookup: metrics.cacheLookup, staleServed: metrics.staleServed } } : {}),
     admission,
+    forms: o.coder,
   });
   return createMirroredProxy({ inner: pageCache, reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }), admission, ...clock });
 }
@@ -132,7 +134,9 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     ...clock,
     ...mirrorHooks(metrics),
   });
-  const proxy = readPath({ config, backend, policy, limits, metrics, mirror, logger, clock });
+  // Digests and content codings, made once per stored page and per answer built on the fly.
+  const coder = createBodyCoder(config.server.compression);
+  const proxy = readPath({ config, backend, policy, limits, metrics, mirror, logger, clock, coder });
   const { deltaSync } = config.cache;
   const sync: DeltaSync | undefined = deltaSync.enabled
     ? createDeltaSync({ districts, backend, logger, intervalMs: deltaSync.intervalSeconds * 1000, overlapMs: deltaSync.overlapSeconds * 1000, pageSize: deltaSync.pageSize, observer: mirror.delta, ...clock })
@@ -158,6 +162,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     ...clock,
   });
   const http = createApp({
+    coder,
     tokens,
     clients,
     districts,

@@ -28,12 +28,14 @@ const ALLOWED: Record<string, string[]> = {
   districts: ['districts', 'core', 'upstream', 'config'],
   sync: ['sync', 'core', 'districts', 'upstream', 'cache', 'service'],
   cache: ['cache'],
+  // Content codings and digests of answer bodies (zlib, crypto): no OneRoster, no HTTP framework.
+  compression: ['compression', 'core'],
   limits: ['limits', 'core', 'cache'],
   service: ['service', 'core', 'districts', 'upstream', 'cache', 'mirror'],
   // The mirror's stores and pulls: a district's data held whole, read through its own client.
   mirror: ['mirror', 'core', 'districts', 'upstream', 'config'],
   observability: ['observability'],
-  http: ['http', 'core', 'auth', 'districts', 'service', 'observability'],
+  http: ['http', 'core', 'auth', 'districts', 'service', 'observability', 'compression'],
   sandbox: ['sandbox'],
   // The operator commands read the config and mint tokens; serve loads the gateway (and the
   // config's sandboxes beside it) itself, lazily.

@@ -19,6 +19,10 @@ interface Header {
   e: 'u' | 'b';
   /** Keyv's own expiry (ms epoch), used by the memory store. */
   k?: number;
+  /** The body's digest (CachedResponse.digest). */
+  d?: string;
+  /** The body's other content codings, base64 (small beside the body: they are compressed). */
+  c?: Record<string, string>;
 }
 
 /**
@@ -51,6 +55,12 @@ export function encodeEntry(entry: CacheEntry, expires?: number): string {
     e: utf8 ? 'u' : 'b',
   };
   if (expires !== undefined) header.k = expires;
+  if (entry.digest !== undefined) header.d = entry.digest;
+  if (entry.encoded !== undefined) {
+    const c: Record<string, string> = {};
+    for (const coding in entry.encoded) c[coding] = entry.encoded[coding]!.toString('base64');
+    header.c = c;
+  }
   return `${JSON.stringify(header)}\n${entry.body.toString(utf8 ? 'utf8' : 'base64')}`;
 }
 
@@ -68,6 +78,12 @@ export function decodeEntry(text: string): { entry: CacheEntry; expires: number 
   const raw = text.slice(nl + 1);
   const body = h.e === 'b' ? Buffer.from(raw, 'base64') : utf8Owned(raw);
   const entry: CacheEntry = { status: h.s, headers: h.h ?? {}, body, storedAt: h.t, freshUntil: h.f, staleUntil: h.x, tags: h.g };
+  if (typeof h.d === 'string') entry.digest = h.d;
+  if (h.c && typeof h.c === 'object') {
+    const encoded: Record<string, Buffer> = {};
+    for (const coding in h.c) if (typeof h.c[coding] === 'string') encoded[coding] = ownedBuffer(Buffer.from(h.c[coding], 'base64'));
+    entry.encoded = encoded;
+  }
   return { entry, expires: typeof h.k === 'number' ? h.k : undefined };
 }
 
@@ -88,6 +104,8 @@ const PER_STRING = 40;
 /** Bytes an L1 item holds: the body plus an estimate of everything around it (strings count 2 bytes a char). */
 export function entryFootprint(entry: CacheEntry, id: string): number {
   let n = entry.body.byteLength + ITEM_OVERHEAD + PER_STRING + id.length * 2;
+  if (entry.digest !== undefined) n += PER_STRING + entry.digest.length * 2;
+  for (const coding in entry.encoded) n += PER_STRING + 2 * coding.length + entry.encoded[coding]!.byteLength;
   for (const name in entry.headers) n += 2 * PER_STRING + (name.length + (entry.headers[name]?.length ?? 0)) * 2;
   for (const [tag] of entry.tags) n += PER_STRING + 16 + tag.length * 2;
   return n;

@@ -51,3 +51,14 @@ export function createGenerationMirror(maxTags = DEFAULT_MAX_TAGS): GenerationMi
     },
   };
 }
+
+/** Whether `a` was built on the same tags as `b`, at generations as late or later, one of them later. */
+export function builtLater(a: ReadonlyArray<readonly [string, number]>, b: ReadonlyArray<readonly [string, number]>): boolean {
+  if (a.length !== b.length) return false;
+  let later = false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]![0] !== b[i]![0] || a[i]![1] < b[i]![1]) return false;
+    if (a[i]![1] > b[i]![1]) later = true;
+  }
+  return later;
+}

@@ -5,7 +5,7 @@
 // back to what L1 holds, writes and bumps still happen locally.
 import { LRUCache } from 'lru-cache';
 import { entryFootprint, entryId, ownedBuffer, scopePart } from './entry-codec.js';
-import { createGenerationMirror } from './generation-mirror.js';
+import { builtLater, createGenerationMirror } from './generation-mirror.js';
 import { parseInvalidation, type SharedTier } from './shared-tier.js';
 import type { StoreHealth } from './store-health.js';
 import type { CacheEntry, CacheLookup, TieredCache } from './types.js';
@@ -171,12 +171,18 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
         status: response.status,
         headers: { ...response.headers },
         body: ownedBuffer(response.body),
+        ...(response.digest !== undefined ? { digest: response.digest } : {}),
+        ...(response.encoded !== undefined ? { encoded: response.encoded } : {}),
         storedAt: t,
         freshUntil: times.freshUntil,
         staleUntil: times.staleUntil,
         tags: tags.map((tag, i) => [tag, gens[i] ?? 0]),
       };
       const id = entryId(scope, key);
+      // Two fetches of one page can finish in either order: one begun before a write must not
+      // replace what one begun after it stored (the later read would then miss, or worse).
+      const held = l1.peek(id, { allowStale: true })?.entry;
+      if (held && builtLater(held.tags, entry.tags)) return;
       keep(id, entry, t);
       try {
         await tier.setEntry(id, entry, ttlMs);
@@ -278,3 +284,4 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     },
   };
 }
+

@@ -8,6 +8,10 @@ export interface CachedResponse {
   /** Lower-cased names; only what the response needs (content-type, x-total-count, link). */
   headers: Record<string, string>;
   body: Buffer;
+  /** A digest of `body` naming it in strong entity tags, computed once when stored. */
+  digest?: string;
+  /** `body` in other content codings (`gzip`, `br`), compressed once when stored. */
+  encoded?: Readonly<Record<string, Buffer>>;
 }
 
 export interface CacheEntry extends CachedResponse {

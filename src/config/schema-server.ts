@@ -21,6 +21,22 @@ export const serverSchema = z.strictObject({
   // Whether a load balancer in front sets X-Forwarded-For: the client address (failed-login
   // throttling, logs) is then the right-most address it appended, else the socket's peer.
   trustProxy: bool().default(false),
+  // Answers in gzip or br to clients that accept them (Accept-Encoding). Cached pages are
+  // compressed once when stored; answers built per request only from minBytes up.
+  compression: z
+    .strictObject({
+      enabled: bool().default(true),
+      // Offered in this order when a client weights them alike.
+      encodings: z
+        .array(z.enum(['br', 'gzip'], { error: 'must be br or gzip' }))
+        .min(1, 'at least one encoding (or enabled: false)')
+        .refine((list) => new Set(list).size === list.length, { message: 'lists an encoding twice' })
+        .default(['br', 'gzip']),
+      minBytes: int(0, 104_857_600).default(1024),
+      // gzip level and brotli quality: 1 fastest, 9 smallest.
+      level: int(1, 9).default(6),
+    })
+    .prefault({}),
   // Requests beyond these are refused before any work (414, 400, 413).
   limits: z
     .strictObject({

@@ -19,6 +19,8 @@ import { oneRosterRoute } from './oneroster-route.js';
 import { changesRoute } from './changes-route.js';
 import type { ChangeFeed } from '../service/change-feed.js';
 import { tokenRoute } from './token-route.js';
+import { createBodyCoder, type BodyCoder } from '../compression/body-coder.js';
+import { representation, type Represent } from './representation.js';
 
 export interface AppDeps {
   tokens: TokenService;
@@ -51,6 +53,8 @@ export interface AppDeps {
   trustProxy?: boolean;
   /** auth.failedAuth, built on the rate limits; absent: failed client authentication is only logged. */
   failedAuth?: FailedAuthThrottle;
+  /** server.compression as a body coder; absent: the defaults (br and gzip from 1 KiB). */
+  coder?: BodyCoder;
 }
 
 /** The gateway's HTTP surface, as a fetch handler for @hono/node-server. */
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
   const { logger, metrics } = deps;
   const access = accessLog({ logger, metrics });
   const limits = deps.limits ?? DEFAULT_INPUT_LIMITS;
+  const represent = representation(deps.coder ?? createBodyCoder());
   const oneRoster = oneRosterPipeline({
     verify: bearerVerifier(deps),
     oneRoster: oneRosterRoute({
@@ -74,6 +79,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
       ...(deps.clientLimits ? { clientLimits: true } : {}),
     }),
     access,
+    represent,
   });
 
   app.use(requestContext(oneRoster.requestIdFor, access));
@@ -124,7 +130,7 @@ export function createApp(deps: AppDeps): GatewayHttp {
   return {
     fetch(raw: Request, env?: unknown) {
       // A fresh hit is answered before hono; anything else goes through it, already admitted.
-      const res = oneRoster.fastPath(raw) ?? app.fetch(raw, env);
+      const res = oneRoster.fastPath(raw) ?? representRest(represent, raw, app.fetch(raw, env));
       if (deps.isReady()) return res;
       // Draining for shutdown: the client should not reuse this connection.
       const close = (r: Response) => {
@@ -157,6 +163,28 @@ function requestContext(requestIdFor: (raw: Request) => string, access: AccessLo
       access.write({ requestId, method: c.req.method, route, clientId, district: undefined, status, cache: undefined, upstreamMs: undefined, started });
     });
   };
+}
+
+/**
+ * The coding and entity tag of what the other routes answer (GET /districts, the change feed,
+ * /metrics): read back from hono's Response, as they are neither hot nor cached.
+ */
+function representRest(represent: Represent, raw: Request, pending: Response | Promise<Response>): Response | Promise<Response> {
+  const url = raw.url;
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  const queryStart = url.indexOf('?', pathStart);
+  // The pipeline represents its own answers (its errors are small status-info bodies).
+  if (servedByPipeline(queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart))) return pending;
+  return Promise.resolve(pending).then((res) => representResponse(represent, raw, res));
+}
+
+async function representResponse(represent: Represent, raw: Request, res: Response): Promise<Response> {
+  if (res.body === null || res.headers.has('content-encoding')) return res;
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => (headers[name] = value));
+  delete headers['content-length'];
+  const body = Buffer.from(await res.arrayBuffer());
+  return represent(raw, { status: res.status, headers, body }, raw.method === 'HEAD');
 }
 
 /** The paths the OneRoster routes below take (any other path, `/x/ims/oneroster/...` too, is logged here). */

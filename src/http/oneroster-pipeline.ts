@@ -4,7 +4,8 @@ import type { CachedProxyResponse } from '../service/cached-proxy.js';
 import { honoRouteLabel, type AccessLog } from './access-log.js';
 import type { BearerIdentity } from './bearer-auth.js';
 import type { AppEnv } from './env.js';
-import { toResponse, type OneRosterRoute, type RoutedRequest } from './oneroster-route.js';
+import { clientAnswer, type OneRosterRoute, type RoutedRequest } from './oneroster-route.js';
+import type { Represent } from './representation.js';
 import { requestIdOf } from './request-id.js';
 
 export interface OneRosterPipelineOptions {
@@ -12,6 +13,8 @@ export interface OneRosterPipelineOptions {
   verify: (authorization: string | null | undefined) => BearerIdentity;
   oneRoster: Pick<OneRosterRoute, 'route' | 'freshHit' | 'answer'>;
   access: AccessLog;
+  /** The answer's bytes for this request (coding, entity tag, 304): representation.ts. */
+  represent: Represent;
 }
 
 /**
@@ -35,8 +38,8 @@ export interface Admission {
  * by itself a request the fast path never saw, e.g. one whose path only matches once decoded).
  */
 export function oneRosterPipeline(options: OneRosterPipelineOptions) {
-  const { verify, oneRoster, access } = options;
-  if (!verify || !oneRoster || !access) throw new Error('oneRosterPipeline: verify, oneRoster and access are required');
+  const { verify, oneRoster, access, represent } = options;
+  if (!verify || !oneRoster || !access || !represent) throw new Error('oneRosterPipeline: verify, oneRoster, access and represent are required');
   // Keyed by the Request hono is given: it is the one `c.req.raw` returns.
   const handedOver = new WeakMap<Request, Admission>();
 
@@ -52,9 +55,10 @@ export function oneRosterPipeline(options: OneRosterPipelineOptions) {
   }
 
   /** The answer as the client gets it, and its access line. */
-  function respond(a: Admission, routed: RoutedRequest, answer: CachedProxyResponse, method: string, head: boolean, upstreamMs: number): Response {
-    const res = toResponse(answer, head, a.requestId);
-    if (access.wanted()) access.write(lineOf(a, method, routed.route, res.status, answer.cache, upstreamMs));
+  function respond(raw: Request, a: Admission, routed: RoutedRequest, answer: CachedProxyResponse, head: boolean, upstreamMs: number): Response | Promise<Response> {
+    const res = represent(raw, clientAnswer(answer, a.requestId), head);
+    // A body compressed now keeps its status; a 304 is known at once.
+    if (access.wanted()) access.write(lineOf(a, raw.method, routed.route, res instanceof Response ? res.status : answer.status, answer.cache, upstreamMs));
     return res;
   }
 
@@ -64,14 +68,14 @@ export function oneRosterPipeline(options: OneRosterPipelineOptions) {
    * returned Response at once (BENCHMARKS.md, hit path). Undefined: hono answers, with this
    * admission (a refusal included, so that the one onError builds its response).
    */
-  function fastPath(raw: Request): Response | undefined {
+  function fastPath(raw: Request): Response | Promise<Response> | undefined {
     if (!raw.url.includes('/ims/oneroster/')) return undefined;
     const a = admit(raw, requestIdOf(raw.headers.get('x-request-id')), performance.now());
     const routed = a.routed;
     if (routed && raw.method === 'GET') {
       try {
         const answer = oneRoster.freshHit(routed);
-        if (answer) return respond(a, routed, answer, 'GET', false, 0);
+        if (answer) return respond(raw, a, routed, answer, false, 0);
       } catch {
         // The full path asks the cache again, and answers with the error if it stays.
       }
@@ -94,7 +98,7 @@ export function oneRosterPipeline(options: OneRosterPipelineOptions) {
       if (access.wanted()) access.write(lineOf(a, method, a.routed?.route ?? honoRouteLabel(c, status), status, undefined, undefined));
       throw err;
     }
-    return respond(a, a.routed, answer, method, method === 'HEAD', answer.upstreamMs);
+    return respond(c.req.raw, a, a.routed, answer, method === 'HEAD', answer.upstreamMs);
   }
 
   return {

@@ -10,6 +10,7 @@ import { versionRoot } from '../core/oneroster/paths.js';
 import { encodeRfc3986 } from '../core/rfc3986.js';
 import { checkUrl, type InputLimits } from './input-limits.js';
 import { readWriteBody } from './write-body.js';
+import type { Answer } from './representation.js';
 
 export interface OneRosterRouteOptions {
   districts: DistrictRegistry;
@@ -109,8 +110,8 @@ export interface RoutedRequest {
   hitsCharged: boolean;
 }
 
-/** The answer as the client gets it: X-Cache, Age, Cache-Control and the request id added. */
-export function toResponse(res: CachedProxyResponse, head: boolean, requestId: string): Response {
+/** The answer as the client gets it, before its representation: X-Cache, Age, Cache-Control and the request id added. */
+export function clientAnswer(res: CachedProxyResponse, requestId: string): Answer {
   const headers: Record<string, string> = {};
   for (const name in res.headers) if (name !== ROOT_HEADER) headers[name] = res.headers[name]!;
   headers['x-cache'] = res.cache;
@@ -119,7 +120,10 @@ export function toResponse(res: CachedProxyResponse, head: boolean, requestId: s
   if (res.ageSeconds !== undefined) headers.age = String(res.ageSeconds);
   // What this answer cost the district (curl -v, the warm command); absent on a cache hit.
   if (res.upstreamRequests > 0) headers['server-timing'] = `upstream;dur=${res.upstreamMs.toFixed(1)};desc="${res.upstreamRequests}"`;
-  return new Response(head ? null : res.body, { status: res.status, headers });
+  const answer: Answer = { status: res.status, headers, body: res.body };
+  if (res.digest !== undefined) answer.digest = res.digest;
+  if (res.encoded !== undefined) answer.encoded = res.encoded;
+  return answer;
 }
 
 /**

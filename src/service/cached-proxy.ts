@@ -4,7 +4,7 @@ import { cacheKey } from '../core/cache-key.js';
 import { GatewayError } from '../core/errors.js';
 import { tagsForRoute, tagsForWrite } from '../core/oneroster/cache-tags.js';
 import type { CachePolicy } from './cache-policy.js';
-import { cacheableFor, isOutage, loadForCache, needsRepoint, repoint, ROOT_HEADER, type UpstreamCost } from './oneroster-cache-policy.js';
+import { cacheableFor, isOutage, loadForCache, needsRepoint, repoint, ROOT_HEADER, type StoredForms, type UpstreamCost } from './oneroster-cache-policy.js';
 import { fromUpstreamFailure } from './upstream-errors.js';
 import type { Admission, AdmissionCaller } from './client-admission.js';
 import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
@@ -41,6 +41,9 @@ export interface CachedProxyRequest extends ProxyRequest {
 
 export interface CachedProxyResponse extends ProxyResponse {
   cache: CacheStatus;
+  /** The body's digest and content codings, when they were stored with it (CachedResponse). */
+  digest?: string;
+  encoded?: Readonly<Record<string, Buffer>>;
   /** Seconds since the upstream answered, when the answer came from the cache. */
   ageSeconds?: number;
 }
@@ -65,6 +68,8 @@ export interface CachedProxyOptions {
   events?: CacheEvents;
   /** Client rate limits (service/client-admission.ts); absent: clients are not limited. */
   admission?: Admission;
+  /** Digest and content codings stored with each page; absent: pages are stored as they came. */
+  forms?: StoredForms;
 }
 
 const STATUS = { hit: 'HIT', stale: 'STALE', miss: 'MISS', bypass: 'BYPASS' } as const;
@@ -107,6 +112,8 @@ export function createCachedProxy(options: CachedProxyOptions) {
       upstreamMs: cost?.ms ?? 0,
       cache: cacheStatus,
     };
+    if (entry.digest !== undefined) res.digest = entry.digest;
+    if (entry.encoded !== undefined) res.encoded = entry.encoded;
     if (cacheStatus !== 'MISS' && cacheStatus !== 'BYPASS' && entry.storedAt !== undefined) {
       res.ageSeconds = Math.max(0, Math.floor((now() - entry.storedAt) / 1000));
     }
@@ -155,7 +162,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       scope: req.district.id,
       key: keyOf(req),
       tags: req.tags ?? tagsForRoute(req.endpoint, req.params),
-      load: () => loadForCache(proxy, policy, req),
+      load: () => loadForCache(proxy, policy, req, options.forms),
       isOutage,
       bypass: req.noCache,
       ...(admit ? { admit } : {}),

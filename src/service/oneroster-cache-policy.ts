@@ -36,6 +36,15 @@ export function cacheableFor(policy: CachePolicy, req: Pick<ProxyRequest, 'distr
   return fresh.ttlMs === 0 && fresh.staleMs === 0 ? undefined : fresh;
 }
 
+/**
+ * What a stored page carries beside its body, made once when it is stored rather than on every
+ * hit: its digest (entity tags) and its content codings (compression/body-coder.ts).
+ */
+export interface StoredForms {
+  digest(body: Buffer): string;
+  encodeAll(body: Buffer, contentType: string | undefined): Promise<Record<string, Buffer> | undefined>;
+}
+
 /** What a fetch cost the district. */
 export interface UpstreamCost {
   requests: number;
@@ -47,7 +56,7 @@ export interface UpstreamCost {
  * needs (and the root it was built on), stores only 200s; a single object's 404 is kept
  * briefly as a negative answer, never as stale.
  */
-export async function loadForCache(proxy: ProxyService, policy: CachePolicy, req: ProxyRequest): Promise<Loaded<UpstreamCost>> {
+export async function loadForCache(proxy: ProxyService, policy: CachePolicy, req: ProxyRequest, forms?: StoredForms): Promise<Loaded<UpstreamCost>> {
   const { ttlMs, staleMs } = policy.freshness(req.district.id, routeCollection(req.endpoint));
   const fetchReq = { ...req };
   // Shared by every waiting client: one client going away must not cancel it for the others.
@@ -65,8 +74,14 @@ export async function loadForCache(proxy: ProxyService, policy: CachePolicy, req
   for (const h of KEPT_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h]!;
   headers[ROOT_HEADER] = req.hrefBase;
   const body = typeof res.body === 'string' ? Buffer.from(res.body) : (res.body ?? Buffer.alloc(0));
-  const response = { status: res.status, headers, body };
-  return res.status === 200 ? { response, ttl: { freshMs: ttlMs, staleMs }, meta } : { response, meta };
+  const response: CachedResponse = { status: res.status, headers, body };
+  if (res.status !== 200) return { response, meta };
+  if (forms) {
+    response.digest = forms.digest(body);
+    const encoded = await forms.encodeAll(body, headers['content-type']);
+    if (encoded) response.encoded = encoded;
+  }
+  return { response, ttl: { freshMs: ttlMs, staleMs }, meta };
 }
 
 /** The district says this object does not exist: the status-info answer in the caller's version. */
@@ -97,12 +112,15 @@ export function needsRepoint(headers: Readonly<Record<string, string>>, roots: A
  * the path: hrefs and links re-pointed at this request's. Costs a string replace, and only
  * on the rare answer that needs it; the common one is served as stored.
  */
-export function repoint<R extends Pick<ProxyResponse, 'headers' | 'body'>>(res: R, built: string, roots: AnswerRoots): void {
+export function repoint<R extends Pick<ProxyResponse, 'headers' | 'body'> & Pick<CachedResponse, 'digest' | 'encoded'>>(res: R, built: string, roots: AnswerRoots): void {
   const headers: Record<string, string> = { ...res.headers };
   if (headers.link !== undefined) headers.link = headers.link.replaceAll(built, roots.clientRoot);
   if (built !== roots.hrefBase && res.body !== null) {
     const text = typeof res.body === 'string' ? res.body : res.body.toString('utf8');
     res.body = Buffer.from(text.replaceAll(built, roots.hrefBase));
+    // Another body: the stored digest and codings were of the stored one.
+    delete res.digest;
+    delete res.encoded;
   }
   res.headers = headers;
 }

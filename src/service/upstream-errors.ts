@@ -23,6 +23,8 @@ export function fromUpstreamFailure(err: unknown, districtId: string): unknown {
       });
     case 'UPSTREAM_TOO_LARGE':
       return new GatewayError('upstream_too_large', `District "${districtId}" answered more than the gateway accepts (districts[].upstream.maxBodyBytes).`);
+    case 'UPSTREAM_BAD_ENCODING':
+      return new GatewayError('upstream_bad_response', `District "${districtId}" answered with a compressed body the gateway could not decode.`);
     case 'UPSTREAM_ABORTED':
       return err;
   }

@@ -9,6 +9,8 @@
 // both, one SIS answering a 600 MB page, or many 30 MB pages at once, takes every district
 // down with the process.
 import { Agent, errors as undiciErrors } from 'undici';
+import { codingsOf, decoded } from './content-decoding.js';
+import { createByteBudget, type ByteBudget } from './byte-budget.js';
 import type { Dispatch, Interceptor } from './dispatch.js';
 import { UpstreamError, type UpstreamMethod } from './types.js';
 
@@ -110,7 +112,22 @@ export function createTransport(options: TransportOptions): Transport {
       });
       const limit = Math.min(req.maxBodyBytes ?? maxBodyBytes, maxBodyBytes);
       const headers = flattenHeaders(res.headers);
-      const body = await readBody(res.body, declaredLength(headers['content-length']), limit, budget, districtId);
+      const codings = codingsOf(headers['content-encoding']);
+      if (codings === undefined) {
+        drop(res.body);
+        throw badEncoding(districtId, 'in a content coding the gateway does not decode');
+      }
+      if (codings.length === 0) {
+        const body = await readBody(res.body, declaredLength(headers['content-length']), limit, budget, districtId);
+        return { status: res.statusCode, headers, body };
+      }
+      // The caps count decoded bytes; Content-Length counted the coded ones.
+      const body = await readBody(decoded(res.body, codings), undefined, limit, budget, districtId).catch((err: unknown) => {
+        drop(res.body);
+        throw err instanceof UpstreamError ? err : badEncoding(districtId, 'with a body that does not decode');
+      });
+      delete headers['content-encoding'];
+      delete headers['content-length'];
       return { status: res.statusCode, headers, body };
     } catch (err) {
       throw toUpstreamError(err, controller.signal.reason, districtId, timeoutMs);
@@ -133,31 +150,6 @@ export function createTransport(options: TransportOptions): Transport {
   };
 }
 
-/** The bytes of this district's answers being read at once. */
-interface ByteBudget {
-  readonly used: number;
-  /** Counts n more bytes, or answers false (and counts nothing) when that would pass the limit. */
-  take(n: number): boolean;
-  give(n: number): void;
-}
-
-function createByteBudget(limit: number): ByteBudget {
-  let used = 0;
-  return {
-    get used() {
-      return used;
-    },
-    take(n) {
-      if (used + n > limit) return false;
-      used += n;
-      return true;
-    },
-    give(n) {
-      used -= n;
-    },
-  };
-}
-
 /** Content-Length as a number, or undefined when absent or malformed (undici rejects those anyway). */
 function declaredLength(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d{1,15}$/.test(value.trim())) return undefined;
@@ -165,9 +157,12 @@ function declaredLength(value: string | undefined): number | undefined {
 }
 
 type Body = AsyncIterable<Buffer> & { destroy(err?: Error): unknown; on(event: 'error', listener: () => void): unknown };
+type Chunks = AsyncIterable<Buffer> | Body;
 
 /** Drops the connection. undici reports a body destroyed unread as an 'error': nobody needs it. */
-function drop(body: Body): void {
+function drop(body: Chunks): void {
+  // A decoded view stops with its iteration; the connection is dropped by the caller.
+  if (!('destroy' in body)) return;
   body.on('error', () => {});
   body.destroy();
 }
@@ -177,7 +172,7 @@ function drop(body: Body): void {
  * checked and counted before the first byte is read, so a 600 MB Content-Length costs nothing;
  * without one, every chunk is counted as it arrives. The budget is given back however this ends.
  */
-async function readBody(body: Body, declared: number | undefined, limit: number, budget: ByteBudget, districtId: string): Promise<Buffer> {
+async function readBody(body: Chunks, declared: number | undefined, limit: number, budget: ByteBudget, districtId: string): Promise<Buffer> {
   const tooLarge = () => new UpstreamError('UPSTREAM_TOO_LARGE', `response from district "${districtId}" exceeds ${limit} bytes`, districtId);
   const busy = () =>
     new UpstreamError('UPSTREAM_BUSY', `district "${districtId}" is busy: its answers being read at once would pass maxInFlightBytes`, districtId);
@@ -253,6 +248,10 @@ function toUpstreamError(err: unknown, reason: unknown, districtId: string, time
   // errors) means no usable response. Only the code is kept: it is useful and host-free.
   const suffix = code !== undefined ? ` (${code})` : '';
   return new UpstreamError('UPSTREAM_UNREACHABLE', `upstream for district "${districtId}" is unreachable${suffix}`, districtId);
+}
+
+function badEncoding(districtId: string, detail: string): UpstreamError {
+  return new UpstreamError('UPSTREAM_BAD_ENCODING', `district "${districtId}" answered ${detail}`, districtId);
 }
 
 function timeout(districtId: string, detail: string): UpstreamError {

@@ -40,7 +40,8 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_AUTH_FAILED' // could not obtain an OAuth2 token
   | 'UPSTREAM_ABORTED' // caller aborted
   | 'UPSTREAM_CIRCUIT_OPEN' // the district's breaker is open; nothing was sent
-  | 'UPSTREAM_TOO_LARGE'; // the answer passed districts[].upstream.maxBodyBytes (decoded)
+  | 'UPSTREAM_TOO_LARGE' // the answer passed districts[].upstream.maxBodyBytes (decoded)
+  | 'UPSTREAM_BAD_ENCODING'; // a Content-Encoding the gateway cannot decode, or a body that does not decode
 
 /** Failure before a usable HTTP response arrived. Messages never hold URLs or credentials. */
 export class UpstreamError extends Error {

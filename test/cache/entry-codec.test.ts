@@ -78,3 +78,24 @@ describe('entry ids', () => {
     expect(entryId('d1', 'x'.repeat(1001))).not.toBe(id);
   });
 });
+
+describe('entry codec: the forms stored with a page', () => {
+  it('keeps the digest and the content codings byte for byte through L2, and counts them in the footprint', async () => {
+    const { gzipSync, brotliCompressSync } = await import('node:zlib');
+    const body = Buffer.from(JSON.stringify({ users: Array.from({ length: 200 }, (_, i) => ({ sourcedId: `u${i}` })) }));
+    const e: CacheEntry = { ...entry(body), digest: 'AbC-_0123456789abcdefgh', encoded: { gzip: gzipSync(body), br: brotliCompressSync(body) } };
+    const back = decodeEntry(encodeEntry(e))!.entry;
+    expect(back.digest).toBe(e.digest);
+    expect(Buffer.compare(back.encoded!.gzip!, e.encoded!.gzip!)).toBe(0);
+    expect(Buffer.compare(back.encoded!.br!, e.encoded!.br!)).toBe(0);
+    expect(back.body.equals(body)).toBe(true);
+    // Each its own allocation, not a slice of a shared pool slab.
+    expect(back.encoded!.br!.buffer.byteLength).toBe(back.encoded!.br!.byteLength);
+    const plain = entryFootprint(entry(body), 'k');
+    expect(entryFootprint(e, 'k') - plain).toBeGreaterThanOrEqual(e.encoded!.gzip!.byteLength + e.encoded!.br!.byteLength);
+    // An entry stored before (no forms) still decodes, without them.
+    const old = decodeEntry(encodeEntry(entry(body)))!.entry;
+    expect(old.digest).toBeUndefined();
+    expect(old.encoded).toBeUndefined();
+  });
+});

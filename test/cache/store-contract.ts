@@ -39,6 +39,27 @@ export function storeContract(name: string, make: MakeBackend, { shared }: Contr
       ['empty', Buffer.alloc(0)],
     ];
 
+    it('keeps the page of a fetch begun after a bump when a fetch begun before it is stored later', async () => {
+      const b = await backend();
+      const scope = `d-${uid()}`;
+      const t = Date.now();
+      const times = { freshUntil: t + 60_000, staleUntil: t + 120_000 };
+      const page = (text: string): CachedResponse => ({ status: 200, headers: {}, body: Buffer.from(text) });
+      const before = await b.cache.generations(scope, ['all', 'c:lineItems']);
+      await b.cache.bump(scope, ['c:lineItems'], { hard: true });
+      const after = await b.cache.generations(scope, ['all', 'c:lineItems']);
+      await b.cache.set(scope, 'k', page('after the write'), times, ['all', 'c:lineItems'], after);
+      // The fetch begun before the write finishes last.
+      await b.cache.set(scope, 'k', page('before the write'), times, ['all', 'c:lineItems'], before);
+      const got = await b.cache.get(scope, 'k');
+      expect(got?.entry.body.toString()).toBe('after the write');
+      expect(got?.valid).toBe(true);
+      // In the opposite order, the later one replaces the earlier one as always.
+      await b.cache.set(scope, 'j', page('before the write'), times, ['all', 'c:lineItems'], before);
+      await b.cache.set(scope, 'j', page('after the write'), times, ['all', 'c:lineItems'], after);
+      expect((await b.cache.get(scope, 'j'))?.entry.body.toString()).toBe('after the write');
+    });
+
     it.each(bodies)('round-trips %s exactly, with status, headers and times, from L1 and from L2', async (_label, body) => {
       const b = await backend();
       const scope = `d-${uid()}`;

@@ -122,6 +122,16 @@ describe('a hostile district', () => {
     expect(healthy.every((s) => s === 200)).toBe(true);
   });
 
+  it('sending a gzip bomb (a small answer that decodes to 64 MiB): 502 at the decoded cap, not retried, the healthy district unharmed', async () => {
+    // (How little the gateway holds meanwhile: test/upstream/content-decoding.test.ts.)
+    hostile.setMode({ kind: 'gzipBomb', mb: 64 });
+    const { result: res, healthy } = await healthyMeanwhile(get('hostile', '/users?limit=9996'));
+    expectSafe502(res, /maxBodyBytes/);
+    expect(hostile.bytesSent()).toBeLessThan(MiB);
+    expect(hostile.dataHits()).toBe(1);
+    expect(healthy.every((s) => s === 200)).toBe(true);
+  });
+
   it('declaring a Content-Length over the cap: refused before the body is read', async () => {
     hostile.setMode({ kind: 'huge', mb: 300, declare: true });
     const t0 = performance.now();

@@ -6,6 +6,7 @@
 // POST /oauth/token answers an OAuth2 token.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export type HostileMode =
   /** A small honest page of records with sourcedIds; `offset` and `limit` honoured, X-Total-Count sent. */
@@ -24,6 +25,8 @@ export type HostileMode =
   | { kind: 'freshIds'; collection: string; records?: number }
   /** 302 to `location` (another host). */
   | { kind: 'redirect'; location: string }
+  /** A gzip answer (a true Content-Length) that decodes to `mb` MiB of one JSON string: a decompression bomb. */
+  | { kind: 'gzipBomb'; mb: number }
   /** A Content-Length that says `declared` bytes while `sent` bytes follow, then the socket closes. */
   | { kind: 'lyingLength'; declared: number; sent: number };
 
@@ -200,6 +203,13 @@ export async function startHostileDistrict(): Promise<HostileDistrict> {
         res.writeHead(302, { location: mode.location, 'content-type': 'text/html' });
         res.end('<a href="elsewhere">moved</a>');
         return;
+      case 'gzipBomb': {
+        const body = gzipSync(Buffer.concat([Buffer.from(`{"${key}":"`), Buffer.alloc(mode.mb * 1024 * 1024, 'a'), Buffer.from('"}')]), { level: 9 });
+        sent += body.length;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) });
+        res.end(body);
+        return;
+      }
       case 'lyingLength': {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(mode.declared) });
         const body = Buffer.alloc(mode.sent, ' ');

@@ -7,6 +7,9 @@ import { createCachePolicy } from '../../src/service/cache-policy.js';
 import type { Admission } from '../../src/service/client-admission.js';
 import { createCachedProxy, ROOT_HEADER, type CachedProxyRequest } from '../../src/service/cached-proxy.js';
 import type { ProxyRequest, ProxyResponse } from '../../src/service/proxy-service.js';
+import type { StoredForms } from '../../src/service/oneroster-cache-policy.js';
+import { createBodyCoder } from '../../src/compression/body-coder.js';
+import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 
 // The OneRoster policy on top of the read-through, below the HTTP layer: a fake district
 // (a ProxyService that counts its calls) and the real memory backend.
@@ -31,9 +34,10 @@ function ok(body: string, headers: Record<string, string> = {}): ProxyResponse {
   return { status: 200, headers: { 'content-type': 'application/json', 'x-secret': 'not kept', ...headers }, body, upstreamRequests: 2, upstreamMs: 7 };
 }
 
-function cachedProxy(collections: Record<string, { ttlSeconds?: number; staleSeconds?: number }> = {}, admission?: Admission) {
+function cachedProxy(collections: Record<string, { ttlSeconds?: number; staleSeconds?: number }> = {}, admission?: Admission, forms?: StoredForms) {
   return createCachedProxy({
     ...(admission ? { admission } : {}),
+    ...(forms ? { forms } : {}),
     proxy: {
       handle: (req) => {
         calls.push(req);
@@ -196,5 +200,48 @@ describe('cached proxy (OneRoster policy over the read-through)', () => {
     expect(proxy.freshHit(unprobed)).toBeUndefined();
     expect((await proxy.handle(unprobed)).cache).toBe('HIT');
     expect(version).toBe('v1p2');
+  });
+});
+
+describe('the forms a stored page carries (digest, content codings)', () => {
+  it('are made once when the page is stored, and every hit answers with those very bytes', async () => {
+    const coder = createBodyCoder();
+    let made = 0;
+    const forms: StoredForms = {
+      digest: (b) => coder.digest(b),
+      encodeAll: (b, type) => {
+        made++;
+        return coder.encodeAll(b, type);
+      },
+    };
+    const big = `{"users":[${Array.from({ length: 50 }, (_, i) => `{"sourcedId":"u${i}","givenName":"Ada"}`).join(',')}]}`;
+    answer = async () => ok(big);
+    const proxy = cachedProxy({}, undefined, forms);
+    const miss = await proxy.handle(request('GET', 'users'));
+    expect(miss.cache).toBe('MISS');
+    expect(made).toBe(1);
+    expect(gunzipSync(miss.encoded!.gzip!).toString()).toBe(big);
+    expect(brotliDecompressSync(miss.encoded!.br!).toString()).toBe(big);
+    expect(miss.digest).toBe(coder.digest(Buffer.from(big)));
+    const hits = [proxy.freshHit(request('GET', 'users'))!, await proxy.handle(request('GET', 'users'))];
+    for (const hit of hits) {
+      expect(hit.cache).toBe('HIT');
+      expect(hit.encoded!.gzip).toBe(miss.encoded!.gzip);
+      expect(hit.digest).toBe(miss.digest);
+    }
+    expect(made).toBe(1);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('are dropped when the answer is re-pointed at another origin (another body: another digest)', async () => {
+    const big = (base: string) => `{"users":[${Array.from({ length: 50 }, (_, i) => `{"href":"${base}/users/u${i}"}`).join(',')}]}`;
+    answer = async (req) => ok(big(req.hrefBase));
+    const proxy = cachedProxy({}, undefined, createBodyCoder());
+    await proxy.handle(request('GET', 'users'));
+    const other = 'https://other.example/districts/d1/ims/oneroster';
+    const res = await proxy.handle(request('GET', 'users', { hrefBase: other, clientRoot: other }));
+    expect(text(res.body)).toBe(big(other));
+    expect(res.digest).toBeUndefined();
+    expect(res.encoded).toBeUndefined();
   });
 });

@@ -1,0 +1,73 @@
+// Content codings of answer bodies (gzip, br) and the digests their entity tags are made of.
+// Compression runs on libuv's thread pool (zlib's async API), never on the event loop: a
+// 600 KB page costs milliseconds to compress, and a cache hit must not wait behind it.
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
+import { CONTENT_CODINGS, type ContentCoding } from '../core/http/accept-encoding.js';
+
+export interface CompressionOptions {
+  /** Off: every answer goes out as identity (entity tags are still given). */
+  enabled: boolean;
+  /** The codings offered, in the gateway's order of preference when the client weights them alike. */
+  encodings: readonly ContentCoding[];
+  /** Bodies smaller than this go out as identity: the coding would cost more than it saves. */
+  minBytes: number;
+  /** gzip level and brotli quality, 1 (fastest) to 9. */
+  level: number;
+}
+
+export const DEFAULT_COMPRESSION: CompressionOptions = { enabled: true, encodings: ['br', 'gzip'], minBytes: 1024, level: 6 };
+
+export interface BodyCoder {
+  /** The codings to negotiate; empty when compression is off. */
+  readonly offered: readonly ContentCoding[];
+  /** Whether a body of this type and size is compressed at all (JSON and text, `minBytes` and up). */
+  worth(contentType: string | undefined, bytes: number): boolean;
+  encode(body: Buffer, coding: ContentCoding): Promise<Buffer>;
+  /** Every offered coding of a body worth it (a page stored in the cache), else undefined. */
+  encodeAll(body: Buffer, contentType: string | undefined): Promise<Record<string, Buffer> | undefined>;
+  /** The body's digest, for its entity tags (sha256, 128 bits in base64url). */
+  digest(body: Buffer): string;
+}
+
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+const COMPRESSIBLE = /^(?:application\/(?:[\w.+-]*\+)?json|text\/)/i;
+
+export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSION): BodyCoder {
+  const { enabled, encodings, minBytes, level } = options;
+  if (!Number.isInteger(level) || level < 1 || level > 9) throw new Error(`compression: level must be an integer 1-9, not ${level}`);
+  if (!Number.isInteger(minBytes) || minBytes < 0) throw new Error(`compression: minBytes must be a non-negative integer, not ${minBytes}`);
+  for (const e of encodings) if (!CONTENT_CODINGS.includes(e)) throw new Error(`compression: unknown encoding ${String(e)}`);
+  const offered = enabled ? [...new Set(encodings)] : [];
+
+  function encode(body: Buffer, coding: ContentCoding): Promise<Buffer> {
+    if (coding === 'gzip') return gzipAsync(body, { level });
+    return brotliAsync(body, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: level,
+        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+        [constants.BROTLI_PARAM_SIZE_HINT]: body.byteLength,
+      },
+    });
+  }
+
+  function worth(contentType: string | undefined, bytes: number): boolean {
+    return offered.length > 0 && bytes >= minBytes && contentType !== undefined && COMPRESSIBLE.test(contentType);
+  }
+
+  return {
+    offered,
+    worth,
+    encode,
+    async encodeAll(body, contentType) {
+      if (!worth(contentType, body.byteLength)) return undefined;
+      const out = await Promise.all(offered.map((c) => encode(body, c)));
+      const encoded: Record<string, Buffer> = {};
+      offered.forEach((c, i) => (encoded[c] = out[i]!));
+      return encoded;
+    },
+    digest: (body) => createHash('sha256').update(body).digest('base64url').slice(0, 22),
+  };
+}
