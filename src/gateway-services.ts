@@ -59,6 +59,8 @@ function policyFor(cfg: Readonly<GatewayConfig>): CachePolicy {
     collections: cfg.cache.collections,
     districts: new Map(cfg.districts.map((d) => [d.id, d.cache])),
     negativeTtlSeconds: cfg.cache.negativeTtlSeconds,
+    blockSize: cfg.cache.blockSize,
+    readAhead: cfg.cache.readAhead,
   });
 }
 
@@ -86,6 +88,7 @@ function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBac
     ...(metrics ? { events: { lookup: metrics.cacheLookup, staleServed: metrics.staleServed } } : {}),
     admission,
     forms: o.coder,
+    ...(metrics ? { onReadAhead: metrics.readAhead } : {}),
   });
   return createMirroredProxy({ inner: pageCache, reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }), admission, ...clock });
 }
@@ -123,6 +126,10 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     freshness: (districtId, collection) => policyNow.freshness(districtId, collection),
     get negativeTtlMs() {
       return policyNow.negativeTtlMs;
+    },
+    blockSize: (districtId) => policyNow.blockSize(districtId),
+    get readAhead() {
+      return policyNow.readAhead;
     },
   };
   let mirrorConfig = config;

@@ -52,6 +52,11 @@ export interface ReadRequest<M> {
   /** Skip the lookup: load (or join a load) and answer with that. */
   bypass?: boolean;
   /**
+   * A stale entry is refreshed before answering, not served while it refreshes (a part of a
+   * larger answer that is itself being refreshed); it still answers when the load is an outage.
+   */
+  waitForRefresh?: boolean;
+  /**
    * Called once, when it is known whether the answer comes from the cache (`hit`, stale
    * included) or from a load (`miss`), before anything is loaded; it throws to refuse.
    */
@@ -173,7 +178,7 @@ export function createReadThrough<M = undefined>(options: ReadThroughOptions): R
       events.lookup(found.tier, 'hit');
       return { entry: found.entry, status: 'hit' };
     }
-    if (found?.valid && t < found.entry.staleUntil) {
+    if (found?.valid && t < found.entry.staleUntil && !req.waitForRefresh) {
       loadShared(req).catch((err: unknown) => onRefreshError(req.scope, err));
       events.lookup(found.tier, 'stale');
       events.staleServed(req.scope, 'refreshing');

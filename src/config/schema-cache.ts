@@ -37,6 +37,12 @@ export const cacheSchema = z.strictObject({
   // How long a replica waits for another replica's fetch of the same page before fetching itself.
   coalesceWaitMs: int(0, 600_000).default(10_000),
   collections: collectionOverrides(),
+  // Collection pages are read from the district in blocks of this many records (aligned), and
+  // every client page, whatever its limit and offset, is cut from them: apps paging one
+  // collection with different limits cost the district one pull. 0: pages are fetched as asked.
+  blockSize: int(0, 10_000).default(1000),
+  // Blocks fetched in the background ahead of a client that pages sequentially (0: none).
+  readAhead: int(0, 16).default(2),
   deltaSync: z
     .strictObject({
       enabled: bool().default(true),

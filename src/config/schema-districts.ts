@@ -83,7 +83,7 @@ export const districtSchema = z.strictObject({
   auth: upstreamAuthSchema,
   upstream: upstreamOptionsSchema.prefault({}),
   cache: z
-    .strictObject({ ttlSeconds: int(0).optional(), staleSeconds: int(0).optional(), collections: collectionOverrides() })
+    .strictObject({ ttlSeconds: int(0).optional(), staleSeconds: int(0).optional(), blockSize: int(0, 10_000).optional(), collections: collectionOverrides() })
     .prefault({}),
   // Keep a whole copy of the district and answer its rostering reads from it (mirror section).
   mirror: districtMirrorSchema,

@@ -95,6 +95,12 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     labelNames: ['district', 'reason'],
     registers: [registry],
   });
+  const readAhead = new Counter({
+    name: `${prefix}read_ahead_total`,
+    help: 'Upstream blocks fetched ahead of a client paging sequentially (started), not fetched because the district already had readAhead of them running (busy), and failed.',
+    labelNames: ['district', 'outcome'],
+    registers: [registry],
+  });
   const tokensIssued = new Counter({ name: `${prefix}tokens_issued_total`, help: 'Gateway access tokens issued, by client.', labelNames: ['client'], registers: [registry] });
   const rateLimited = new Counter({ name: `${prefix}rate_limited_total`, help: 'Requests refused with 429 by a client rate limit.', labelNames: ['client'], registers: [registry] });
 
@@ -125,6 +131,9 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     },
     staleServed(district: string, reason: 'refreshing' | 'upstream_failed') {
       staleServed.labels(district, reason).inc();
+    },
+    readAhead(district: string, outcome: 'started' | 'busy' | 'failed') {
+      readAhead.labels(district, outcome).inc();
     },
     tokenIssued(client: string) {
       tokensIssued.labels(client).inc();

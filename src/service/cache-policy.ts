@@ -9,8 +9,12 @@ export interface CachePolicyOptions {
   defaults: { ttlSeconds: number; staleSeconds: number };
   collections: Readonly<Record<string, Freshness>>;
   /** Per district: its own defaults and collection overrides. */
-  districts: ReadonlyMap<string, Freshness & { collections: Readonly<Record<string, Freshness>> }>;
+  districts: ReadonlyMap<string, Freshness & { collections: Readonly<Record<string, Freshness>>; blockSize?: number | undefined }>;
   negativeTtlSeconds: number;
+  /** Records per upstream block (service/page-blocks.ts); 0 or absent: none. A district's own wins. */
+  blockSize?: number;
+  /** Blocks read ahead of a sequential reader. */
+  readAhead?: number;
 }
 
 export interface ResolvedFreshness {
@@ -42,6 +46,8 @@ export function createCachePolicy(options: CachePolicyOptions) {
       return hit;
     },
     negativeTtlMs: options.negativeTtlSeconds * 1000,
+    blockSize: (districtId: string): number => options.districts.get(districtId)?.blockSize ?? options.blockSize ?? 0,
+    readAhead: options.readAhead ?? 0,
   };
 }
 

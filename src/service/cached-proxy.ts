@@ -6,38 +6,16 @@ import { tagsForRoute, tagsForWrite } from '../core/oneroster/cache-tags.js';
 import type { CachePolicy } from './cache-policy.js';
 import { cacheableFor, isOutage, loadForCache, needsRepoint, repoint, ROOT_HEADER, type StoredForms, type UpstreamCost } from './oneroster-cache-policy.js';
 import { fromUpstreamFailure } from './upstream-errors.js';
-import type { Admission, AdmissionCaller } from './client-admission.js';
-import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
+import type { Admission } from './client-admission.js';
+import type { CachedProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
+
+export type { CachedProxyRequest } from './proxy-types.js';
+import { createPageBlocks, type PageBlocksOptions } from './page-blocks.js';
 
 export { ROOT_HEADER } from './oneroster-cache-policy.js';
 
 /** MIRROR: answered from the district's mirrored copy (service/mirrored-proxy.ts). */
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS' | 'MIRROR';
-
-export interface CachedProxyRequest extends ProxyRequest {
-  /** The resource's canonical path below the gateway (district form, no origin): the cache key's resource. */
-  resource: string;
-  /**
-   * Where links start in the form the client used: `{origin}/ims/oneroster` (district from the
-   * X-District-Id header or the client) or `{origin}/districts/{id}/ims/oneroster`. Answers are
-   * built and cached on `hrefBase` (the district form) and re-pointed here on the way out.
-   */
-  clientRoot: string;
-  /** Ids in the path, in order (for cache tags). */
-  params: readonly string[];
-  /** The client sent Cache-Control: no-cache and may force a refresh. */
-  noCache: boolean;
-  /** The parsed write body, for the tags a write invalidates. */
-  parsedBody?: unknown;
-  /** The route's cache tags, when the caller already has them (they depend only on the URL). */
-  tags?: string[];
-  /**
-   * A client with a rate limit: the proxy's admission (CachedProxyOptions.admission) is asked
-   * once, when it is known whether the answer comes from the cache (`hit`, stale included) or
-   * from the district (`miss`), before the district is asked.
-   */
-  caller?: AdmissionCaller;
-}
 
 export interface CachedProxyResponse extends ProxyResponse {
   cache: CacheStatus;
@@ -70,6 +48,8 @@ export interface CachedProxyOptions {
   admission?: Admission;
   /** Digest and content codings stored with each page; absent: pages are stored as they came. */
   forms?: StoredForms;
+  /** Told of each read-ahead decision (page-blocks.ts), for metrics. */
+  onReadAhead?: PageBlocksOptions['onReadAhead'];
 }
 
 const STATUS = { hit: 'HIT', stale: 'STALE', miss: 'MISS', bypass: 'BYPASS' } as const;
@@ -94,6 +74,21 @@ export function createCachedProxy(options: CachedProxyOptions) {
       logger.warn({ msg: 'background refresh failed', district: scope, errorCode: err instanceof GatewayError ? err.code : 'internal' });
     },
   });
+  /** A page through the cache: the one read every cached answer takes (a block's too). */
+  function readPage(req: CachedProxyRequest, via: ProxyService, admit?: (kind: 'hit' | 'miss') => Promise<void>, part = false) {
+    return readThrough.read({
+      scope: req.district.id,
+      key: keyOf(req),
+      tags: req.tags ?? tagsForRoute(req.endpoint, req.params),
+      load: () => loadForCache(via, policy, req, options.forms),
+      isOutage,
+      bypass: req.noCache,
+      ...(admit ? { admit } : {}),
+      // A block read for a page being built: the page, not the block, is what is served stale.
+      ...(part ? { waitForRefresh: true } : {}),
+    });
+  }
+  const blocks = createPageBlocks({ policy, readBlock: (req) => readPage(req, proxy, undefined, true), holds: (req) => now() < (cache.peek(req.district.id, keyOf(req))?.freshUntil ?? 0), ...(options.onReadAhead ? { onReadAhead: options.onReadAhead } : {}) });
   /** Answers per district by cache status, in this process, for GET /districts. */
   const counts = new Map<string, Record<CacheStatus, number>>();
 
@@ -158,16 +153,13 @@ export function createCachedProxy(options: CachedProxyOptions) {
     if (admit && !cacheable) await admit('miss');
     if (req.endpoint.kind === 'write') return write(req);
     if (!cacheable) return direct(req, await proxy.handle(req));
-    const read = await readThrough.read({
-      scope: req.district.id,
-      key: keyOf(req),
-      tags: req.tags ?? tagsForRoute(req.endpoint, req.params),
-      load: () => loadForCache(proxy, policy, req, options.forms),
-      isOutage,
-      bypass: req.noCache,
-      ...(admit ? { admit } : {}),
-    });
-    return answer(req, read.entry, STATUS[read.status], read.meta);
+    // A collection page is cut from the district's blocks, unless it is one (page-blocks.ts).
+    const blocked = blocks.eligible(req);
+    const aligned = blocked && blocks.aligned(req);
+    const read = await readPage(req, blocked && !aligned ? blocks : proxy, admit);
+    if (aligned) blocks.follow(req, read.entry.headers);
+    // Cut from a block the district could not refresh: as stale as that block.
+    return answer(req, read.entry, read.meta?.stale && read.status === 'miss' ? 'STALE' : STATUS[read.status], read.meta);
   }
 
   return {
@@ -183,6 +175,8 @@ export function createCachedProxy(options: CachedProxyOptions) {
       if (req.district.versionProbe && req.district.versionProbe.current() === undefined) return undefined;
       const entry = readThrough.fresh(req.district.id, keyOf(req));
       if (!entry) return undefined;
+      // A reader paging block by block through blocks read ahead: the read-ahead keeps up with it.
+      if (blocks.eligible(req) && blocks.aligned(req)) blocks.follow(req, entry.headers);
       count(req.district.id, 'HIT');
       return answer(req, entry, 'HIT');
     },

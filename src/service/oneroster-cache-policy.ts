@@ -49,6 +49,8 @@ export interface StoredForms {
 export interface UpstreamCost {
   requests: number;
   ms: number;
+  /** The answer was built from data served stale (page-blocks.ts): it goes out as STALE. */
+  stale?: boolean;
 }
 
 /**
@@ -69,7 +71,8 @@ export async function loadForCache(proxy: ProxyService, policy: CachePolicy, req
     if (!negative || policy.negativeTtlMs === 0) throw err;
     return { response: notFound(req, err), ttl: { freshMs: policy.negativeTtlMs, staleMs: 0 }, meta: { requests: 1, ms: 0 } };
   }
-  const meta = { requests: res.upstreamRequests, ms: res.upstreamMs };
+  const meta: UpstreamCost = { requests: res.upstreamRequests, ms: res.upstreamMs };
+  if (res.stale) meta.stale = true;
   const headers: Record<string, string> = {};
   for (const h of KEPT_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h]!;
   headers[ROOT_HEADER] = req.hrefBase;
@@ -81,7 +84,8 @@ export async function loadForCache(proxy: ProxyService, policy: CachePolicy, req
     const encoded = await forms.encodeAll(body, headers['content-type']);
     if (encoded) response.encoded = encoded;
   }
-  return { response, ttl: { freshMs: ttlMs, staleMs }, meta };
+  // Built from stale data: kept as stale only, so the next read refreshes it.
+  return { response, ttl: { freshMs: res.stale ? 0 : ttlMs, staleMs }, meta };
 }
 
 /** The district says this object does not exist: the status-info answer in the caller's version. */

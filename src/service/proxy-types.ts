@@ -4,6 +4,7 @@
 import type { Endpoint, Service, Version } from '../core/oneroster/endpoints.js';
 import type { PageQuery } from '../core/oneroster/query.js';
 import type { District } from '../districts/districts.js';
+import type { AdmissionCaller } from './client-admission.js';
 
 export interface ProxyRequest {
   district: District;
@@ -29,8 +30,36 @@ export interface ProxyResponse {
   body: Buffer | string | null;
   upstreamRequests: number;
   upstreamMs: number;
+  /** Built from cached data served stale (the district failed): not to be kept as fresh. */
+  stale?: boolean;
 }
 
 export interface ProxyService {
   handle(req: ProxyRequest): Promise<ProxyResponse>;
+}
+
+/** A read or write as the cached proxy takes it (service/cached-proxy.ts): the request and what its cache entry is keyed and tagged by. */
+export interface CachedProxyRequest extends ProxyRequest {
+  /** The resource's canonical path below the gateway (district form, no origin): the cache key's resource. */
+  resource: string;
+  /**
+   * Where links start in the form the client used: `{origin}/ims/oneroster` (district from the
+   * X-District-Id header or the client) or `{origin}/districts/{id}/ims/oneroster`. Answers are
+   * built and cached on `hrefBase` (the district form) and re-pointed here on the way out.
+   */
+  clientRoot: string;
+  /** Ids in the path, in order (for cache tags). */
+  params: readonly string[];
+  /** The client sent Cache-Control: no-cache and may force a refresh. */
+  noCache: boolean;
+  /** The parsed write body, for the tags a write invalidates. */
+  parsedBody?: unknown;
+  /** The route's cache tags, when the caller already has them (they depend only on the URL). */
+  tags?: string[];
+  /**
+   * A client with a rate limit: the proxy's admission (CachedProxyOptions.admission) is asked
+   * once, when it is known whether the answer comes from the cache (`hit`, stale included) or
+   * from the district (`miss`), before the district is asked.
+   */
+  caller?: AdmissionCaller;
 }

@@ -10,7 +10,9 @@ let token: string;
 
 beforeAll(async () => {
   district = await startGradebookDistrict();
-  gw = await gatewayFor([{ id: 'gb', district, auth: 'bearer' }], { cache: { ttlSeconds: 600 } });
+  // Pages fetched as asked (no upstream blocks): each page is its own upstream request here.
+  // Cut pages re-pointed per origin: test/gateway/page-blocks.test.ts.
+  gw = await gatewayFor([{ id: 'gb', district, auth: 'bearer' }], { cache: { ttlSeconds: 600, blockSize: 0 } });
   token = await gw.token();
 });
 afterAll(async () => {

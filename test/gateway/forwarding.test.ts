@@ -15,6 +15,9 @@ beforeAll(async () => {
     ],
     clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }],
     server: { publicUrl: 'https://gateway.example.com' },
+    // Pages fetched as asked: these tests read the exact upstream query of each page. Pages cut
+    // from upstream blocks (the default): test/gateway/page-blocks.test.ts.
+    cache: { blockSize: 0 },
   });
   token = await stack.token('app', 'app-secret-value');
 });

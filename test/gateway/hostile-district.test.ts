@@ -198,18 +198,20 @@ describe('a hostile district', () => {
 
   it('lying about its answer: a redirect is not followed and a Content-Length that never arrives is a 502, not a wait', async () => {
     hostile.setMode({ kind: 'redirect', location: `${elsewhere.origin}/steal` });
-    expectSafe502(await get('hostile', '/users?limit=7'), /HTTP 302/);
+    // Each query its own (earlier tests left users' upstream blocks cached).
+    const fresh = (n: number) => `/users?limit=${n}&filter=${encodeURIComponent(`givenName='lying-${n}'`)}`;
+    expectSafe502(await get('hostile', fresh(7)), /HTTP 302/);
     expect(elsewhere.hits).toHaveLength(0);
 
     // Declares 100 MiB, sends 10 bytes, hangs up: refused at once for the size it claims.
     hostile.setMode({ kind: 'lyingLength', declared: 100 * MiB, sent: 10 });
     const t0 = performance.now();
-    expectSafe502(await get('hostile', '/users?limit=8'), /maxBodyBytes/);
+    expectSafe502(await get('hostile', fresh(8)), /maxBodyBytes/);
     expect(performance.now() - t0).toBeLessThan(TIMEOUT_MS / 2);
 
     // Declares 5000 bytes, sends 10, hangs up: a broken answer (retried like any reset).
     hostile.setMode({ kind: 'lyingLength', declared: 5000, sent: 10 });
-    expectSafe502(await get('hostile', '/users?limit=9'), /could not be reached/);
+    expectSafe502(await get('hostile', fresh(9)), /could not be reached/);
     expect(elsewhere.hits).toHaveLength(0);
   });
 

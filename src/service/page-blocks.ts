@@ -1,0 +1,176 @@
+// Upstream blocks shared by every page size: a cacheable list read of a district that speaks the
+// caller's version is cut from cached pages of one size (`blockSize`, aligned), so apps paging
+// the same collection with limit 100, 200 or 5000 cost the district one pull. A block is an
+// ordinary cached page (the page `limit=blockSize&offset=k*blockSize` of the same query), so
+// invalidation, coalescing and stale serving are the read-through's, as for any page. The cut
+// page is stored under its own key too: its hits cost what any hit costs.
+//
+// Read-ahead: a client paging sequentially (each page starting where its last one ended) gets
+// the next blocks fetched in the background, up to `readAhead` blocks past its page, never past
+// the collection's end, at most `readAhead` at once per district: the district's latency then
+// overlaps the client's own work. A client that stops costs at most that many blocks.
+import type { ReadResult } from '../cache/read-through.js';
+import { GatewayError } from '../core/errors.js';
+import { blocksFor, cutPage, type Block } from '../core/oneroster/blocks.js';
+import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/links.js';
+import { needsRepoint, repoint, ROOT_HEADER, type UpstreamCost } from './oneroster-cache-policy.js';
+import type { CachedProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
+import type { CachePolicy } from './cache-policy.js';
+
+export interface PageBlocksOptions {
+  /** The district's block size (0: its pages are fetched as asked) and the read-ahead depth (cache-policy.ts). */
+  policy: Pick<CachePolicy, 'blockSize' | 'readAhead'>;
+  /** A block through the cache: the page of `req` (whose limit and offset are the block's). */
+  readBlock(req: CachedProxyRequest): Promise<ReadResult<UpstreamCost>>;
+  /** Whether this process holds the block fresh (nothing to read ahead). */
+  holds(req: CachedProxyRequest): boolean;
+  /** Told of every read-ahead decision, for metrics. */
+  onReadAhead?(districtId: string, outcome: 'started' | 'busy' | 'failed'): void;
+}
+
+// Readers remembered for read-ahead (district + query without paging -> where their last page ended).
+const MAX_READERS = 4096;
+
+export function createPageBlocks(options: PageBlocksOptions) {
+  const { policy, readBlock } = options;
+  if (!policy || !readBlock) throw new Error('pageBlocks: policy and readBlock are required');
+  const blockSize = (districtId: string) => policy.blockSize(districtId);
+  const ends = new Map<string, number>();
+  const aheadNow = new Map<string, number>();
+  /** Blocks being read ahead (reader key + index): asked once, counted once. */
+  const aheadKeys = new Set<string>();
+
+  function blockRequest(req: CachedProxyRequest, index: number, size: number): CachedProxyRequest {
+    const offset = index * size;
+    const params = [...req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'), ['limit', String(size)], ['offset', String(offset)]] as const;
+    const block: CachedProxyRequest = { ...req, query: { ...req.query, params: params.map(([k, v]) => [k, v] as [string, string]), limit: size, offset, limitGiven: true }, noCache: req.noCache };
+    delete block.caller;
+    delete block.signal;
+    return block;
+  }
+
+  /** A block's records and what the district said of what follows. */
+  function readRecords(req: CachedProxyRequest, index: number, size: number, read: ReadResult<UpstreamCost>): Block {
+    const entry = read.entry;
+    if (entry.status !== 200) throw new GatewayError('upstream_bad_response', `District "${req.district.id}" answered a block with ${entry.status}.`);
+    // A block built for another origin of the gateway: its hrefs re-pointed at this one.
+    const res: Pick<ProxyResponse, 'headers' | 'body'> = { headers: entry.headers, body: entry.body };
+    if (needsRepoint(entry.headers, req)) repoint(res, entry.headers[ROOT_HEADER] ?? req.hrefBase, { hrefBase: req.hrefBase, clientRoot: req.hrefBase });
+    const text = typeof res.body === 'string' ? res.body : (res.body ?? Buffer.alloc(0)).toString('utf8');
+    const envelope = JSON.parse(text) as Record<string, unknown>;
+    const records = envelope[req.endpoint.wrapper];
+    if (!Array.isArray(records)) throw new GatewayError('upstream_bad_response', `District "${req.district.id}" answered a block without ${req.endpoint.wrapper}.`);
+    const follows = followsBlock(entry.headers, index, size);
+    return { index, records, ...follows, more: follows.more && (follows.total !== undefined || records.length >= size) };
+  }
+
+  function readerKey(req: CachedProxyRequest): string {
+    return `${req.district.id}\u0000${req.resource}\u0000${JSON.stringify(req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'))}`;
+  }
+
+  /** Fetches the blocks after `last` in the background when this reader reads sequentially. */
+  function aheadOf(req: CachedProxyRequest, last: Block, size: number): void {
+    const key = readerKey(req);
+    const sequential = ends.get(key) === req.query.offset;
+    ends.delete(key);
+    if (ends.size >= MAX_READERS) ends.delete(ends.keys().next().value!);
+    ends.set(key, req.query.offset + req.query.limit);
+    const readAhead = policy.readAhead;
+    if (readAhead === 0 || !sequential || !last.more) return;
+    const id = req.district.id;
+    const until = last.total !== undefined ? Math.ceil(last.total / size) - 1 : Infinity;
+    for (let i = last.index + 1; i <= Math.min(last.index + readAhead, until); i++) {
+      const block = blockRequest(req, i, size);
+      const blockKey = `${key}\u0000${i}`;
+      if (aheadKeys.has(blockKey) || options.holds(block)) continue;
+      const running = aheadNow.get(id) ?? 0;
+      if (running >= readAhead) {
+        options.onReadAhead?.(id, 'busy');
+        return;
+      }
+      aheadNow.set(id, running + 1);
+      aheadKeys.add(blockKey);
+      options.onReadAhead?.(id, 'started');
+      readBlock(block)
+        .catch(() => options.onReadAhead?.(id, 'failed'))
+        .finally(() => {
+          aheadKeys.delete(blockKey);
+          const n = (aheadNow.get(id) ?? 1) - 1;
+          if (n === 0) aheadNow.delete(id);
+          else aheadNow.set(id, n);
+        });
+    }
+  }
+
+  /** What a block's headers say of what follows it. */
+  function followsBlock(headers: Readonly<Record<string, string>>, index: number, size: number): Pick<Block, 'more' | 'total'> {
+    const total = parseTotalCount(headers['x-total-count']);
+    if (total !== undefined) return { more: (index + 1) * size < total, total };
+    return { more: linkHasRel(headers.link, 'next') };
+  }
+
+  const blocks: ProxyService & {
+    eligible(req: CachedProxyRequest): boolean;
+    aligned(req: CachedProxyRequest): boolean;
+    follow(req: CachedProxyRequest, headers: Readonly<Record<string, string>>): void;
+  } = {
+    /** Whether this read is served by blocks: a collection page of a district that speaks its version. */
+    eligible(req) {
+      return req.endpoint.kind === 'collection' && req.query.paged && req.version === req.district.version && blockSize(req.district.id) > 0;
+    },
+
+    /** The page is itself a block: it is read the usual way (then `follow`), never cut from itself. */
+    aligned(req) {
+      const size = blockSize(req.district.id);
+      return req.query.limit === size && req.query.offset % size === 0;
+    },
+
+    /** A block a client read as its page: the read-ahead follows that reader too. */
+    follow(req, headers) {
+      const size = blockSize(req.district.id);
+      const index = req.query.offset / size;
+      aheadOf(req, { index, records: [], ...followsBlock(headers, index, size) }, size);
+    },
+
+    /** The page cut from its blocks (read through the cache), with the page's own Link. */
+    async handle(raw) {
+      const req = raw as CachedProxyRequest;
+      const size = blockSize(req.district.id);
+      const { offset, limit } = req.query;
+      const { first, last } = blocksFor(offset, limit, size);
+      const cost = { requests: 0, ms: 0, stale: false };
+      const take = async (index: number) => {
+        const read = await readBlock(blockRequest(req, index, size));
+        cost.requests += read.meta?.requests ?? 0;
+        cost.ms += read.meta?.ms ?? 0;
+        if (read.status === 'stale' || read.meta?.stale) cost.stale = true;
+        return readRecords(req, index, size, read);
+      };
+      // The first block says whether there is more; the rest are read at once.
+      const got = [await take(first)];
+      const head = got[0]!;
+      if (last > first && head.more && head.records.length >= size) {
+        const end = head.total !== undefined ? Math.min(last, Math.ceil(head.total / size) - 1) : last;
+        for (const b of await Promise.all(Array.from({ length: Math.max(0, end - first) }, (_, i) => take(first + 1 + i)))) got.push(b);
+      }
+      const cut = cutPage(got, offset, limit, size);
+      aheadOf(req, got.at(-1)!, size);
+      const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+      if (cut.total !== undefined) headers['x-total-count'] = String(cut.total);
+      const link = buildLinkHeader({
+        base: req.linkBase,
+        params: req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'),
+        limit,
+        offset,
+        ...(cut.total !== undefined ? { total: cut.total } : {}),
+        hasMore: cut.records.length >= limit && cut.more,
+      });
+      if (link) headers.link = link;
+      const body = JSON.stringify({ [req.endpoint.wrapper]: cut.records });
+      return { status: 200, headers, body, upstreamRequests: cost.requests, upstreamMs: cost.ms, ...(cost.stale ? { stale: true } : {}) };
+    },
+  };
+  return blocks;
+}
+
+export type PageBlocks = ReturnType<typeof createPageBlocks>;
