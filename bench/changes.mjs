@@ -13,7 +13,7 @@
 import { request } from 'undici';
 import { freshDatabase, spawnPostgres } from './mirror-postgres.mjs';
 import { BENCH_CLIENT, benchToken, cpuMs, gatewayProcess, sandboxProcess } from './processes.mjs';
-import { opt } from './args.js';
+import { opt } from './args.mjs';
 
 const o = { users: Number(opt('users', 50_000)), changes: Number(opt('changes', 10_000)), purged: Number(opt('purged', 500)), postgres: opt('postgres', undefined) };
 const ADMIN = 'changes-bench-admin-token-0123456789';

@@ -13,6 +13,7 @@
 //   options: [--users 50000] [--limit 1000] [--latency 100] [--warm-rounds 3]
 //            [--collections users,enrollments] [--max-memory-mb 1024] [--concurrency N]
 //            [--redis redis://host:port | --redis spawn] (or REDIS_URL=...) [--profile] [--entry other/dist/main.js]
+//            [--read-ahead N] (cache.readAhead; default: the gateway's)
 // --concurrency N (N > 1) adds the same three pulls with N pages in flight (offset/limit from
 // X-Total-Count), cold on a fresh gateway. --profile adds one more warm pull with the V8 CPU
 // profiler on the gateway (over the inspector, as --cpu-prof) and on this client, and prints
@@ -25,7 +26,7 @@ import { inspectedGatewayProcess, procMemory, profileSelf, selfTimeByOwner, stat
 import { BENCH_CLIENT, benchToken, freePort, gatewayProcess, sandboxProcess } from './processes.mjs';
 import { request } from 'undici';
 import { agent, nextLink, pullAll } from './sync-client.mjs';
-import { opt, num, flag } from './args.js';
+import { opt, num, flag } from './args.mjs';
 
 
 const users = num('users', 50_000);
@@ -39,6 +40,8 @@ const collections = String(opt('collections', 'users,enrollments')).split(',');
 const maxMemoryBytes = num('max-memory-mb', 1024) * 1024 * 1024;
 const redisOpt = opt('redis', process.env.REDIS_URL);
 const profile = flag('profile');
+// The gateway's cache.readAhead (blocks fetched ahead of the sequential client); absent: its default.
+const readAhead = opt('read-ahead', undefined);
 
 const DISTRICT_TOKEN = 'bench-token';
 const client = BENCH_CLIENT;
@@ -55,6 +58,7 @@ const gatewayConfig = (sandbox, store) => ({
     staleSeconds: 86_400,
     maxMemoryBytes,
     deltaSync: { enabled: false },
+    ...(readAhead !== undefined ? { readAhead: Number(readAhead) } : {}),
   },
   districts: [
     {

@@ -36,7 +36,7 @@ import { queryKinds, runKind } from './mirror-queries.mjs';
 import { printReport } from './mirror-report.mjs';
 import { BENCH_CLIENT, benchToken, cpuMs, sandboxProcess } from './processes.mjs';
 import { agent, pullAll } from './sync-client.mjs';
-import { opt, num, flag } from './args.js';
+import { opt, num, flag } from './args.mjs';
 
 
 const o = {

@@ -41,8 +41,9 @@ export const cacheSchema = z.strictObject({
   // every client page, whatever its limit and offset, is cut from them: apps paging one
   // collection with different limits cost the district one pull. 0: pages are fetched as asked.
   blockSize: int(0, 10_000).default(1000),
-  // Blocks fetched in the background ahead of a client that pages sequentially (0: none).
-  readAhead: int(0, 16).default(2),
+  // Blocks fetched in the background ahead of a client that pages sequentially (0: none). With
+  // the default upstream.maxConcurrency (4): three ahead and the reader's own.
+  readAhead: int(0, 16).default(3),
   deltaSync: z
     .strictObject({
       enabled: bool().default(true),

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Logger } from '../observability/logger.js';
+import { unredacted, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AppEnv } from './env.js';
 
@@ -27,7 +27,9 @@ export interface AccessLog {
 
 /** The one access-line writer: every route's requests end here, the fast path's too. */
 export function accessLog(options: { logger: Logger; metrics?: Pick<Metrics, 'httpRequest'> | undefined }): AccessLog {
-  const { logger, metrics } = options;
+  const { metrics } = options;
+  // Every field below is the gateway's own (route templates, configured ids): nothing to redact.
+  const logger = unredacted(options.logger);
   return {
     wanted: () => metrics !== undefined || logger.isLevelEnabled('info'),
     write(a) {

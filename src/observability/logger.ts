@@ -29,26 +29,50 @@ export interface LoggerOptions {
 // held: a stuck log collector must not grow the heap without bound.
 const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
 
+// Lines are written in batches of this many bytes, and at least this often: one write per
+// access line cost the cache-hit path measurably (BENCHMARKS.md, issue 17), and an operator
+// with curl still sees a quiet gateway's line within a quarter second.
+const BATCH_BYTES = 8192;
+const FLUSH_EVERY_MS = 250;
+
 /**
  * Structured JSON logs (pino): one object per line, secrets redacted by path. Without a
- * destination they go to fd 1 asynchronously: a synchronous write per access line halved the
- * cache-hit throughput at the default level (BENCHMARKS.md); lines written while a write is
- * under way are batched into the next one. `closeLogger` at shutdown, and pino's own exit hook,
- * write what is left.
+ * destination they go to fd 1 asynchronously, batched. `closeLogger` at shutdown, and pino's
+ * own exit hook, write what is left.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const opts = {
-    level: options.level ?? 'info',
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES, periodicFlush: FLUSH_EVERY_MS, maxLength: MAX_BUFFERED_LOG_BYTES });
+  const logger = pino({ ...loggerOptions(options.level ?? 'info'), redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+  if (!options.destination) buffered.set(logger, destination as AsyncDestination);
+  destinations.set(logger, destination);
+  return logger;
+}
+
+function loggerOptions(level: string) {
+  return {
+    level,
     base: { service: 'oneroster-gateway' },
-    redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  if (options.destination) return pino(opts, options.destination);
-  const stdout = pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFERED_LOG_BYTES });
-  const logger = pino(opts, stdout);
-  buffered.set(logger, stdout);
-  return logger;
+}
+
+const destinations = new WeakMap<Logger, DestinationStream>();
+const plain = new WeakMap<Logger, Logger>();
+
+/**
+ * The same log without path redaction, for lines built only of fields the gateway vouches for
+ * (the access line: request id, route template, client and district ids, status, times).
+ * Redacting by wildcard paths cost more than the rest of a cache hit (BENCHMARKS.md, issue 17).
+ */
+export function unredacted(logger: Logger): Logger {
+  let p = plain.get(logger);
+  if (p) return p;
+  const destination = destinations.get(logger);
+  if (!destination) return logger;
+  p = pino(loggerOptions(logger.level), destination);
+  plain.set(logger, p);
+  return p;
 }
 
 type AsyncDestination = ReturnType<typeof pino.destination>;

@@ -156,8 +156,9 @@ export function createCachedProxy(options: CachedProxyOptions) {
     // A collection page is cut from the district's blocks, unless it is one (page-blocks.ts).
     const blocked = blocks.eligible(req);
     const aligned = blocked && blocks.aligned(req);
+    if (blocked) blocks.arrive(req);
     const read = await readPage(req, blocked && !aligned ? blocks : proxy, admit);
-    if (aligned) blocks.follow(req, read.entry.headers);
+    if (aligned) blocks.served(req, read.entry.headers);
     // Cut from a block the district could not refresh: as stale as that block.
     return answer(req, read.entry, read.meta?.stale && read.status === 'miss' ? 'STALE' : STATUS[read.status], read.meta);
   }
@@ -176,7 +177,10 @@ export function createCachedProxy(options: CachedProxyOptions) {
       const entry = readThrough.fresh(req.district.id, keyOf(req));
       if (!entry) return undefined;
       // A reader paging block by block through blocks read ahead: the read-ahead keeps up with it.
-      if (blocks.eligible(req) && blocks.aligned(req)) blocks.follow(req, entry.headers);
+      if (blocks.eligible(req) && blocks.aligned(req)) {
+        blocks.arrive(req);
+        blocks.served(req, entry.headers);
+      }
       count(req.district.id, 'HIT');
       return answer(req, entry, 'HIT');
     },

@@ -35,7 +35,8 @@ export function createPageBlocks(options: PageBlocksOptions) {
   const { policy, readBlock } = options;
   if (!policy || !readBlock) throw new Error('pageBlocks: policy and readBlock are required');
   const blockSize = (districtId: string) => policy.blockSize(districtId);
-  const ends = new Map<string, number>();
+  /** Readers (district + query without paging): where their last page ended, what they know of the end. */
+  const readers = new Map<string, { end: number; more: boolean; total?: number }>();
   const aheadNow = new Map<string, number>();
   /** Blocks being read ahead (reader key + index): asked once, counted once. */
   const aheadKeys = new Set<string>();
@@ -68,18 +69,24 @@ export function createPageBlocks(options: PageBlocksOptions) {
     return `${req.district.id}\u0000${req.resource}\u0000${JSON.stringify(req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'))}`;
   }
 
-  /** Fetches the blocks after `last` in the background when this reader reads sequentially. */
-  function aheadOf(req: CachedProxyRequest, last: Block, size: number): void {
+  /**
+   * A page asked for: when its reader reads sequentially (this page starts where its last one
+   * ended, and that one said more follows), the blocks after this page's are fetched now, while
+   * this page's own block is still on its way: the district's latency overlaps.
+   */
+  function arrive(req: CachedProxyRequest, size: number): void {
     const key = readerKey(req);
-    const sequential = ends.get(key) === req.query.offset;
-    ends.delete(key);
-    if (ends.size >= MAX_READERS) ends.delete(ends.keys().next().value!);
-    ends.set(key, req.query.offset + req.query.limit);
+    const was = readers.get(key);
+    readers.delete(key);
+    if (readers.size >= MAX_READERS) readers.delete(readers.keys().next().value!);
+    const { offset, limit } = req.query;
+    readers.set(key, { end: offset + limit, more: was?.more ?? true, ...(was?.total !== undefined ? { total: was.total } : {}) });
     const readAhead = policy.readAhead;
-    if (readAhead === 0 || !sequential || !last.more) return;
+    if (readAhead === 0 || was?.end !== offset || !was.more) return;
     const id = req.district.id;
-    const until = last.total !== undefined ? Math.ceil(last.total / size) - 1 : Infinity;
-    for (let i = last.index + 1; i <= Math.min(last.index + readAhead, until); i++) {
+    const last = blocksFor(offset, limit, size).last;
+    const until = was.total !== undefined ? Math.ceil(was.total / size) - 1 : Infinity;
+    for (let i = last + 1; i <= Math.min(last + readAhead, until); i++) {
       const block = blockRequest(req, i, size);
       const blockKey = `${key}\u0000${i}`;
       if (aheadKeys.has(blockKey) || options.holds(block)) continue;
@@ -102,6 +109,14 @@ export function createPageBlocks(options: PageBlocksOptions) {
     }
   }
 
+  /** What the page's last block said of what follows, for the reader's next page. */
+  function served(req: CachedProxyRequest, last: Pick<Block, 'more' | 'total'>): void {
+    const reader = readers.get(readerKey(req));
+    if (!reader || reader.end !== req.query.offset + req.query.limit) return;
+    reader.more = last.more;
+    if (last.total !== undefined) reader.total = last.total;
+  }
+
   /** What a block's headers say of what follows it. */
   function followsBlock(headers: Readonly<Record<string, string>>, index: number, size: number): Pick<Block, 'more' | 'total'> {
     const total = parseTotalCount(headers['x-total-count']);
@@ -112,24 +127,29 @@ export function createPageBlocks(options: PageBlocksOptions) {
   const blocks: ProxyService & {
     eligible(req: CachedProxyRequest): boolean;
     aligned(req: CachedProxyRequest): boolean;
-    follow(req: CachedProxyRequest, headers: Readonly<Record<string, string>>): void;
+    arrive(req: CachedProxyRequest): void;
+    served(req: CachedProxyRequest, headers: Readonly<Record<string, string>>): void;
   } = {
     /** Whether this read is served by blocks: a collection page of a district that speaks its version. */
     eligible(req) {
       return req.endpoint.kind === 'collection' && req.query.paged && req.version === req.district.version && blockSize(req.district.id) > 0;
     },
 
-    /** The page is itself a block: it is read the usual way (then `follow`), never cut from itself. */
+    /** The page is itself a block: it is read the usual way, never cut from itself. */
     aligned(req) {
       const size = blockSize(req.district.id);
       return req.query.limit === size && req.query.offset % size === 0;
     },
 
-    /** A block a client read as its page: the read-ahead follows that reader too. */
-    follow(req, headers) {
+    /** A page asked for (read-ahead starts here for a sequential reader). */
+    arrive(req) {
+      arrive(req, blockSize(req.district.id));
+    },
+
+    /** A page that is itself a block, answered: what it says of the rest, for the read-ahead. */
+    served(req, headers) {
       const size = blockSize(req.district.id);
-      const index = req.query.offset / size;
-      aheadOf(req, { index, records: [], ...followsBlock(headers, index, size) }, size);
+      served(req, followsBlock(headers, req.query.offset / size, size));
     },
 
     /** The page cut from its blocks (read through the cache), with the page's own Link. */
@@ -154,7 +174,7 @@ export function createPageBlocks(options: PageBlocksOptions) {
         for (const b of await Promise.all(Array.from({ length: Math.max(0, end - first) }, (_, i) => take(first + 1 + i)))) got.push(b);
       }
       const cut = cutPage(got, offset, limit, size);
-      aheadOf(req, got.at(-1)!, size);
+      served(req, got.at(-1)!);
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (cut.total !== undefined) headers['x-total-count'] = String(cut.total);
       const link = buildLinkHeader({

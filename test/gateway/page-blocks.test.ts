@@ -16,12 +16,14 @@ beforeAll(async () => {
       // The same data (same seed) twice: cut from 37-record blocks, and fetched as asked.
       { id: 'blocked', sandbox: bearerSandbox({ users: 150 }), extra: { cache: { blockSize: 37 } } },
       { id: 'direct', sandbox: bearerSandbox({ users: 150 }), extra: { cache: { blockSize: 0 } } },
-      // The defaults (1000-record blocks, read-ahead 2).
+      // The default blocks (1000 records).
       { id: 'shared', sandbox: bearerSandbox({ users: 2500 }) },
       { id: 'asked', sandbox: bearerSandbox({ users: 2500 }), extra: { cache: { blockSize: 0 } } },
       { id: 'ahead', sandbox: bearerSandbox({ users: 200, latencyMs: 40 }), extra: { cache: { blockSize: 20 } } },
     ],
     clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }],
+    // Two blocks ahead (the default is 3), so the bound below is plain to count.
+    cache: { readAhead: 2 },
   });
   token = await stack.token('app', 'app-secret-value');
 });
