@@ -19,6 +19,9 @@ export const collectionOverrides = () =>
     })
     .default({});
 
+// 0 (off), or enough records that one client page (limit up to 10,000) needs few blocks.
+export const blockSize = () => int(0, 10_000).refine((n) => n === 0 || n >= 10, { message: 'must be 0 (off) or at least 10' });
+
 export const cacheSchema = z.strictObject({
   store: z
     .string()
@@ -40,7 +43,7 @@ export const cacheSchema = z.strictObject({
   // Collection pages are read from the district in blocks of this many records (aligned), and
   // every client page, whatever its limit and offset, is cut from them: apps paging one
   // collection with different limits cost the district one pull. 0: pages are fetched as asked.
-  blockSize: int(0, 10_000).default(1000),
+  blockSize: blockSize().default(1000),
   // Blocks fetched in the background ahead of a client that pages sequentially (0: none). With
   // the default upstream.maxConcurrency (4): three ahead and the reader's own.
   readAhead: int(0, 16).default(3),

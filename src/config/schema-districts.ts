@@ -1,7 +1,7 @@
 // districts, their upstream auth and options, ClassLink discovery and the built-in sandboxes.
 import { z } from 'zod';
 import { rateSchema } from './schema-auth.js';
-import { collectionOverrides } from './schema-cache.js';
+import { blockSize, collectionOverrides } from './schema-cache.js';
 import { bool, districtId, httpUrl, int, nonEmpty } from './fields.js';
 import { districtMirrorSchema } from './schema-mirror.js';
 
@@ -83,7 +83,7 @@ export const districtSchema = z.strictObject({
   auth: upstreamAuthSchema,
   upstream: upstreamOptionsSchema.prefault({}),
   cache: z
-    .strictObject({ ttlSeconds: int(0).optional(), staleSeconds: int(0).optional(), blockSize: int(0, 10_000).optional(), collections: collectionOverrides() })
+    .strictObject({ ttlSeconds: int(0).optional(), staleSeconds: int(0).optional(), blockSize: blockSize().optional(), collections: collectionOverrides() })
     .prefault({}),
   // Keep a whole copy of the district and answer its rostering reads from it (mirror section).
   mirror: districtMirrorSchema,

@@ -88,7 +88,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
       ...(part ? { waitForRefresh: true } : {}),
     });
   }
-  const blocks = createPageBlocks({ policy, readBlock: (req) => readPage(req, proxy, undefined, true), holds: (req) => now() < (cache.peek(req.district.id, keyOf(req))?.freshUntil ?? 0), ...(options.onReadAhead ? { onReadAhead: options.onReadAhead } : {}) });
+  const blocks = createPageBlocks({ policy, direct: proxy, now, readBlock: (req) => readPage(req, proxy, undefined, true), holds: (req) => now() < (cache.peek(req.district.id, keyOf(req))?.freshUntil ?? 0), ...(options.onReadAhead ? { onReadAhead: options.onReadAhead } : {}) });
   /** Answers per district by cache status, in this process, for GET /districts. */
   const counts = new Map<string, Record<CacheStatus, number>>();
 
@@ -156,8 +156,16 @@ export function createCachedProxy(options: CachedProxyOptions) {
     // A collection page is cut from the district's blocks, unless it is one (page-blocks.ts).
     const blocked = blocks.eligible(req);
     const aligned = blocked && blocks.aligned(req);
-    if (blocked) blocks.arrive(req);
-    const read = await readPage(req, blocked && !aligned ? blocks : proxy, admit);
+    // Read-ahead starts once the client is admitted: a refused client costs the district nothing.
+    const arrive = () => blocks.arrive(req);
+    const admitted = admit
+      ? async (kind: 'hit' | 'miss') => {
+          await admit(kind);
+          if (blocked) arrive();
+        }
+      : undefined;
+    if (blocked && !admitted) arrive();
+    const read = await readPage(req, blocked && !aligned ? blocks : proxy, admitted);
     if (aligned) blocks.served(req, read.entry.headers);
     // Cut from a block the district could not refresh: as stale as that block.
     return answer(req, read.entry, read.meta?.stale && read.status === 'miss' ? 'STALE' : STATUS[read.status], read.meta);

@@ -85,7 +85,8 @@ export async function loadForCache(proxy: ProxyService, policy: CachePolicy, req
     if (encoded) response.encoded = encoded;
   }
   // Built from stale data: kept as stale only, so the next read refreshes it.
-  return { response, ttl: { freshMs: res.stale ? 0 : ttlMs, staleMs }, meta };
+  const freshMs = res.stale ? 0 : Math.min(ttlMs, res.freshForMs ?? ttlMs);
+  return { response, ttl: { freshMs, staleMs }, meta };
 }
 
 /** The district says this object does not exist: the status-info answer in the caller's version. */

@@ -24,12 +24,21 @@ export interface PageBlocksOptions {
   readBlock(req: CachedProxyRequest): Promise<ReadResult<UpstreamCost>>;
   /** Whether this process holds the block fresh (nothing to read ahead). */
   holds(req: CachedProxyRequest): boolean;
+  /** The page fetched as asked: what a page that blocks cannot serve falls back to. */
+  direct: ProxyService;
+  now(): number;
   /** Told of every read-ahead decision, for metrics. */
   onReadAhead?(districtId: string, outcome: 'started' | 'busy' | 'failed'): void;
 }
 
 // Readers remembered for read-ahead (district + query without paging -> where their last page ended).
 const MAX_READERS = 4096;
+// A page needing more blocks than this is fetched as asked: one client page must not fan out
+// into many block reads at once (limit=10000 over 1000-record blocks is 11).
+const MAX_BLOCKS_PER_PAGE = 16;
+
+/** A block shorter than its district says it is (a clamp the stitching could not fill): the page is fetched as asked. */
+class ShortBlock extends Error {}
 
 export function createPageBlocks(options: PageBlocksOptions) {
   const { policy, readBlock } = options;
@@ -62,7 +71,8 @@ export function createPageBlocks(options: PageBlocksOptions) {
     const records = envelope[req.endpoint.wrapper];
     if (!Array.isArray(records)) throw new GatewayError('upstream_bad_response', `District "${req.district.id}" answered a block without ${req.endpoint.wrapper}.`);
     const follows = followsBlock(entry.headers, index, size);
-    return { index, records, ...follows, more: follows.more && (follows.total !== undefined || records.length >= size) };
+    if (records.length < size && follows.more) throw new ShortBlock();
+    return { index, records, ...follows };
   }
 
   function readerKey(req: CachedProxyRequest): string {
@@ -158,39 +168,71 @@ export function createPageBlocks(options: PageBlocksOptions) {
       const size = blockSize(req.district.id);
       const { offset, limit } = req.query;
       const { first, last } = blocksFor(offset, limit, size);
-      const cost = { requests: 0, ms: 0, stale: false };
+      if (last - first + 1 > MAX_BLOCKS_PER_PAGE) return options.direct.handle(req);
+      const cost = { requests: 0, ms: 0, stale: false, bytes: 0, freshUntil: Infinity };
       const take = async (index: number) => {
         const read = await readBlock(blockRequest(req, index, size));
         cost.requests += read.meta?.requests ?? 0;
         cost.ms += read.meta?.ms ?? 0;
         if (read.status === 'stale' || read.meta?.stale) cost.stale = true;
+        // As a stitched page is: no more than one answer's worth of the district's bytes.
+        cost.bytes += read.entry.body.byteLength;
+        if (cost.bytes > req.district.maxBodyBytes) throw tooLarge(req.district.id, req.district.maxBodyBytes);
+        cost.freshUntil = Math.min(cost.freshUntil, read.entry.freshUntil);
         return readRecords(req, index, size, read);
       };
-      // The first block says whether there is more; the rest are read at once.
-      const got = [await take(first)];
-      const head = got[0]!;
-      if (last > first && head.more && head.records.length >= size) {
-        const end = head.total !== undefined ? Math.min(last, Math.ceil(head.total / size) - 1) : last;
-        for (const b of await Promise.all(Array.from({ length: Math.max(0, end - first) }, (_, i) => take(first + 1 + i)))) got.push(b);
+      try {
+        return await cut(req, size, first, last, take, cost);
+      } catch (err) {
+        if (err instanceof ShortBlock) return options.direct.handle(req);
+        throw err;
       }
-      const cut = cutPage(got, offset, limit, size);
-      served(req, got.at(-1)!);
-      const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-      if (cut.total !== undefined) headers['x-total-count'] = String(cut.total);
-      const link = buildLinkHeader({
-        base: req.linkBase,
-        params: req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'),
-        limit,
-        offset,
-        ...(cut.total !== undefined ? { total: cut.total } : {}),
-        hasMore: cut.records.length >= limit && cut.more,
-      });
-      if (link) headers.link = link;
-      const body = JSON.stringify({ [req.endpoint.wrapper]: cut.records });
-      return { status: 200, headers, body, upstreamRequests: cost.requests, upstreamMs: cost.ms, ...(cost.stale ? { stale: true } : {}) };
     },
   };
+
+  async function cut(
+    req: CachedProxyRequest,
+    size: number,
+    first: number,
+    last: number,
+    take: (index: number) => Promise<Block>,
+    cost: { requests: number; ms: number; stale: boolean; freshUntil: number },
+  ): Promise<ProxyResponse> {
+    const { offset, limit } = req.query;
+    // The first block says whether there is more; the rest are read at once.
+    const got = [await take(first)];
+    const head = got[0]!;
+    if (last > first && head.more && head.records.length >= size) {
+      const end = head.total !== undefined ? Math.min(last, Math.ceil(head.total / size) - 1) : last;
+      for (const b of await Promise.all(Array.from({ length: Math.max(0, end - first) }, (_, i) => take(first + 1 + i)))) got.push(b);
+    }
+    const page = cutPage(got, offset, limit, size);
+    served(req, got.at(-1)!);
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    if (page.total !== undefined) headers['x-total-count'] = String(page.total);
+    const link = buildLinkHeader({
+      base: req.linkBase,
+      params: req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'),
+      limit,
+      offset,
+      ...(page.total !== undefined ? { total: page.total } : {}),
+      hasMore: page.records.length >= limit && page.more,
+    });
+    if (link) headers.link = link;
+    const body = JSON.stringify({ [req.endpoint.wrapper]: page.records });
+    // Fresh no longer than the blocks it was cut from.
+    const freshForMs = Math.max(0, cost.freshUntil - options.now());
+    return { status: 200, headers, body, upstreamRequests: cost.requests, upstreamMs: cost.ms, freshForMs, ...(cost.stale ? { stale: true } : {}) };
+  }
+
   return blocks;
 }
 
 export type PageBlocks = ReturnType<typeof createPageBlocks>;
+
+function tooLarge(districtId: string, maxBytes: number): GatewayError {
+  return new GatewayError(
+    'upstream_too_large',
+    `This page would be cut from more than ${maxBytes} bytes of answers from district "${districtId}" (districts[].upstream.maxBodyBytes); ask for a smaller limit.`,
+  );
+}

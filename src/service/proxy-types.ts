@@ -32,6 +32,8 @@ export interface ProxyResponse {
   upstreamMs: number;
   /** Built from cached data served stale (the district failed): not to be kept as fresh. */
   stale?: boolean;
+  /** Built from cached data fresh this much longer: kept fresh no longer than that. */
+  freshForMs?: number;
 }
 
 export interface ProxyService {

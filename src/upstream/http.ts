@@ -124,7 +124,9 @@ export function createTransport(options: TransportOptions): Transport {
       // The caps count decoded bytes; Content-Length counted the coded ones.
       const body = await readBody(decoded(res.body, codings), undefined, limit, budget, districtId).catch((err: unknown) => {
         drop(res.body);
-        throw err instanceof UpstreamError ? err : badEncoding(districtId, 'with a body that does not decode');
+        // Only the decoder's own errors are the body's fault; a timeout, an abort or a reset
+        // while reading stays what it is (toUpstreamError below).
+        throw isDecoderError(err) ? badEncoding(districtId, 'with a body that does not decode') : err;
       });
       delete headers['content-encoding'];
       delete headers['content-length'];
@@ -248,6 +250,12 @@ function toUpstreamError(err: unknown, reason: unknown, districtId: string, time
   // errors) means no usable response. Only the code is kept: it is useful and host-free.
   const suffix = code !== undefined ? ` (${code})` : '';
   return new UpstreamError('UPSTREAM_UNREACHABLE', `upstream for district "${districtId}" is unreachable${suffix}`, districtId);
+}
+
+/** zlib's and brotli's errors (Z_DATA_ERROR, ERR_BROTLI_DECOMPRESSION_FAILED, ...). */
+function isDecoderError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^(?:Z_|ERR__|ERR_BROTLI|ERR_ZLIB)/.test(code);
 }
 
 function badEncoding(districtId: string, detail: string): UpstreamError {

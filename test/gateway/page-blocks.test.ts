@@ -20,6 +20,8 @@ beforeAll(async () => {
       { id: 'shared', sandbox: bearerSandbox({ users: 2500 }) },
       { id: 'asked', sandbox: bearerSandbox({ users: 2500 }), extra: { cache: { blockSize: 0 } } },
       { id: 'ahead', sandbox: bearerSandbox({ users: 200, latencyMs: 40 }), extra: { cache: { blockSize: 20 } } },
+      // Clamps pages to 7 records and may stitch only 3: a client page of 20 can be filled, a 37-record block cannot.
+      { id: 'clamped', sandbox: bearerSandbox({ users: 150, maxPageSize: 7 }), extra: { cache: { blockSize: 37 }, upstream: { maxStitchPages: 3 } } },
     ],
     clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }],
     // Two blocks ahead (the default is 3), so the bound below is plain to count.
@@ -96,6 +98,14 @@ describe('pages cut from upstream blocks', () => {
     await Promise.all([100, 200, 5000].map(async (limit) => [await pullAll('asked', 'users', limit), await pullAll('asked', 'enrollments', limit)]));
     expect(hits('asked', 'users') + hits('asked', 'enrollments')).toBeGreaterThan(3 * (hits('shared', 'users') + hits('shared', 'enrollments')));
   }, 60_000);
+
+  it('fall back to the page as asked where blocks cannot serve it: a block the district could not fill, a page of many blocks', async () => {
+    // Every record, in order, although no block of this district could be filled.
+    expect(await pullAll('clamped', 'users', 20)).toBe(150);
+    // limit=1000 over 37-record blocks would be 28 block reads at once: fetched as asked instead.
+    const [cut, asked] = await Promise.all(['blocked', 'direct'].map((d) => raw(`/districts/${d}/ims/oneroster/v1p1/enrollments?limit=1000&offset=5`, { 'accept-encoding': 'identity' })));
+    expect(cut!.text).toBe(asked!.text.replaceAll('/districts/direct/', '/districts/blocked/'));
+  });
 
   it('re-point a block built for one origin at the origin of each page cut from it', async () => {
     const a = await raw('/districts/blocked/ims/oneroster/v1p1/courses?limit=3&offset=1', { 'x-forwarded-host': 'one.example', 'x-forwarded-proto': 'https' });

@@ -138,6 +138,25 @@ describe('compressed answers from a district', () => {
     expect(t.inFlightBytes).toBe(0);
   });
 
+  it('keeps a reset or a timeout while reading a compressed body what it is, not a bad encoding', async () => {
+    const coded = gzipSync(Buffer.from(page));
+    let mode = 'reset';
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.write(coded.subarray(0, 200));
+      if (mode === 'reset') setTimeout(() => res.socket?.destroy(), 20);
+      // else: the rest never comes; the transport's deadline ends it.
+    });
+    const t = createTransport({ districtId: 'd1', connectTimeoutMs: 500, timeoutMs: 400, maxBodyBytes: MiB });
+    cleanups.push(() => t.close());
+    const reset = await settle(t.send(get(s.origin)));
+    expect((reset as { err: UpstreamError }).err.code).toBe('UPSTREAM_UNREACHABLE');
+    mode = 'stall';
+    const stalled = await settle(t.send(get(s.origin)));
+    expect((stalled as { err: UpstreamError }).err.code).toBe('UPSTREAM_TIMEOUT');
+    expect(t.inFlightBytes).toBe(0);
+  });
+
   it('reads the Content-Encoding list as RFC 9110 does', () => {
     expect(codingsOf(undefined)).toEqual([]);
     expect(codingsOf('identity')).toEqual([]);
