@@ -34,6 +34,24 @@ async function waitFor<T>(fn: () => T | undefined, ms = 15_000): Promise<T> {
   }
 }
 
+/** The gateway's URL once its "listening" line is out. */
+async function baseOf(p: { out(): string }): Promise<string> {
+  const port = await waitFor(() => {
+    const line = p.out().split('\n').find((l) => l.includes('"msg":"listening"'));
+    return line ? (JSON.parse(line) as { port: number }).port : undefined;
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+/** POST /oauth/token for the demo client, with Basic credentials. */
+function demoTokenRequest(base: string): Promise<Response> {
+  return fetch(`${base}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-app:demo-app-secret').toString('base64')}` },
+    body: 'grant_type=client_credentials',
+  });
+}
+
 describe('the gateway process', () => {
   it('fails at start-up on a bad config, naming the field, without printing secrets', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-'));
@@ -68,19 +86,8 @@ districts:
 
   it('starts on the embedded default, serves the demo district, and stops cleanly on SIGTERM', async () => {
     const p = run([], { PORT: '0', GATEWAY_HOST: '127.0.0.1' });
-    const port = await waitFor(() => {
-      const line = p
-        .out()
-        .split('\n')
-        .find((l) => l.includes('"msg":"listening"'));
-      return line ? (JSON.parse(line) as { port: number }).port : undefined;
-    });
-    const base = `http://127.0.0.1:${port}`;
-    const tok = await fetch(`${base}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-app:demo-app-secret').toString('base64')}` },
-      body: 'grant_type=client_credentials',
-    });
+    const base = await baseOf(p);
+    const tok = await demoTokenRequest(base);
     expect(tok.status).toBe(200);
     const { access_token } = (await tok.json()) as { access_token: string };
     const users = await fetch(`${base}/ims/oneroster/v1p1/users?limit=3`, { headers: { authorization: `Bearer ${access_token}` } });
@@ -96,16 +103,8 @@ districts:
 
   it('loses no access line at SIGTERM, even while its stdout reader lags behind', async () => {
     const p = run([], { PORT: '0', GATEWAY_HOST: '127.0.0.1' });
-    const port = await waitFor(() => {
-      const line = p.out().split('\n').find((l) => l.includes('"msg":"listening"'));
-      return line ? (JSON.parse(line) as { port: number }).port : undefined;
-    });
-    const base = `http://127.0.0.1:${port}`;
-    const tok = await fetch(`${base}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-app:demo-app-secret').toString('base64')}` },
-      body: 'grant_type=client_credentials',
-    });
+    const base = await baseOf(p);
+    const tok = await demoTokenRequest(base);
     const { access_token } = (await tok.json()) as { access_token: string };
     // The log collector stalls: nothing reads the pipe (64 KiB) while 600 lines (~150 KB) are logged.
     p.child.stdout!.pause();
@@ -148,11 +147,7 @@ ${extraDistrict}
 `;
     writeFileSync(file, config('', ''));
     const p = run(['--config', file]);
-    const port = await waitFor(() => {
-      const line = p.out().split('\n').find((l) => l.includes('"msg":"listening"'));
-      return line ? (JSON.parse(line) as { port: number }).port : undefined;
-    });
-    const base = `http://127.0.0.1:${port}`;
+    const base = await baseOf(p);
     const tokenFor = async (id: string, secret: string) => {
       const res = await fetch(`${base}/oauth/token`, {
         method: 'POST',

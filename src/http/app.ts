@@ -15,7 +15,7 @@ import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
 import { oneRosterPipeline } from './oneroster-pipeline.js';
-import { oneRosterRoute } from './oneroster-route.js';
+import { oneRosterRoute, splitUrl } from './oneroster-route.js';
 import { changesRoute } from './changes-route.js';
 import type { ChangeFeed } from '../service/change-feed.js';
 import { tokenRoute } from './token-route.js';
@@ -170,11 +170,8 @@ function requestContext(requestIdFor: (raw: Request) => string, access: AccessLo
  * /metrics): read back from hono's Response, as they are neither hot nor cached.
  */
 function representRest(represent: Represent, raw: Request, pending: Response | Promise<Response>): Response | Promise<Response> {
-  const url = raw.url;
-  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
-  const queryStart = url.indexOf('?', pathStart);
   // The pipeline represents its own answers (its errors are small status-info bodies).
-  if (servedByPipeline(queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart))) return pending;
+  if (servedByPipeline(splitUrl(raw.url).rawPath)) return pending;
   return Promise.resolve(pending).then((res) => representResponse(represent, raw, res));
 }
 

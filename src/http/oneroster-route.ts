@@ -67,6 +67,15 @@ export function origin(raw: Request, publicUrl: string | undefined, own: string)
   return `${scheme}://${host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : own.slice(sep + 3)}`;
 }
 
+/** A request URL's raw (still percent-encoded) path and query, and where the path starts. */
+export function splitUrl(url: string): { pathStart: number; rawPath: string; rawQuery: string } {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  const queryStart = url.indexOf('?', pathStart);
+  return queryStart < 0
+    ? { pathStart, rawPath: url.slice(pathStart), rawQuery: '' }
+    : { pathStart, rawPath: url.slice(pathStart, queryStart), rawQuery: url.slice(queryStart + 1) };
+}
+
 /** RFC 9111 §5.2.1.4: the client wants an answer validated with the origin. */
 function wantsNoCache(raw: Request): boolean {
   const cc = raw.headers.get('cache-control');
@@ -139,10 +148,7 @@ export function oneRosterRoute(opts: OneRosterRouteOptions) {
   function route(raw: Request, caller: Caller): RoutedRequest {
     // The raw (still percent-encoded) path and query, as sent.
     const url = raw.url;
-    const pathStart = url.indexOf('/', url.indexOf('//') + 2);
-    const queryStart = url.indexOf('?', pathStart);
-    const rawPath = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
-    const rawQuery = queryStart < 0 ? '' : url.slice(queryStart + 1);
+    const { pathStart, rawPath, rawQuery } = splitUrl(url);
     checkUrl(rawPath, rawQuery, opts.limits);
     const at = rawPath.indexOf(ROOT);
     const prefix = rawPath.slice(0, at);

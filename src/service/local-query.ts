@@ -2,7 +2,7 @@ import type { GatewayError } from '../core/errors.js';
 import { matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
 import { buildLinkHeader } from '../core/oneroster/links.js';
 import type { Json } from '../core/oneroster/mapping/index.js';
-import type { QueryPairs } from '../core/oneroster/query.js';
+import { withoutPaging, type QueryPairs } from '../core/oneroster/query.js';
 import { entityOfWrapper } from '../core/oneroster/model.js';
 import { sortRecords } from '../core/oneroster/record-order.js';
 import { districtFilter, districtPath } from '../core/oneroster/relationships.js';
@@ -84,7 +84,7 @@ export function answerLocally(calls: UpstreamCalls, req: ProxyRequest, records: 
   const total = selected.length;
   const page = selected.slice(query.offset, query.offset + query.limit).map((r) => pick(r, q.fields));
   const headers: Record<string, string> = { 'x-total-count': String(total) };
-  const params = query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
+  const params = withoutPaging(query.params);
   const link = buildLinkHeader({ base: req.linkBase, params, limit: query.limit, offset: query.offset, total, hasMore: query.offset + page.length < total });
   if (link) headers.link = link;
   return calls.response(200, JSON.stringify({ [req.endpoint.wrapper]: page }), headers);

@@ -3,6 +3,7 @@
 // sort and page pushed down to the store, and records in the district's version mapped to
 // the caller's (the version bridge's mappers), so any rostering route of either version is
 // answered for any mirrored district, including the routes its own server lacks.
+import { withoutPaging } from '../core/oneroster/query.js';
 import { GatewayError } from '../core/errors.js';
 import { parseFilter, matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
 import { buildLinkHeader } from '../core/oneroster/links.js';
@@ -196,7 +197,7 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     const size = fromText ? (page.size ?? page.records.length) : records.length;
     const headers: Record<string, string> = { 'x-total-count': String(page.total) };
     // Every page link pins this copy, so a client following them reads one version of the district.
-    const params = [...req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'), ['snapshot', copy.version] as [string, string]];
+    const params = [...withoutPaging(req.query.params), ['snapshot', copy.version] as [string, string]];
     const link = buildLinkHeader({ base: req.linkBase, params, limit, offset, total: page.total, hasMore: offset + size < page.total });
     if (link) headers.link = link;
     const body = fromText

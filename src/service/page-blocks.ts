@@ -9,6 +9,7 @@
 // the next blocks fetched in the background, up to `readAhead` blocks past its page, never past
 // the collection's end, at most `readAhead` at once per district: the district's latency then
 // overlaps the client's own work. A client that stops costs at most that many blocks.
+import { withoutPaging, type QueryPairs } from '../core/oneroster/query.js';
 import type { ReadResult } from '../cache/read-through.js';
 import { GatewayError } from '../core/errors.js';
 import { blocksFor, cutPage, type Block } from '../core/oneroster/blocks.js';
@@ -16,6 +17,7 @@ import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/
 import { needsRepoint, repoint, ROOT_HEADER, type UpstreamCost } from './oneroster-cache-policy.js';
 import type { CachedProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
 import type { CachePolicy } from './cache-policy.js';
+import { tooLarge } from './paging.js';
 
 export interface PageBlocksOptions {
   /** The district's block size (0: its pages are fetched as asked) and the read-ahead depth (cache-policy.ts). */
@@ -56,8 +58,8 @@ export function createPageBlocks(options: PageBlocksOptions) {
 
   function blockRequest(req: CachedProxyRequest, index: number, size: number): CachedProxyRequest {
     const offset = index * size;
-    const params = [...req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'), ['limit', String(size)], ['offset', String(offset)]] as const;
-    const block: CachedProxyRequest = { ...req, query: { ...req.query, params: params.map(([k, v]) => [k, v] as [string, string]), limit: size, offset, limitGiven: true }, noCache: req.noCache };
+    const params: QueryPairs = [...withoutPaging(req.query.params), ['limit', String(size)], ['offset', String(offset)]];
+    const block: CachedProxyRequest = { ...req, query: { ...req.query, params, limit: size, offset, limitGiven: true } };
     delete block.caller;
     delete block.signal;
     return block;
@@ -100,7 +102,7 @@ export function createPageBlocks(options: PageBlocksOptions) {
   }
 
   function readerKey(req: CachedProxyRequest): string {
-    return `${req.district.id}\u0000${req.resource}\u0000${JSON.stringify(req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'))}`;
+    return `${req.district.id}\u0000${req.resource}\u0000${JSON.stringify(withoutPaging(req.query.params))}`;
   }
 
   /**
@@ -236,7 +238,7 @@ export function createPageBlocks(options: PageBlocksOptions) {
     if (page.total !== undefined) headers['x-total-count'] = String(page.total);
     const link = buildLinkHeader({
       base: req.linkBase,
-      params: req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset'),
+      params: withoutPaging(req.query.params),
       limit,
       offset,
       ...(page.total !== undefined ? { total: page.total } : {}),
@@ -253,10 +255,3 @@ export function createPageBlocks(options: PageBlocksOptions) {
 }
 
 export type PageBlocks = ReturnType<typeof createPageBlocks>;
-
-function tooLarge(districtId: string, maxBytes: number): GatewayError {
-  return new GatewayError(
-    'upstream_too_large',
-    `This page would be cut from more than ${maxBytes} bytes of answers from district "${districtId}" (districts[].upstream.maxBodyBytes); ask for a smaller limit.`,
-  );
-}

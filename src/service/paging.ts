@@ -1,6 +1,6 @@
 import { GatewayError } from '../core/errors.js';
 import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/links.js';
-import type { PageQuery } from '../core/oneroster/query.js';
+import { withoutPaging, type PageQuery } from '../core/oneroster/query.js';
 import { isRepeatedPage, walkPages } from '../core/page-walk.js';
 import type { UpstreamResponse } from '../upstream/types.js';
 
@@ -106,7 +106,7 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
   if (first.total !== undefined) headers['x-total-count'] = String(first.total);
   const link = buildLinkHeader({
     base: input.linkBase,
-    params: query.params.filter(([k]) => k !== 'limit' && k !== 'offset'),
+    params: withoutPaging(query.params),
     limit: want,
     offset: query.offset,
     ...(first.total !== undefined ? { total: first.total } : {}),
@@ -116,7 +116,8 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
   return { records, pages: walk.pages, changed: walk.pages > 1 || records.length !== first.records.length, headers };
 }
 
-function tooLarge(districtId: string | undefined, maxBytes: number): GatewayError {
+/** A client page that would be built from more than one answer's worth of the district's bytes. */
+export function tooLarge(districtId: string | undefined, maxBytes: number): GatewayError {
   const who = districtId === undefined ? 'the district' : `district "${districtId}"`;
   return new GatewayError(
     'upstream_too_large',

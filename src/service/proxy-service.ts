@@ -1,3 +1,4 @@
+import { withoutPaging } from '../core/oneroster/query.js';
 import { rewriteHrefs, type HrefRewrite } from '../core/oneroster/hrefs.js';
 import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
 import { stitchPages } from './paging.js';
@@ -40,7 +41,7 @@ async function passThrough(calls: UpstreamCalls, req: ProxyRequest): Promise<Pro
   }
 
   const page = readListPage(first, req);
-  const others = req.query.params.filter(([k]) => k !== 'limit' && k !== 'offset');
+  const others = withoutPaging(req.query.params);
   const result = await stitchPages({
     first: page,
     query: req.query,

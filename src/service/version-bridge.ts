@@ -3,7 +3,7 @@ import { ENDPOINTS } from '../core/oneroster/endpoints.js';
 import { rewriteHrefs } from '../core/oneroster/hrefs.js';
 import { mapRecord, mappingNeeds, translateQuery, type Json, type TranslatedQuery } from '../core/oneroster/mapping/index.js';
 import { entityOfWrapper, type Entity } from '../core/oneroster/model.js';
-import type { QueryPairs } from '../core/oneroster/query.js';
+import { withoutPaging, type QueryPairs } from '../core/oneroster/query.js';
 import { createDerivedReads } from './derived-reads.js';
 import { answerLocally, pick, readWhole, type WholeRead } from './local-query.js';
 import type { Lookups } from './lookups.js';
@@ -86,10 +86,10 @@ export function createVersionBridge(options: VersionBridgeOptions) {
       return answerLocally(calls, req, records, { ...t.local, fields: t.fields });
     }
     const first = readListPage(await calls.send(t.params), req);
-    const others = t.params.filter(([k]) => k !== 'limit' && k !== 'offset');
+    const others = withoutPaging(t.params);
     const result = await stitchPages({
       first,
-      query: { ...query, params: query.params.filter(([k]) => k !== 'limit' && k !== 'offset') },
+      query: { ...query, params: withoutPaging(query.params) },
       maxPages: req.district.maxStitchPages,
       fetchPage: async (offset, limit) => readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
       linkBase: req.linkBase,

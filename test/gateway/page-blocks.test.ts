@@ -2,10 +2,10 @@
 // blocks answer byte for byte what pages fetched as asked answer; three apps paging with limits
 // 100, 200 and 5000 cost the district one pull; read-ahead follows a sequential reader and is
 // bounded; a block built for one origin never shows that origin to another.
-import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, bearerSandbox, startStack, type Stack } from '../helpers/stack.js';
+import { rawRequest, type RawAnswer } from '../helpers/raw-http.js';
 
 let stack: Stack;
 let token: string;
@@ -31,21 +31,10 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-function raw(path: string, headers: Record<string, string> = {}): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${stack.gateway.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** The answer as sent, its body as text. */
+async function raw(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: RawAnswer['headers']; text: string }> {
+  const r = await rawRequest(`${stack.gateway.url}${path}`, { authorization: `Bearer ${token}`, ...headers });
+  return { status: r.status, headers: r.headers, text: r.bytes.toString() };
 }
 const hits = (id: string, collection: string) => stack.sandboxes[id]!.hits.filter((h) => h.path.endsWith(`/${collection}`)).length;
 

@@ -1,11 +1,11 @@
 // What goes on the wire to clients: content codings negotiated from Accept-Encoding, Vary,
 // Content-Length of the bytes actually sent, a strong ETag per coding and 304 for If-None-Match,
 // for cached pages and mirror answers alike. Read with node:http, which decodes nothing.
-import { request as httpRequest } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, bearerSandbox, startStack, type Stack } from '../helpers/stack.js';
 import { until } from '../helpers/until.js';
+import { rawRequest, type RawAnswer } from '../helpers/raw-http.js';
 
 let stack: Stack;
 let token: string;
@@ -22,24 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  bytes: Buffer;
-}
-
-function raw(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${stack.gateway.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+type Raw = RawAnswer;
+const raw = (path: string, headers: Record<string, string> = {}, method = 'GET') => rawRequest(`${stack.gateway.url}${path}`, { authorization: `Bearer ${token}`, ...headers }, method);
 
 const decode = (r: Raw) =>
   (r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.bytes) : r.headers['content-encoding'] === 'br' ? brotliDecompressSync(r.bytes) : r.bytes).toString();

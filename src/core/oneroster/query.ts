@@ -15,6 +15,11 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 export type QueryPairs = Array<[string, string]>;
 
+/** The parameters of a page's query but its paging: what every page of one read shares. */
+export function withoutPaging(params: QueryPairs): QueryPairs {
+  return params.filter(([k]) => k !== 'limit' && k !== 'offset');
+}
+
 /** Decodes a raw query string as application/x-www-form-urlencoded ('+' is a space). */
 export function parseRawQuery(raw: string): QueryPairs {
   const q = raw.startsWith('?') ? raw.slice(1) : raw;
