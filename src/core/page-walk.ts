@@ -117,6 +117,16 @@ function repeats(previous: PageSample | undefined, page: PageSample, records: re
   });
 }
 
+/**
+ * The district says `page`, read at offset `at`, is the last of its collection: it is empty,
+ * it reaches X-Total-Count (`total`, the page's own by default), or, without a total, its Link
+ * header has no rel="next". X-Total-Count is the more exact word: a Link is read only without one.
+ */
+export function endsCollection(page: WalkPage, at: number, total: number | undefined = page.total): boolean {
+  if (page.records.length === 0) return true;
+  return total !== undefined ? at + page.records.length >= total : !!page.hasLink && !page.hasNext;
+}
+
 /** Options are counts: whole numbers from `min`, or Infinity. */
 function checkCount(name: string, value: number | undefined, min: number): void {
   if (value === undefined || value === Infinity) return;
@@ -195,8 +205,7 @@ async function* steps<P extends WalkPage>(options: PageWalkOptions<P>, state: Wa
       total = page.total ?? total;
       offset = at + page.records.length;
       const fresh = seen.size === 0 ? page.records : page.records.filter((r) => !seen.has(idOf(r) ?? NO_ID));
-      // X-Total-Count is the more exact word: a Link is read only when there is none.
-      const last = total !== undefined ? offset >= total : !!page.hasLink && !page.hasNext;
+      const last = endsCollection(page, at, total);
       yield { page, offset: at, fresh, last };
       if (options.idMemory === 'page') seen.clear();
       for (const r of options.idMemory === 'page' ? page.records : fresh) {

@@ -1,7 +1,9 @@
 import { withoutPaging } from '../core/oneroster/query.js';
 import { rewriteHrefs, type HrefRewrite } from '../core/oneroster/hrefs.js';
+import { byteRewrite } from '../core/oneroster/href-bytes.js';
+import { isWholePage, readPageBytes } from './page-bytes.js';
 import type { ProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
-import { stitchPages } from './paging.js';
+import { stitchPages, type UpstreamPage } from './paging.js';
 import { parseJson } from './upstream-errors.js';
 import { readJsonObject, readListPage, withUpstreamCalls, type UpstreamCalls } from './upstream-calls.js';
 import type { VersionBridge } from './version-bridge.js';
@@ -40,9 +42,8 @@ async function passThrough(calls: UpstreamCalls, req: ProxyRequest): Promise<Pro
     return calls.response(first.status, serialize(first.body, readJsonObject(first, district.id), rewrite));
   }
 
-  const page = readListPage(first, req);
   const others = withoutPaging(req.query.params);
-  const result = await stitchPages({
+  const stitch = (page: UpstreamPage) => stitchPages({
     first: page,
     query: req.query,
     maxPages: district.maxStitchPages,
@@ -52,6 +53,13 @@ async function passThrough(calls: UpstreamCalls, req: ProxyRequest): Promise<Pro
     fetchPage: async (offset, limit) => readListPage(await calls.send([...others, ['limit', String(limit)], ['offset', String(offset)]]), req),
     linkBase: req.linkBase,
   });
+  // The common page goes out as the district's bytes, hrefs re-rooted, its headers built as a
+  // stitched page's (it needs no other page, so none is read).
+  const bytes = readPageBytes(first, endpoint.wrapper, byteRewrite(rewrite));
+  if (bytes && isWholePage(bytes.page, req.query)) return calls.response(200, bytes.body, (await stitch(bytes.page)).headers, bytes.roots);
+
+  const page = readListPage(first, req);
+  const result = await stitch(page);
   // A vendor wrapper (`students`, `terms`) goes out under the spec's key.
   const envelope = { ...page.envelope };
   const renamed = page.key !== endpoint.wrapper;

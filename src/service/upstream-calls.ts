@@ -75,19 +75,23 @@ export class UpstreamCalls {
    * holds one of its credentials, hosts or vendor paths (in a field no href rule touched, a
    * vendor's metadata, an id) has it redacted before it can be cached or sent.
    */
-  response(status: number, body: Buffer | string | null, headers: Record<string, string> = {}): ProxyResponse {
+  response(status: number, body: Buffer | string | null, headers: Record<string, string> = {}, roots?: readonly number[]): ProxyResponse {
     return {
       status,
       headers: body === null ? headers : { 'content-type': JSON_TYPE, ...headers },
-      body: body === null ? null : redactBody(body, this.req),
+      body: body === null ? null : redactBody(body, this.req, roots),
       upstreamRequests: this.count,
       upstreamMs: this.ms,
     };
   }
 }
 
-function redactBody(body: Buffer | string, req: ProxyRequest): Buffer | string {
+/** `roots`: where the gateway's own root (req.hrefBase) stands in a body it just re-rooted. */
+function redactBody(body: Buffer | string, req: ProxyRequest, roots?: readonly number[]): Buffer | string {
   const { redactor } = req.district;
+  // Bytes are searched as bytes first: a page that holds none of the district's secrets, hosts
+  // or paths (nearly all of them) is not decoded at all.
+  if (typeof body !== 'string' && !redactor.mayHold(body, req.hrefBase, roots)) return body;
   const text = typeof body === 'string' ? body : body.toString('utf8');
   // The gateway's own hrefs may share the district's host (both on loopback, or one name):
   // they are not the district's address, and must not send every page down the slow path.

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rewriteHref } from '../../src/core/oneroster/hrefs.js';
 import { readUpstreamStatusInfo } from '../../src/core/oneroster/status-info.js';
-import { createRedactor, redactDescription } from '../../src/core/redact.js';
+import { createRedactor, NO_REDACTION, redactDescription } from '../../src/core/redact.js';
 
 const SECRET = 'S3cr3tValue-0123456789';
 const redactor = createRedactor({
@@ -50,5 +51,57 @@ describe('href re-rooting', () => {
     'https://sis/ims/oneroster/v1p1\\..\\..\\admin',
   ])('drops %s: a dot segment or backslash would climb out of the district root', (href) => {
     expect(rewriteHref(href, r)).toBeUndefined();
+  });
+});
+
+describe('redactor byte pre-check (mayHold)', () => {
+  const redactor = createRedactor({ secrets: () => ['tok-0123456789/+x'], hosts: ['sis.example.org:8443', 'sis.example.org'], paths: ['/aeries'] });
+  const b = (s: string) => Buffer.from(s, 'utf8');
+
+  it('rules out a body holding none of the district, and never rules out one that test() finds', () => {
+    expect(redactor.mayHold(b('{"users":[{"givenName":"Ren\u00e9e","href":"https://gw/districts/x/ims/oneroster/v1p1/orgs/1"}]}'))).toBe(false);
+    const found = [
+      'SIS.Example.ORG',
+      'x sis.example.org:8443/y',
+      'see /AERIES/api',
+      'tok-0123456789/+x',
+      encodeURIComponent('tok-0123456789/+x'),
+      Buffer.from('tok-0123456789/+x').toString('base64').replace(/=+$/, ''),
+    ];
+    for (const s of found) {
+      expect(redactor.test(s)).toBe(true);
+      expect([s, redactor.mayHold(b(`{"a":"${s}"}`))]).toEqual([s, true]);
+    }
+  });
+
+  it('over-approximates: whatever test() finds, mayHold finds too (random text around the district)', () => {
+    const parts = fc.constantFrom('sis.example.org', 'SIS.EXAMPLE.ORG', '/aeries', '/Aeries/x', 'mysis.example.org.x', 'tok-0123456789/+x', 'é', '"', ' ', 'a');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(parts, fc.string()), { maxLength: 8 }), (bits) => {
+        const text = bits.join('');
+        if (redactor.test(text)) expect(redactor.mayHold(b(text))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("skips the district's host inside the gateway's own root, and only there", () => {
+    const root = 'http://sis.example.org:9000/districts/x/ims/oneroster';
+    const page = `{"users":[{"href":"${root}/v1p1/orgs/1"},{"href":"${root.toUpperCase()}/v1p1/orgs/2"}]}`;
+    expect(redactor.mayHold(b(page), root)).toBe(false);
+    expect(redactor.mayHold(b(page))).toBe(true);
+    expect(redactor.mayHold(b(`${page} sis.example.org`), root)).toBe(true);
+    // Where the root is known to stand, it is passed over without a search; elsewhere it still counts.
+    const known = [page.indexOf(root), page.indexOf(root) + root.length];
+    expect(redactor.mayHold(b(page), undefined, known)).toBe(true);
+    const once = `{"href":"${root}/v1p1/orgs/1"}`;
+    expect(redactor.mayHold(b(once), undefined, [9, 9 + root.length])).toBe(false);
+    expect(redactor.mayHold(b(`${once}sis.example.org`), undefined, [9, 9 + root.length])).toBe(true);
+  });
+
+  it('cannot rule out a district whose path is not ASCII, and rules out everything for a redactor that knows nothing', () => {
+    const accents = createRedactor({ secrets: () => [], hosts: ['sis.example.org'], paths: ['/élèves'] });
+    expect(accents.mayHold(b('{"users":[]}'))).toBe(true);
+    expect(NO_REDACTION.mayHold(b('sis.example.org'))).toBe(false);
   });
 });

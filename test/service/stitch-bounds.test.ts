@@ -3,19 +3,13 @@
 // sourcedId: first as stitchPages sees it, then through the proxy service against a real
 // upstream that counts its hits.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createByteLedger } from '../../src/core/byte-ledger.js';
 import { GatewayError } from '../../src/core/errors.js';
-import { NO_REDACTION } from '../../src/core/redact.js';
 import { withUpstreamCalls } from '../../src/service/upstream-calls.js';
-import { matchEndpoint } from '../../src/core/oneroster/endpoints.js';
 import { parseRawQuery, readPageQuery } from '../../src/core/oneroster/query.js';
-import type { District } from '../../src/districts/districts.js';
 import { isRepeatedPage, stitchPages, type UpstreamPage } from '../../src/service/paging.js';
 import { createProxyService, type ProxyRequest } from '../../src/service/proxy-service.js';
-import type { VersionBridge } from '../../src/service/version-bridge.js';
-import { createUpstreamClient } from '../../src/upstream/client.js';
-import { district as districtConfig } from '../upstream/district.js';
 import { startLocalServer } from '../upstream/local-server.js';
+import { NO_BRIDGE, proxyRequest } from '../helpers/proxy-request.js';
 
 const noId = (i: number) => ({ status: 'active', username: `user${i}`, givenName: 'G', familyName: 'F' });
 const page = (records: unknown[], bytes: number): UpstreamPage => ({ key: 'users', records, envelope: { users: records }, hasLink: false, hasNext: false, bytes });
@@ -99,43 +93,9 @@ describe('proxy service: assembled pages', () => {
     return s;
   }
 
-  function request(origin: string, maxBodyBytes: number | undefined, limit: number, heldLimit = 64 * 1024 * 1024): ProxyRequest {
-    const client = createUpstreamClient(districtConfig(origin, { type: 'bearer', token: 't' }));
-    cleanups.push(() => client.close());
-    const match = matchEndpoint('v1p1', undefined, 'GET', ['users']);
-    if (!match.ok) throw new Error('no users endpoint');
-    const district = {
-      id: 'big-district',
-      name: 'Big',
-      version: 'v1p1',
-      versionSetting: 'v1p1',
-      authType: 'bearer',
-      source: 'config',
-      upstreamBase: origin,
-      maxStitchPages: 100,
-      maxBodyBytes: maxBodyBytes ?? 32 * 1024 * 1024,
-      held: createByteLedger(heldLimit),
-      upstream: client,
-      // Nothing of this district needs hiding from the test's eyes.
-      redactor: NO_REDACTION,
-    } as unknown as District;
-    return {
-      district,
-      version: 'v1p1',
-      service: 'rostering',
-      endpoint: match.endpoint,
-      segments: ['users'],
-      query: readPageQuery('collection', parseRawQuery(`limit=${limit}`)),
-      requestId: 'r1',
-      linkBase: 'https://gw/ims/oneroster/v1p1/users',
-      hrefBase: 'https://gw/ims/oneroster',
-    };
-  }
-  const bridge: VersionBridge = {
-    handle: () => {
-      throw new Error('same version: the bridge is not used');
-    },
-  } as unknown as VersionBridge;
+  const request = (origin: string, maxBodyBytes: number | undefined, limit: number, heldLimit?: number): ProxyRequest =>
+    proxyRequest(origin, cleanups, { query: `limit=${limit}`, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}), ...(heldLimit !== undefined ? { heldLimit } : {}) });
+  const bridge = NO_BRIDGE;
 
   it("answers upstream_too_large when the page would be built from more than the district's maxBodyBytes", async () => {
     const s = await upstream(50, false);
