@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { unredacted, type Logger } from '../observability/logger.js';
+import { lineWriter, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AppEnv } from './env.js';
 
@@ -28,15 +28,17 @@ export interface AccessLog {
 /** The one access-line writer: every route's requests end here, the fast path's too. */
 export function accessLog(options: { logger: Logger; metrics?: Pick<Metrics, 'httpRequest'> | undefined }): AccessLog {
   const { metrics } = options;
-  // Every field below is the gateway's own (route templates, configured ids): nothing to redact.
-  const logger = unredacted(options.logger);
+  // Every field below is the gateway's own (route templates, configured ids, checked request
+  // ids): nothing to redact, and a hand-built line (lineWriter).
+  const { logger } = options;
+  const line = lineWriter(logger);
   return {
     wanted: () => metrics !== undefined || logger.isLevelEnabled('info'),
     write(a) {
       const totalMs = performance.now() - a.started;
       metrics?.httpRequest(a.district ?? '', a.route, a.status, a.cache ?? '', totalMs / 1000);
       if (!logger.isLevelEnabled('info')) return;
-      logger.info({
+      line({
         msg: 'request',
         requestId: a.requestId,
         method: a.method,

@@ -31,7 +31,9 @@ const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
 
 // Lines are written in batches of this many bytes, and at least this often: one write per
 // access line cost the cache-hit path measurably (BENCHMARKS.md, issue 17), and an operator
-// with curl still sees a quiet gateway's line within a quarter second.
+// with curl still sees a quiet gateway's line within a quarter second. Not larger: sonic-boom
+// measures its pending batch (up to its 16 KiB maxWrite) on every line it is given, and with a
+// 256 KiB batch that cost 10 µs per access line.
 const BATCH_BYTES = 8192;
 const FLUSH_EVERY_MS = 250;
 
@@ -58,21 +60,36 @@ function loggerOptions(level: string) {
 }
 
 const destinations = new WeakMap<Logger, DestinationStream>();
-const plain = new WeakMap<Logger, Logger>();
+/** The fields of a line written by `lineWriter`: strings, finite numbers, or undefined (left out). */
+export type LineFields = Record<string, string | number | undefined>;
 
 /**
- * The same log without path redaction, for lines built only of fields the gateway vouches for
- * (the access line: request id, route template, client and district ids, status, times).
- * Redacting by wildcard paths cost more than the rest of a cache hit (BENCHMARKS.md, issue 17).
+ * A writer of info lines in the very shape pino writes them (level, time, service, then the
+ * fields in order), serialized by hand: the access line is written once per request, and pino's
+ * generic serializer and ISO clock cost a cache hit more than the rest of its logging
+ * (BENCHMARKS.md, issue 17). Only for lines of the gateway's own fields: nothing is redacted.
+ * Callers check that info is enabled.
  */
-export function unredacted(logger: Logger): Logger {
-  let p = plain.get(logger);
-  if (p) return p;
+export function lineWriter(logger: Logger): (fields: LineFields) => void {
   const destination = destinations.get(logger);
-  if (!destination) return logger;
-  p = pino(loggerOptions(logger.level), destination);
-  plain.set(logger, p);
-  return p;
+  if (!destination) return (fields) => logger.info(fields);
+  const head = `{"level":"info","time":"`;
+  const tail = `","service":"oneroster-gateway"`;
+  let second = -1;
+  let secondIso = '';
+  return (fields) => {
+    // The ISO time, its seconds part rebuilt once a second.
+    const now = Date.now();
+    const s = Math.floor(now / 1000);
+    if (s !== second) [second, secondIso] = [s, new Date(s * 1000).toISOString().slice(0, 20)];
+    let line = `${head}${secondIso}${String(now % 1000).padStart(3, '0')}Z${tail}`;
+    for (const k in fields) {
+      const v = fields[k];
+      if (v === undefined) continue;
+      line += `,"${k}":${typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v)}`;
+    }
+    destination.write(`${line}}\n`);
+  };
 }
 
 type AsyncDestination = ReturnType<typeof pino.destination>;
