@@ -60,6 +60,10 @@ function loggerOptions(level: string) {
 }
 
 const destinations = new WeakMap<Logger, DestinationStream>();
+// Strings that stand in JSON as they are (request ids, route templates, most ids): no
+// JSON.stringify for them.
+const PLAIN = /^[\w .:/@+-]*$/;
+
 /** The fields of a line written by `lineWriter`: strings, finite numbers, or undefined (left out). */
 export type LineFields = Record<string, string | number | undefined>;
 
@@ -86,7 +90,7 @@ export function lineWriter(logger: Logger): (fields: LineFields) => void {
     for (const k in fields) {
       const v = fields[k];
       if (v === undefined) continue;
-      line += `,"${k}":${typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v)}`;
+      line += `,"${k}":${typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : PLAIN.test(v) ? `"${v}"` : JSON.stringify(v)}`;
     }
     destination.write(`${line}}\n`);
   };
