@@ -31,6 +31,9 @@ export interface Redactor {
    * a byte search, in any case, for each credential, host and path, with no decoding. True
    * means "look closer" (test() on the text). `known`: [start, end) pairs of `bytes` where
    * `except` is known to stand (a page the gateway just re-rooted), passed over without a search.
+   * It reads bytes as they are: JSON escapes (`\/`, `\u0073`) are the caller's to decode first.
+   * One case it lets pass that test() on text with `except` removed would not: a host split in
+   * two around the gateway's root, which is not the district's address as the client reads it.
    */
   mayHold(bytes: Buffer, except?: string, known?: readonly number[]): boolean;
   /** Data (a 200 body's strings): every credential, host and path of the district replaced. */
@@ -139,9 +142,9 @@ export function createRedactor(source: RedactorSource): Redactor {
       if (addressBytes.length === 0) return false;
       if (!caseless) return true;
       const lower = lowerAscii(bytes, known);
-      const skip = except === undefined ? undefined : Buffer.from(except.toLowerCase(), 'utf8');
+      const skip = except === undefined ? undefined : { lower: Buffer.from(except.toLowerCase(), 'utf8'), exact: Buffer.from(except, 'utf8') };
       for (const needle of addressBytes) {
-        for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + 1)) if (!skip || !within(lower, at, needle, skip)) return true;
+        for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + 1)) if (!skip || !within(bytes, at, needle, skip)) return true;
       }
       return false;
     },
@@ -174,11 +177,15 @@ function lowerAscii(bytes: Buffer, blank: readonly number[] = []): Buffer {
   return out;
 }
 
-/** The match of `needle` at `at` in `text` lies inside an occurrence of `outer` there. */
-function within(text: Buffer, at: number, needle: Buffer, outer: Buffer): boolean {
-  for (let o = outer.indexOf(needle); o >= 0; o = outer.indexOf(needle, o + 1)) {
+/**
+ * The match of `needle` at `at` (found in the lower-case copy of `text`) lies inside an
+ * occurrence of `outer` written exactly so in `text`, as test()'s callers set it aside.
+ */
+function within(text: Buffer, at: number, needle: Buffer, outer: { lower: Buffer; exact: Buffer }): boolean {
+  const len = outer.exact.length;
+  for (let o = outer.lower.indexOf(needle); o >= 0; o = outer.lower.indexOf(needle, o + 1)) {
     const start = at - o;
-    if (start >= 0 && start + outer.length <= text.length && text.compare(outer, 0, outer.length, start, start + outer.length) === 0) return true;
+    if (start >= 0 && start + len <= text.length && text.compare(outer.exact, 0, len, start, start + len) === 0) return true;
   }
   return false;
 }

@@ -1,4 +1,5 @@
 import { GatewayError } from '../core/errors.js';
+import { unescapedJson } from '../core/json/unescape.js';
 import { rewriteHrefs } from '../core/oneroster/hrefs.js';
 import { versionRoot } from '../core/oneroster/paths.js';
 import type { QueryPairs } from '../core/oneroster/query.js';
@@ -90,14 +91,15 @@ export class UpstreamCalls {
 function redactBody(body: Buffer | string, req: ProxyRequest, roots?: readonly number[]): Buffer | string {
   const { redactor } = req.district;
   // Bytes are searched as bytes first: a page that holds none of the district's secrets, hosts
-  // or paths (nearly all of them) is not decoded at all.
-  if (typeof body !== 'string' && !redactor.mayHold(body, req.hrefBase, roots)) return body;
+  // or paths (nearly all of them) is not decoded at all. Not a page with JSON escapes: it says
+  // more than its bytes show (`\/aeries`, `\u0073is.example.org`), so it is searched decoded.
+  if (typeof body !== 'string' && !body.includes(0x5c) && !redactor.mayHold(body, req.hrefBase, roots)) return body;
   const text = typeof body === 'string' ? body : body.toString('utf8');
   // The gateway's own hrefs may share the district's host (both on loopback, or one name):
   // they are not the district's address, and must not send every page down the slow path.
   // Only the whole root is set aside: an origin alone is the client's to choose
   // (X-Forwarded-Host), and naming the district's host must not switch redaction off.
-  if (!redactor.test(text.replaceAll(req.hrefBase, ''))) return body;
+  if (!redactor.test(unescapedJson(text).replaceAll(req.hrefBase, ''))) return body;
   const parsed = parseJson(Buffer.from(text));
   if (!parsed.ok) return redactor.redact(text);
   rewriteHrefs(parsed.value, { upstreamBase: req.district.upstreamBase, gatewayBase: req.hrefBase, redactor }, true);

@@ -82,4 +82,24 @@ describe('same-version pages on bytes', () => {
     expect(text).not.toContain(host);
     expect(JSON.parse(text).users[0]).toEqual({ sourcedId: 'u0', note: 'moved to HTTP://[redacted]/v2', orgs: [{ href: `${GW}/v1p1/orgs/1` }] });
   });
+
+  it('reads JSON escapes as a client will: a secret, host or vendor path written with escapes is redacted too', async () => {
+    // PHP escapes every "/", .NET every "+"; any server may escape any character as \uXXXX.
+    const secret = 'abc+def123/xyz';
+    const escaped = (s: string) => s.replace('+', '\\u002B').replaceAll('/', '\\/');
+    const uEscaped = (t: string) => [...t].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const s = await district((o) => {
+      const host = new URL(o).host;
+      const body = `{"users":[{"sourcedId":"u0","orgs":[{"href":"${o.replaceAll('/', '\\/')}\\/v1p1\\/orgs\\/1"}],"metadata":{"k":"${escaped(secret)}","h":"http:\\/\\/${uEscaped(host)}\\/x","p":"\\/aeries\\/photos\\/1.jpg"}}]}`;
+      return { body, headers: { 'x-total-count': '1' } };
+    });
+    const host = new URL(s.origin).host;
+    const redactor = createRedactor({ secrets: () => [secret], hosts: [host], paths: ['/aeries'] });
+    const res = await proxy.handle(proxyRequest(s.origin, cleanups, { redactor }));
+    const user = JSON.parse(String(res.body)).users[0];
+    expect(user.orgs).toEqual([{ href: `${GW}/v1p1/orgs/1` }]);
+    expect(JSON.stringify(user.metadata)).not.toContain(secret);
+    expect(JSON.stringify(user.metadata)).not.toContain(host);
+    expect(user.metadata.p).toBe('[redacted]/photos/1.jpg');
+  });
 });
