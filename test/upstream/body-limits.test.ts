@@ -1,34 +1,16 @@
 // The byte bounds of one district's answers: maxBodyBytes per answer (UPSTREAM_TOO_LARGE) and
 // maxInFlightBytes across the answers being read at once (UPSTREAM_BUSY), against real sockets.
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createUpstreamClient } from '../../src/upstream/client.js';
-import { createTransport, type Transport, type TransportRequest } from '../../src/upstream/http.js';
-import { UpstreamError, type UpstreamClient } from '../../src/upstream/types.js';
+import { describe, expect, it } from 'vitest';
+import { createTransport, type TransportRequest } from '../../src/upstream/http.js';
+import { UpstreamError } from '../../src/upstream/types.js';
 import { district } from './district.js';
-import { startLocalServer, type LocalServer } from './local-server.js';
+import { upstreamHarness } from './harness.js';
+import { startLocalServer } from './local-server.js';
 
 const KiB = 1024;
 const BEARER = { type: 'bearer' as const, token: 'tok' };
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-async function server(...args: Parameters<typeof startLocalServer>): Promise<LocalServer> {
-  const s = await startLocalServer(...args);
-  cleanups.push(() => s.close());
-  return s;
-}
-function client(...args: Parameters<typeof createUpstreamClient>): UpstreamClient {
-  const c = createUpstreamClient(...args);
-  cleanups.push(() => c.close());
-  return c;
-}
-function transport(maxBodyBytes: number, maxInFlightBytes?: number): Transport {
-  const t = createTransport({ districtId: 'd1', connectTimeoutMs: 500, timeoutMs: 3000, maxBodyBytes, ...(maxInFlightBytes ? { maxInFlightBytes } : {}) });
-  cleanups.push(() => t.close());
-  return t;
-}
+const { cleanups, server, client, transport } = upstreamHarness({ timeoutMs: 3000 });
 const get = (origin: string, path: string): TransportRequest => ({ method: 'GET', origin, path, headers: {} });
 const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: v }), (err: unknown) => ({ err: err as UpstreamError }));
 

@@ -1,27 +1,13 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createUpstreamClient } from '../../src/upstream/client.js';
-import type { UpstreamClient } from '../../src/upstream/types.js';
 import { UpstreamError } from '../../src/upstream/types.js';
 import { district } from './district.js';
-import { startLocalServer, type LocalServer } from './local-server.js';
+import { upstreamHarness } from './harness.js';
 import { parseAuthorization, verifyOAuth1 } from './oauth1-verify.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-async function server(...args: Parameters<typeof startLocalServer>): Promise<LocalServer> {
-  const s = await startLocalServer(...args);
-  cleanups.push(() => s.close());
-  return s;
-}
-function client(...args: Parameters<typeof createUpstreamClient>): UpstreamClient {
-  const c = createUpstreamClient(...args);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { server, client } = upstreamHarness();
 const BEARER = { type: 'bearer' as const, token: 'tok/en+==' };
 
 describe('request building', () => {

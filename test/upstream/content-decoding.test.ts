@@ -2,29 +2,15 @@
 // DECODED size, against real sockets. A small answer that expands past maxBodyBytes (a
 // decompression bomb) is refused without ever holding more than about the cap.
 import { brotliCompressSync, constants, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createUpstreamClient } from '../../src/upstream/client.js';
+import { describe, expect, it } from 'vitest';
 import { codingsOf } from '../../src/upstream/content-decoding.js';
-import { createTransport, type Transport, type TransportRequest } from '../../src/upstream/http.js';
+import { createTransport, type TransportRequest } from '../../src/upstream/http.js';
 import { UpstreamError } from '../../src/upstream/types.js';
 import { district } from './district.js';
-import { startLocalServer, type LocalServer } from './local-server.js';
+import { upstreamHarness } from './harness.js';
 
 const MiB = 1024 * 1024;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-async function server(...args: Parameters<typeof startLocalServer>): Promise<LocalServer> {
-  const s = await startLocalServer(...args);
-  cleanups.push(() => s.close());
-  return s;
-}
-function transport(maxBodyBytes: number, maxInFlightBytes?: number): Transport {
-  const t = createTransport({ districtId: 'd1', connectTimeoutMs: 500, timeoutMs: 5000, maxBodyBytes, ...(maxInFlightBytes ? { maxInFlightBytes } : {}) });
-  cleanups.push(() => t.close());
-  return t;
-}
+const { cleanups, server, client, transport } = upstreamHarness({ timeoutMs: 5000 });
 const get = (origin: string, path = '/x'): TransportRequest => ({ method: 'GET', origin, path, headers: { 'accept-encoding': 'gzip, deflate, br' } });
 const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: v }), (err: unknown) => ({ err: err as UpstreamError }));
 
@@ -39,8 +25,7 @@ const CODERS: Record<string, (b: Buffer) => Buffer> = {
 describe('compressed answers from a district', () => {
   it('asks for gzip, deflate and br on every district request', async () => {
     const s = await server();
-    const c = createUpstreamClient(district(s.origin, { type: 'bearer', token: 'tok' }));
-    cleanups.push(() => c.close());
+    const c = client(district(s.origin, { type: 'bearer', token: 'tok' }));
     await c.request({ method: 'GET', path: '/users', query: [] });
     expect(s.hits[0]!.headers['accept-encoding']).toBe('gzip, deflate, br');
   });
