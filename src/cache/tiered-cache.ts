@@ -284,4 +284,3 @@ export function createTieredCache(deps: TieredCacheDeps): TieredCacheInternals {
     },
   };
 }
-

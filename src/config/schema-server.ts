@@ -1,5 +1,6 @@
 // server, admin and metrics: how the gateway listens and who may operate it.
 import { z } from 'zod';
+import { CONTENT_CODINGS } from '../core/http/accept-encoding.js';
 import { bool, int, nonEmpty } from './fields.js';
 
 export const serverSchema = z.strictObject({
@@ -28,7 +29,7 @@ export const serverSchema = z.strictObject({
       enabled: bool().default(true),
       // Offered in this order when a client weights them alike.
       encodings: z
-        .array(z.enum(['br', 'gzip'], { error: 'must be br or gzip' }))
+        .array(z.enum(CONTENT_CODINGS, { error: `must be ${CONTENT_CODINGS.join(' or ')}` }))
         .min(1, 'at least one encoding (or enabled: false)')
         .refine((list) => new Set(list).size === list.length, { message: 'lists an encoding twice' })
         .default(['br', 'gzip']),

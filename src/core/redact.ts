@@ -69,7 +69,11 @@ function hostVariants(host: string): string[] {
 
 /** A literal alternation, longest first (a token over its prefix), or undefined when empty. */
 function literals(list: readonly string[]): RegExp | undefined {
-  const parts = [...new Set(list.flatMap(variants))].sort((a, b) => b.length - a.length).map(escape);
+  return alternation([...new Set(list.flatMap(variants))]);
+}
+
+function alternation(words: readonly string[]): RegExp | undefined {
+  const parts = [...words].sort((a, b) => b.length - a.length).map(escape);
   return parts.length === 0 ? undefined : new RegExp(parts.join('|'), 'g');
 }
 
@@ -91,6 +95,8 @@ export function createRedactor(source: RedactorSource): Redactor {
   const addresses = addressParts.length === 0 ? undefined : new RegExp(addressParts.join('|'), 'gi');
   let key: string | undefined;
   let secrets: RegExp | undefined;
+  // The same credentials as bytes, for mayHold.
+  let secretBytes: Buffer[] = [];
   let idKey: string | undefined;
   let ids: RegExp | undefined;
 
@@ -98,7 +104,10 @@ export function createRedactor(source: RedactorSource): Redactor {
   function secretPattern(): RegExp | undefined {
     const list = source.secrets().filter((s) => typeof s === 'string');
     const k = list.join('\u0000');
-    if (k !== key) [key, secrets] = [k, literals(list)];
+    if (k !== key) {
+      const words = [...new Set(list.flatMap(variants))];
+      [key, secrets, secretBytes] = [k, alternation(words), words.map((w) => Buffer.from(w, 'utf8'))];
+    }
     return secrets;
   }
   function idPattern(): RegExp | undefined {
@@ -112,13 +121,6 @@ export function createRedactor(source: RedactorSource): Redactor {
   // any case by a byte search, so its presence is never ruled out (mayHold says true).
   const addressBytes = [...hosts, ...paths].map((a) => Buffer.from(a.toLowerCase(), 'utf8'));
   const caseless = [...hosts, ...paths].every((a) => /^[\x00-\x7f]*$/.test(a));
-  let secretBytes: { key: string | undefined; list: Buffer[] } = { key: undefined, list: [] };
-  function secretNeedles(): Buffer[] {
-    secretPattern();
-    if (secretBytes.key !== key) secretBytes = { key, list: [...new Set((source.secrets().filter((s) => typeof s === 'string')).flatMap(variants))].map((v) => Buffer.from(v, 'utf8')) };
-    return secretBytes.list;
-  }
-
   function redact(text: string): string {
     const s = secretPattern();
     let out = s ? text.replace(s, '[redacted]') : text;
@@ -138,7 +140,8 @@ export function createRedactor(source: RedactorSource): Redactor {
       return addresses.test(text);
     },
     mayHold(bytes, except, known) {
-      for (const s of secretNeedles()) if (bytes.indexOf(s) >= 0) return true;
+      secretPattern();
+      for (const s of secretBytes) if (bytes.indexOf(s) >= 0) return true;
       if (addressBytes.length === 0) return false;
       if (!caseless) return true;
       const lower = lowerAscii(bytes, known);

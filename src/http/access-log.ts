@@ -27,10 +27,9 @@ export interface AccessLog {
 
 /** The one access-line writer: every route's requests end here, the fast path's too. */
 export function accessLog(options: { logger: Logger; metrics?: Pick<Metrics, 'httpRequest'> | undefined }): AccessLog {
-  const { metrics } = options;
+  const { logger, metrics } = options;
   // Every field below is the gateway's own (route templates, configured ids, checked request
   // ids): nothing to redact, and a hand-built line (lineWriter).
-  const { logger } = options;
   const line = lineWriter(logger);
   return {
     wanted: () => metrics !== undefined || logger.isLevelEnabled('info'),

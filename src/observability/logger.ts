@@ -27,6 +27,9 @@ export interface LoggerOptions {
 
 // Past this much unwritten log (stdout's reader stalled), new lines are dropped rather than
 // held: a stuck log collector must not grow the heap without bound.
+// Every line names the service it came from (pino's base, and the hand-written access line).
+const SERVICE = 'oneroster-gateway';
+
 const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
 
 // Lines are written in batches of this many bytes, and at least this often: one write per
@@ -53,7 +56,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 function loggerOptions(level: string) {
   return {
     level,
-    base: { service: 'oneroster-gateway' },
+    base: { service: SERVICE },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
@@ -78,7 +81,7 @@ export function lineWriter(logger: Logger): (fields: LineFields) => void {
   const destination = destinations.get(logger);
   if (!destination) return (fields) => logger.info(fields);
   const head = `{"level":"info","time":"`;
-  const tail = `","service":"oneroster-gateway"`;
+  const tail = `","service":${JSON.stringify(SERVICE)}`;
   let second = -1;
   let secondIso = '';
   return (fields) => {

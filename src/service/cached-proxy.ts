@@ -8,9 +8,9 @@ import { cacheableFor, isOutage, loadForCache, needsRepoint, repoint, ROOT_HEADE
 import { fromUpstreamFailure } from './upstream-errors.js';
 import type { Admission } from './client-admission.js';
 import type { CachedProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
+import { createPageBlocks, type PageBlocksOptions } from './page-blocks.js';
 
 export type { CachedProxyRequest } from './proxy-types.js';
-import { createPageBlocks, type PageBlocksOptions } from './page-blocks.js';
 
 export { ROOT_HEADER } from './oneroster-cache-policy.js';
 

@@ -254,4 +254,3 @@ export function createPageBlocks(options: PageBlocksOptions) {
   return blocks;
 }
 
-export type PageBlocks = ReturnType<typeof createPageBlocks>;

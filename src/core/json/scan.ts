@@ -102,8 +102,9 @@ function skipSpace(b: Uint8Array, i: number): number {
   }
 }
 
-function startsWith(b: Uint8Array, at: number, prefix: Uint8Array): boolean {
-  if (prefix.length === 0 || at + prefix.length > b.length) return false;
+/** `b` holds `prefix` from offset `at`. */
+export function bytesAt(b: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at + prefix.length > b.length) return false;
   for (let k = 0; k < prefix.length; k++) if (b[at + k] !== prefix[k]) return false;
   return true;
 }
@@ -151,7 +152,7 @@ export function scanJson(bytes: Uint8Array, prefix: Uint8Array = new Uint8Array(
     } else {
       if (c === 0x22) {
         i = stringEnd(b, i);
-        if (i >= 0 && (hrefValue || startsWith(b, start + 1, prefix))) strings.push(start, i);
+        if (i >= 0 && (hrefValue || prefix.length > 0 && bytesAt(b, start + 1, prefix))) strings.push(start, i);
       } else i = c === 0x2d || isDigit(c) ? numberEnd(b, i) : literalEnd(b, i);
       if (i < 0) return undefined;
       if (top) [top.kind, top.start] = [c === 0x22 ? 'string' : c === 0x2d || isDigit(c) ? 'number' : 'literal', start];

@@ -5,6 +5,7 @@
 // through rewriteHref itself, so both paths give the same hrefs. Whatever hrefs.ts would drop
 // or redact rather than re-root (a key deleted, a value redacted) is not done here: undefined
 // sends the page to the parsed path.
+import { bytesAt } from '../json/scan.js';
 import { rewriteHref, type HrefRewrite } from './hrefs.js';
 
 export interface ByteRewrite {
@@ -42,12 +43,6 @@ function plainTail(b: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
-function startsAt(b: Uint8Array, at: number, prefix: Uint8Array): boolean {
-  if (at + prefix.length > b.length) return false;
-  for (let k = 0; k < prefix.length; k++) if (b[at + k] !== prefix[k]) return false;
-  return true;
-}
-
 /** Copies src[from, to) to dst at `at`; a loop for the short runs between hrefs, where a native copy's call costs more than the bytes. */
 function copyBytes(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): number {
   const n = to - from;
@@ -77,7 +72,7 @@ export function rerootHrefBytes(body: Buffer, spans: readonly number[], r: ByteR
     const start = spans[k]!;
     const end = spans[k + 1]!;
     const tail = start + 1 + r.upstream.length;
-    if (plain && startsAt(body, start + 1, r.upstream) && plainTail(body, tail, end - 1)) {
+    if (plain && bytesAt(body, start + 1, r.upstream) && plainTail(body, tail, end - 1)) {
       swaps.push(null);
       at.push(start);
       length += r.gateway.length - r.upstream.length;
