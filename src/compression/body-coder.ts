@@ -17,6 +17,13 @@ export interface CompressionOptions {
   level: number;
 }
 
+/**
+ * How long a coding stays in demand after a client last negotiated it. A page stored in that
+ * time is stored in that coding too; a coding no client asked for in this time is not made at
+ * all (a gateway whose clients all send identity compresses nothing).
+ */
+export const DEMAND_MS = 60 * 60 * 1000;
+
 export const DEFAULT_COMPRESSION: CompressionOptions = { enabled: true, encodings: ['br', 'gzip'], minBytes: 1024, level: 6 };
 
 export interface BodyCoder {
@@ -25,7 +32,12 @@ export interface BodyCoder {
   /** Whether a body of this type and size is compressed at all (JSON and text, `minBytes` and up). */
   worth(contentType: string | undefined, bytes: number): boolean;
   encode(body: Buffer, coding: ContentCoding): Promise<Buffer>;
-  /** Every offered coding of a body worth it (a page stored in the cache), else undefined. */
+  /** A client negotiated this coding: pages stored within DEMAND_MS are stored in it too. */
+  demand(coding: ContentCoding): void;
+  /**
+   * The body in every offered coding clients asked for within DEMAND_MS (a page stored in the
+   * cache), else undefined (not worth it, or no coding in demand).
+   */
   encodeAll(body: Buffer, contentType: string | undefined): Promise<Record<string, Buffer> | undefined>;
   /** The body's digest, for its entity tags (sha256, 128 bits in base64url). */
   digest(body: Buffer): string;
@@ -35,12 +47,14 @@ const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 const COMPRESSIBLE = /^(?:application\/(?:[\w.+-]*\+)?json|text\/)/i;
 
-export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSION): BodyCoder {
+export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSION, now: () => number = Date.now): BodyCoder {
   const { enabled, encodings, minBytes, level } = options;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new Error(`compression: level must be an integer 1-9, not ${level}`);
   if (!Number.isInteger(minBytes) || minBytes < 0) throw new Error(`compression: minBytes must be a non-negative integer, not ${minBytes}`);
   for (const e of encodings) if (!CONTENT_CODINGS.includes(e)) throw new Error(`compression: unknown encoding ${String(e)}`);
   const offered = enabled ? [...new Set(encodings)] : [];
+  /** When a client last negotiated each coding. */
+  const askedAt = new Map<ContentCoding, number>();
 
   function encode(body: Buffer, coding: ContentCoding): Promise<Buffer> {
     // One output buffer for most pages (zlib's default is 16 KiB): each one filled is a turn of
@@ -65,11 +79,17 @@ export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSIO
     offered,
     worth,
     encode,
+    demand(coding) {
+      if (offered.includes(coding)) askedAt.set(coding, now());
+    },
     async encodeAll(body, contentType) {
       if (!worth(contentType, body.byteLength)) return undefined;
-      const out = await Promise.all(offered.map((c) => encode(body, c)));
+      const since = now() - DEMAND_MS;
+      const wanted = offered.filter((c) => (askedAt.get(c) ?? -Infinity) > since);
+      if (wanted.length === 0) return undefined;
+      const out = await Promise.all(wanted.map((c) => encode(body, c)));
       const encoded: Record<string, Buffer> = {};
-      offered.forEach((c, i) => (encoded[c] = out[i]!));
+      wanted.forEach((c, i) => (encoded[c] = out[i]!));
       return encoded;
     },
     digest: (body) => createHash('sha256').update(body).digest('base64url').slice(0, 22),

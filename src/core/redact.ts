@@ -169,10 +169,23 @@ function lowerAscii(bytes: Buffer, blank: readonly number[] = []): Buffer {
   const n = bytes.length;
   if (scratch.length < n && n <= SCRATCH_MAX) scratch = Buffer.alloc(Math.min(SCRATCH_MAX, Math.max(n, scratch.length * 2)));
   const out = n <= SCRATCH_MAX ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
-  // A native copy, then a read of every byte and a write only for the few capitals: a byte-by-byte
-  // copy costs three times as much on a 600 KB page.
+  // A native copy, then four bytes at a time, written only where a word holds a capital: a
+  // byte-by-byte copy costs three times as much on a 600 KB page, a byte loop twice the words'.
   bytes.copy(out);
-  for (let k = 0; k < n; k++) {
+  let k = 0;
+  if (out.byteOffset % 4 === 0) {
+    const words = new Int32Array(out.buffer, out.byteOffset, n >>> 2);
+    for (let w = 0; w < words.length; w++) {
+      const word = words[w]!;
+      // Per byte, without carries between bytes: the high bit set where the byte is ASCII and
+      // at least 'A' (0x41 + 0x3f = 0x80) but not past 'Z' (0x5b + 0x25 = 0x80).
+      const low = word & 0x7f7f7f7f;
+      const capitals = ~word & ((low + 0x3f3f3f3f) ^ (low + 0x25252525)) & 0x80808080;
+      if (capitals !== 0) words[w] = word | (capitals >>> 2);
+    }
+    k = words.length * 4;
+  }
+  for (; k < n; k++) {
     const c = out[k]!;
     if (c >= 0x41 && c <= 0x5a) out[k] = c | 0x20;
   }

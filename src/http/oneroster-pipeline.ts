@@ -91,6 +91,8 @@ export function oneRosterPipeline(options: OneRosterPipelineOptions) {
     let answer: CachedProxyResponse;
     try {
       if (!a.routed) throw a.refusal;
+      // A page fetched now is stored in the coding this client asks for.
+      represent.expect(c.req.raw);
       answer = await oneRoster.answer(c, a.routed);
     } catch (err) {
       // The status onError will answer with; anything but a GatewayError counts as a 500.

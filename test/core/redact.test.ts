@@ -85,6 +85,17 @@ describe('redactor byte pre-check (mayHold)', () => {
     );
   });
 
+  it('finds the host in any case at every byte offset, beside multi-byte characters (the search lowers four bytes at a time)', () => {
+    for (let pad = 0; pad < 8; pad++) {
+      for (const host of ['SIS.EXAMPLE.ORG', 'sIs.ExAmPlE.oRg', 'Sis.Example.Org']) {
+        const text = `{"a":"${'\u00c9'.repeat(pad)}${'Z'.repeat(pad % 3)} ${host}\u00c9@[\`"}`;
+        expect([text, redactor.mayHold(b(text))]).toEqual([text, true]);
+        // The bytes around a capital range ('@', '[', '`', and UTF-8 lead bytes) are not letters.
+        expect(redactor.mayHold(b(text.replace(host, host.replace(/[sS]/, '@'))))).toBe(false);
+      }
+    }
+  });
+
   it("skips the district's host inside the gateway's own root, and only there", () => {
     const root = 'http://sis.example.org:9000/districts/x/ims/oneroster';
     const page = `{"users":[{"href":"${root}/v1p1/orgs/1"},{"href":"${root}/v1p1/orgs/2"}]}`;
