@@ -80,6 +80,7 @@ export type LineFields = Record<string, string | number | undefined>;
 export function lineWriter(logger: Logger): (fields: LineFields) => void {
   const destination = destinations.get(logger);
   if (!destination) return (fields) => logger.info(fields);
+  const write = tickBatched(logger, destination);
   const head = `{"level":"info","time":"`;
   const tail = `","service":${JSON.stringify(SERVICE)}`;
   let second = -1;
@@ -95,8 +96,53 @@ export function lineWriter(logger: Logger): (fields: LineFields) => void {
       if (v === undefined) continue;
       line += `,"${k}":${typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : PLAIN.test(v) ? `"${v}"` : JSON.stringify(v)}`;
     }
-    destination.write(`${line}}\n`);
+    write(`${line}}\n`);
   };
+}
+
+/**
+ * To stdout (the default destination), the lines of one turn of the event loop in one write:
+ * sonic-boom measures its pending batch and appends to it on every write, about 2.4 µs of a
+ * cache hit's CPU per line that one write per turn shares out (BENCHMARKS.md, issue 17). A
+ * line waits at most for the end of the turn it was written in; `closeLogger` and the process's
+ * exit write what waits. Any other destination gets each line at once.
+ */
+function tickBatched(logger: Logger, destination: DestinationStream): (line: string) => void {
+  const stdout = buffered.get(logger);
+  if (!stdout) return (line) => destination.write(line);
+  let waiting: string[] = [];
+  const flush = () => {
+    if (waiting.length === 0) return;
+    const lines = waiting.length === 1 ? waiting[0]! : waiting.join('');
+    waiting = [];
+    // A line of a request answered after the shutdown's closeLogger: stdout is closed to it.
+    if (!(stdout as { destroyed?: boolean }).destroyed) stdout.write(lines);
+  };
+  onExit();
+  turnFlushes.set(logger, flush);
+  return (line) => {
+    if (waiting.push(line) === 1) setImmediate(flush);
+  };
+}
+
+/** The writers waiting for the end of a turn, by logger: written by closeLogger, or at exit. */
+const turnFlushes = new Map<Logger, () => void>();
+let exitHooked = false;
+
+function onExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  // pino's own exit hook writes sonic-boom's buffer synchronously; this one runs after it.
+  process.once('exit', () => {
+    for (const [logger, flush] of turnFlushes) {
+      flush();
+      try {
+        buffered.get(logger)?.flushSync();
+      } catch {
+        // stdout gone or not writable now: nothing else can be done at exit.
+      }
+    }
+  });
 }
 
 type AsyncDestination = ReturnType<typeof pino.destination>;
@@ -110,6 +156,8 @@ const buffered = new WeakMap<Logger, AsyncDestination>();
 export function closeLogger(logger: Logger, timeoutMs = 5_000): Promise<void> {
   const stdout = buffered.get(logger);
   if (!stdout) return Promise.resolve();
+  turnFlushes.get(logger)?.();
+  turnFlushes.delete(logger);
   buffered.delete(logger);
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);

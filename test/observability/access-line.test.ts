@@ -50,3 +50,33 @@ describe('the hand-written access line', () => {
     expect(lines.map((l) => JSON.parse(l).n)).toEqual(Array.from({ length: 51 }, (_, i) => i));
   });
 });
+
+describe('access lines to stdout, written once per turn of the event loop', () => {
+  // The built logger in a child process whose stdout is a pipe read here, as in production.
+  async function run(script: string): Promise<string[]> {
+    const { spawn } = await import('node:child_process');
+    const code = `import { createLogger, lineWriter, closeLogger } from './dist/observability/logger.js';\nconst logger = createLogger();\nconst write = lineWriter(logger);\n${script}`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    await new Promise((r) => child.once('close', r));
+    return out.split('\n').filter(Boolean);
+  }
+  const ids = (lines: string[]) => lines.map((l) => JSON.parse(l).requestId);
+
+  it('come out in order, every one, across turns and past a batch', async () => {
+    const lines = await run(`
+      let n = 0;
+      for (let turn = 0; turn < 30; turn++) {
+        for (let k = 0; k < 40; k++) write({ msg: 'request', requestId: 'r' + n++ });
+        await new Promise((r) => setImmediate(r));
+      }
+      await closeLogger(logger);`);
+    expect(ids(lines)).toEqual(Array.from({ length: 1200 }, (_, i) => `r${i}`));
+  });
+
+  it('are written at closeLogger and at exit even when the turn they were written in never ended', async () => {
+    expect(ids(await run(`write({ msg: 'request', requestId: 'a' }); write({ msg: 'request', requestId: 'b' }); await closeLogger(logger);`))).toEqual(['a', 'b']);
+    expect(ids(await run(`write({ msg: 'request', requestId: 'a' }); logger.info({ requestId: 'b' }); write({ msg: 'request', requestId: 'c' }); process.exit(0);`)).sort()).toEqual(['a', 'b', 'c']);
+  });
+});
