@@ -20,7 +20,8 @@
 // The gateway runs as an operator runs it: the default log level (info: one access line per
 // request), stdout a pipe this process drains, no environment tweaks (bench/processes.mjs).
 // --profile <dir>: instead of the tables, run the gateway, the bare hono and a bare node:http server under
-//   `node --cpu-prof` for --seconds each and print where their CPU time goes.
+//   `node --cpu-prof` for --seconds each and print where their CPU time goes
+//   (BENCH_PROF_INTERVAL_US: the sampling interval, default 1000).
 import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -157,7 +158,7 @@ const fast = await sandboxProcess({ version: 'v1p1', auth: { type: 'bearer', tok
 const profiling = profileDir !== undefined;
 const profDir = profiling ? resolve(profileDir) : undefined;
 if (profDir) mkdirSync(profDir, { recursive: true });
-const profArgs = (name) => (profDir ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
+const profArgs = (name) => (profDir ? ['--cpu-prof', '--cpu-prof-interval', process.env.BENCH_PROF_INTERVAL_US ?? '1000', '--cpu-prof-dir', join(profDir, name)] : []);
 const gw = await gatewayProcess(benchGatewayConfig(fast), {}, profArgs('gateway'), strArg('entry', 'dist/main.js'));
 const token = await benchToken(gw.url);
 const auth = { authorization: `Bearer ${token}` };

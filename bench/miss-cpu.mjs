@@ -7,8 +7,10 @@
 //   - optionally another build (--entry-baseline /tmp/old/dist/main.js).
 // Each gateway is fresh (cold) and runs at the default log level with stdout drained.
 //   npm run build && node bench/miss-cpu.mjs [--users 20000] [--rounds 3] [--gzip]
-//        [--entry-baseline other/dist/main.js] [--profile]
+//        [--entry-baseline other/dist/main.js] [--gateway-env NAME=value,...] [--profile]
 // --gzip: the client sends Accept-Encoding: gzip (as requests, undici, axios do).
+// --gateway-env NAME=value,...: environment of the gateway processes, e.g. the Dockerfile's
+//   MALLOC_MMAP_THRESHOLD_=131072.
 // --profile: one more cold pull of this build under the V8 profiler; prints where time goes.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ const users = num('users', 20_000);
 const rounds = num('rounds', 3);
 const baselineEntry = opt('entry-baseline', undefined);
 const gzip = flag('gzip');
+const gatewayEnv = Object.fromEntries(String(opt('gateway-env', '')).split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const TOKEN = 'bench-token';
 
 const sandbox = await sandboxProcess({ version: 'v1p1', auth: { type: 'bearer', token: TOKEN }, users, latencyMs: 0 });
@@ -43,7 +46,7 @@ async function bareProxy() {
 }
 
 async function gateway(entry) {
-  const gw = await gatewayProcess(config(), {}, [], entry);
+  const gw = await gatewayProcess(config(), gatewayEnv, [], entry);
   return { ...gw, root: `${gw.url}/districts/d/ims/oneroster/v1p1`, headers: { authorization: `Bearer ${await benchToken(gw.url)}` } };
 }
 
