@@ -27,10 +27,14 @@ interface Header {
 
 /**
  * A Buffer of its own: Buffer.from() gives small buffers as slices of a shared 8 KiB pool,
- * and holding one such slice in L1 would keep the whole slab alive behind a small size.
+ * and holding one such slice in L1 would keep the whole slab alive behind a small size. A
+ * body at the start of a block at most an eighth larger is kept as it is (a page re-rooted
+ * where it was read, in the room the transport gave it): copying it would cost more than the
+ * spare bytes, which entryFootprint counts. A pool slice never qualifies (pool slices are
+ * under 4 KiB in an 8 KiB slab).
  */
 export function ownedBuffer(body: Buffer): Buffer {
-  if (body.byteOffset === 0 && body.buffer.byteLength === body.byteLength) return body;
+  if (body.byteOffset === 0 && body.buffer.byteLength - body.byteLength <= body.byteLength >> 3) return body;
   const copy = Buffer.allocUnsafeSlow(body.byteLength);
   body.copy(copy);
   return copy;
@@ -103,7 +107,8 @@ const PER_STRING = 40;
 
 /** Bytes an L1 item holds: the body plus an estimate of everything around it (strings count 2 bytes a char). */
 export function entryFootprint(entry: CacheEntry, id: string): number {
-  let n = entry.body.byteLength + ITEM_OVERHEAD + PER_STRING + id.length * 2;
+  // The body's whole block, spare bytes after it included (ownedBuffer).
+  let n = Math.max(entry.body.byteLength, entry.body.buffer.byteLength) + ITEM_OVERHEAD + PER_STRING + id.length * 2;
   if (entry.digest !== undefined) n += PER_STRING + entry.digest.length * 2;
   for (const coding in entry.encoded) n += PER_STRING + 2 * coding.length + entry.encoded[coding]!.byteLength;
   for (const name in entry.headers) n += 2 * PER_STRING + (name.length + (entry.headers[name]?.length ?? 0)) * 2;

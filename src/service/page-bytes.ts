@@ -5,7 +5,7 @@
 // than its hrefs re-rooted (a vendor wrapper, the district's own warnings, an href to drop,
 // trimming or joining records) is left to the parsed path: undefined.
 import { scanJson } from '../core/json/scan.js';
-import { rerootHrefBytes, type ByteRewrite } from '../core/oneroster/href-bytes.js';
+import { planReroot, writeReroot, type ByteRewrite, type Rerooted } from '../core/oneroster/href-bytes.js';
 import { endsCollection } from '../core/page-walk.js';
 import type { PageQuery } from '../core/oneroster/query.js';
 import type { UpstreamResponse } from '../upstream/types.js';
@@ -15,10 +15,13 @@ import { badContentReason } from './upstream-errors.js';
 export interface BytePage {
   /** The page as the walker and the Link builder read it; its records are counted, not parsed (holes). */
   page: UpstreamPage;
-  /** The district's bytes, hrefs re-rooted. */
-  body: Buffer;
-  /** Where the gateway's root stands in `body` ([start, end) pairs), for the last-stop redaction check. */
-  roots: number[];
+  /**
+   * The district's bytes, hrefs re-rooted, and where the gateway's root stands in them ([start,
+   * end) pairs, for the last-stop redaction check). Written where the district's bytes lie when
+   * they have room to grow (UpstreamResponse.room): once this is called, the response's own
+   * body is not to be read again (the parsed path reads it: decide before calling).
+   */
+  write(): Rerooted;
 }
 
 /** `res` read without parsing, or undefined when it takes the parsed path (which also says what is wrong with it). */
@@ -27,10 +30,11 @@ export function readPageBytes(res: UpstreamResponse, wrapper: string, rewrite: B
   const scan = scanJson(res.body, rewrite.upstream);
   const list = scan?.members?.get(wrapper);
   if (!scan || list?.kind !== 'array' || scan.members!.has('statusInfoSet')) return undefined;
-  const rerooted = rerootHrefBytes(res.body, scan.strings, rewrite);
-  if (!rerooted) return undefined;
+  const plan = planReroot(res.body, scan.strings, rewrite);
+  if (!plan) return undefined;
   const page = readPage(res, { [wrapper]: new Array<unknown>(list.count) }, wrapper)!;
-  return { page, ...rerooted };
+  let written: Rerooted | undefined;
+  return { page, write: () => (written ??= writeReroot(res.body, plan, rewrite, res.room ?? 0)) };
 }
 
 /** The page is the client's page as it stands: as many records as asked, or fewer where the collection ends. */

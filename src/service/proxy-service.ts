@@ -56,7 +56,12 @@ async function passThrough(calls: UpstreamCalls, req: ProxyRequest): Promise<Pro
   // The common page goes out as the district's bytes, hrefs re-rooted, its headers built as a
   // stitched page's (it needs no other page, so none is read).
   const bytes = readPageBytes(first, endpoint.wrapper, byteRewrite(rewrite));
-  if (bytes && isWholePage(bytes.page, req.query)) return calls.response(200, bytes.body, (await stitch(bytes.page)).headers, bytes.roots);
+  if (bytes && isWholePage(bytes.page, req.query)) {
+    const { headers } = await stitch(bytes.page);
+    // From here on `first.body` may have been rewritten where it lies: only `body` is read.
+    const { body, roots } = bytes.write();
+    return calls.response(200, body, headers, roots);
+  }
 
   const page = readListPage(first, req);
   const result = await stitch(page);

@@ -23,6 +23,8 @@ export interface UpstreamResponse {
   /** Lower-cased header names. */
   headers: Record<string, string>;
   body: Buffer;
+  /** Bytes past `body`'s end that belong to it alone (TransportResponse.room). */
+  room?: number;
   /** Milliseconds spent on the upstream call, queue wait excluded. */
   elapsedMs: number;
 }

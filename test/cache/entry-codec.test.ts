@@ -54,6 +54,15 @@ describe('entry codec', () => {
     expect(owned.toString()).toBe('tiny');
     const own = Buffer.alloc(10_000);
     expect(ownedBuffer(own)).toBe(own);
+    // A page re-rooted where it was read: kept with its spare bytes up to an eighth, counted.
+    const block = Buffer.alloc(9_000);
+    const grown = block.subarray(0, 8_000);
+    expect(ownedBuffer(grown)).toBe(grown);
+    expect(entryFootprint(entry(grown), 'k') - entryFootprint(entry(Buffer.alloc(8_000)), 'k')).toBe(1_000);
+    const loose = block.subarray(0, 7_999);
+    expect(ownedBuffer(loose)).not.toBe(loose);
+    expect(ownedBuffer(loose).buffer.byteLength).toBe(7_999);
+    expect(ownedBuffer(block.subarray(1, 8_001)).byteOffset).toBe(0);
   });
 
   it('estimates an L1 item as its body plus what surrounds it', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scanJson } from '../../src/core/json/scan.js';
-import { byteRewrite, rerootHrefBytes } from '../../src/core/oneroster/href-bytes.js';
+import { byteRewrite, planReroot, rerootHrefBytes, writeReroot } from '../../src/core/oneroster/href-bytes.js';
 import { rewriteHrefs, type HrefRewrite } from '../../src/core/oneroster/hrefs.js';
 
 const rewrite: HrefRewrite = { upstreamBase: 'https://sis.example.org/aeries/ims/oneroster', gatewayBase: 'https://gw.example/districts/x/ims/oneroster' };
@@ -85,5 +85,56 @@ describe('href re-rooting on bytes', () => {
     const src = Buffer.from(`{"users":[{"href":"${rewrite.upstreamBase}/v1p1/orgs/1"}]}`);
     const out = rerootHrefBytes(src, scanJson(src, odd.upstream)!.strings, odd)!.body;
     expect(JSON.parse(out.toString('utf8')).users[0].href).toBe('https://gw.example/d/"q"\\/ims/oneroster/v1p1/orgs/1');
+  });
+});
+
+describe('href re-rooting where the page lies (room past its end)', () => {
+  // Gateway roots longer, as long as and shorter than the district's, one needing escapes.
+  const gateways = fc.constantFrom(rewrite.gatewayBase, 'https://sis.example.org/aeries/ims/onerostex', 'https://g/ims/oneroster', 'https://gw.example/d/"q"\\/ims/oneroster');
+
+  it('writes the very bytes and roots a new buffer gets, in the same memory when there is room and the page only grows', () => {
+    let inPlace = 0;
+    fc.assert(
+      fc.property(page, gateways, fc.nat(400), fc.nat(64), (text, gatewayBase, room, lead) => {
+        const g = byteRewrite({ ...rewrite, gatewayBase });
+        const src = Buffer.from(text, 'utf8');
+        const plan = planReroot(src, scanJson(src, g.upstream)!.strings, g);
+        if (!plan) return;
+        const fresh = writeReroot(src, plan, g);
+        // The page at an offset in a larger buffer, `room` bytes after it, guard bytes after those.
+        const memory = Buffer.alloc(lead + src.length + room + 16, 0x7e);
+        src.copy(memory, lead);
+        const body = memory.subarray(lead, lead + src.length);
+        const out = writeReroot(body, plan, g, room);
+        expect(out.body.toString('utf8')).toBe(fresh.body.toString('utf8'));
+        expect(out.roots).toEqual(fresh.roots);
+        const fits = plan.swaps.length > 0 && plan.grows && plan.length - src.length <= room;
+        expect(out.body.buffer === memory.buffer).toBe(fits || plan.swaps.length === 0);
+        if (fits) inPlace++;
+        // Nothing before the page or past its room is touched.
+        expect(memory.subarray(0, lead).every((b) => b === 0x7e)).toBe(true);
+        expect(memory.subarray(lead + src.length + room).every((b) => b === 0x7e)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(inPlace).toBeGreaterThan(50);
+  });
+
+  it('does not grow in place past its room, nor when a replacement is shorter than what it replaces', () => {
+    const text = JSON.stringify({ users: [{ href: `${rewrite.upstreamBase}/v1p1/orgs/1` }, { href: `${rewrite.upstreamBase}/v1p1/orgs/2` }] });
+    const src = Buffer.from(text);
+    const plan = planReroot(src, scanJson(src, r.upstream)!.strings, r)!;
+    const grow = plan.length - src.length;
+    expect(grow).toBe(2 * (r.gateway.length - r.upstream.length));
+    const roomy = Buffer.alloc(src.length + grow);
+    src.copy(roomy);
+    expect(writeReroot(roomy.subarray(0, src.length), plan, r, grow - 1).body.buffer).not.toBe(roomy.buffer);
+    expect(writeReroot(roomy.subarray(0, src.length), plan, r, grow).body.buffer).toBe(roomy.buffer);
+    const short = byteRewrite({ ...rewrite, gatewayBase: 'https://g/ims/oneroster' });
+    const shortPlan = planReroot(src, scanJson(src, short.upstream)!.strings, short)!;
+    expect(shortPlan.grows).toBe(false);
+    const spare = Buffer.alloc(src.length + 100);
+    src.copy(spare);
+    expect(writeReroot(spare.subarray(0, src.length), shortPlan, short, 100).body.buffer).not.toBe(spare.buffer);
   });
 });

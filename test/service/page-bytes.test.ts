@@ -45,6 +45,27 @@ describe('same-version pages on bytes', () => {
     expect(s.hits).toHaveLength(1);
   });
 
+  it('re-roots a large page where it was read (the room the transport gave it), and leaves it untouched for the parsed path', async () => {
+    const users = (o: string, n: number) => Array.from({ length: n }, (_, i) => ({ sourcedId: `u${i}`, givenName: 'Ren\u00e9e', orgs: [{ href: `${o}/v1p1/orgs/${i}` }, { href: `${o}/v1p1/orgs/s${i}` }] }));
+    // 300 records, about 30 KB: read with room to grow in place. A district ignoring limit=100
+    // (300 records) is trimmed on the parsed path, which must read the bytes as the district sent them.
+    const s = await district((o) => {
+      const body = JSON.stringify({ users: users(o, 300) });
+      return { body, headers: { 'x-total-count': '300', 'content-length': String(Buffer.byteLength(body)) } };
+    });
+    const whole = await proxy.handle(proxyRequest(s.origin, cleanups, { query: 'limit=300' }));
+    expect(String(whole.body)).toBe(JSON.stringify({ users: users(GW, 300) }));
+    // Written in the buffer the district's answer was read into: its spare bytes are still after it.
+    const grown = whole.body as Buffer;
+    expect(grown.buffer.byteLength).toBeGreaterThan(grown.byteLength);
+    const trimmed = await proxy.handle(proxyRequest(s.origin, cleanups, { query: 'limit=100' }));
+    expect(JSON.parse(String(trimmed.body))).toEqual({ users: users(GW, 100) });
+    // A gateway root shorter than the district's: a new buffer, the same bytes.
+    const short = 'https://g/x';
+    const shorter = await proxy.handle({ ...proxyRequest(s.origin, cleanups, { query: 'limit=300' }), hrefBase: short, linkBase: `${short}/v1p1/users` });
+    expect(String(shorter.body)).toBe(JSON.stringify({ users: users(short, 300) }));
+  });
+
   it('takes the parsed path for a page to join, trim, rename or clean, with the records it always gave', async () => {
     const users = (o: string, from: number, n: number) => Array.from({ length: n }, (_, i) => ({ sourcedId: `u${from + i}`, orgs: [{ href: `${o}/v1p1/orgs/${from + i}` }] }));
     const want = (from: number, n: number) => users('', from, n).map((u) => ({ ...u, orgs: [{ href: `${GW}/v1p1/orgs/${u.sourcedId.slice(1)}` }] }));

@@ -93,6 +93,24 @@ describe('maxBodyBytes', () => {
     expect(t.inFlightBytes).toBe(0);
   });
 
+  it('gives a large declared answer room to grow in place (an eighth, its own), and none to a small or chunked one', async () => {
+    const s = await server((req, res) => {
+      const size = req.url === '/small' ? 4 * KiB : 64 * KiB;
+      const body = Buffer.alloc(size, 'b');
+      if (req.url === '/chunked') res.write(body);
+      else res.setHeader('content-length', String(size));
+      res.end(req.url === '/chunked' ? undefined : body);
+    });
+    const t = transport(1024 * KiB);
+    const large = await t.send(get(s.origin, '/large'));
+    expect([large.body.length, large.room]).toEqual([64 * KiB, 8 * KiB]);
+    // The room is the body's own: its ArrayBuffer holds nothing else.
+    expect([large.body.byteOffset, large.body.buffer.byteLength]).toEqual([0, 72 * KiB]);
+    for (const path of ['/small', '/chunked']) expect((await t.send(get(s.origin, path))).room).toBeUndefined();
+    // What the in-flight budget counts is the answer, not its room.
+    expect(t.inFlightBytes).toBe(0);
+  });
+
   it('a per-request maxBodyBytes (token responses) lowers the cap but never raises it', async () => {
     const s = await server((_req, res) => void res.end(Buffer.alloc(8 * KiB, 'a')));
     const t = transport(4 * KiB);

@@ -57,15 +57,27 @@ export interface Rerooted {
   roots: number[];
 }
 
+/** What re-rooting a page replaces (planned without writing a byte), and how long it becomes. */
+export interface RerootPlan {
+  /** The strings' [start, end) spans, as scanJson gave them. */
+  spans: readonly number[];
+  /** Per replaced string, in order: its span's index in `spans` and its new bytes (null: swap the district's root for the gateway's). */
+  at: number[];
+  swaps: Array<Buffer | null>;
+  length: number;
+  /** No replacement is shorter than what it replaces: the page only grows, from every point on. */
+  grows: boolean;
+}
+
 /**
- * `body` with the strings at `spans` ([start, end) pairs, quotes included, in order) re-rooted;
- * the same Buffer when none changes; undefined when one must be dropped or redacted instead.
+ * Which strings at `spans` ([start, end) pairs, quotes included, in order) are re-rooted and
+ * how; undefined when one must be dropped or redacted instead (nothing is written either way).
  */
-export function rerootHrefBytes(body: Buffer, spans: readonly number[], r: ByteRewrite): Rerooted | undefined {
-  // First the replacements (null: swap the district's root for the gateway's), then one copy.
+export function planReroot(body: Buffer, spans: readonly number[], r: ByteRewrite): RerootPlan | undefined {
   const swaps: Array<Buffer | null> = [];
   const at: number[] = [];
   let length = body.length;
+  let grows = r.gateway.length >= r.upstream.length;
   // A rewrite that checks tails against a redactor takes rewriteHref for every string.
   const plain = r.rewrite.redactor === undefined;
   for (let k = 0; k < spans.length; k += 2) {
@@ -74,7 +86,7 @@ export function rerootHrefBytes(body: Buffer, spans: readonly number[], r: ByteR
     const tail = start + 1 + r.upstream.length;
     if (plain && bytesAt(body, start + 1, r.upstream) && plainTail(body, tail, end - 1)) {
       swaps.push(null);
-      at.push(start);
+      at.push(k);
       length += r.gateway.length - r.upstream.length;
       continue;
     }
@@ -84,18 +96,29 @@ export function rerootHrefBytes(body: Buffer, spans: readonly number[], r: ByteR
     if (next === value) continue;
     const bytes = Buffer.from(JSON.stringify(next), 'utf8');
     swaps.push(bytes);
-    at.push(start);
+    at.push(k);
     length += bytes.length - (end - start);
+    if (bytes.length < end - start) grows = false;
   }
-  if (swaps.length === 0) return { body, roots: [] };
+  return { spans, at, swaps, length, grows };
+}
+
+/**
+ * `body` re-rooted as planned: the same Buffer when nothing changes; written where it lies when
+ * it fits in `room` (bytes past its end that are its own), the body's old bytes then gone;
+ * else into a new Buffer.
+ */
+export function writeReroot(body: Buffer, plan: RerootPlan, r: ByteRewrite, room = 0): Rerooted {
+  if (plan.swaps.length === 0) return { body, roots: [] };
+  if (plan.grows && plan.length - body.length <= room) return rerootInPlace(body, plan, r);
+  const { spans, at, swaps, length } = plan;
   const out = Buffer.allocUnsafe(length);
   const roots: number[] = [];
   let from = 0;
   let to = 0;
-  for (let k = 0, s = 0; s < swaps.length; k += 2) {
-    const start = spans[k]!;
-    if (start !== at[s]) continue;
-    const swap = swaps[s++]!;
+  for (let s = 0; s < swaps.length; s++) {
+    const start = spans[at[s]!]!;
+    const swap = swaps[s]!;
     to += copyBytes(body, from, start, out, to);
     if (swap === null) {
       out[to++] = 0x22;
@@ -104,9 +127,56 @@ export function rerootHrefBytes(body: Buffer, spans: readonly number[], r: ByteR
       from = start + 1 + r.upstream.length;
     } else {
       to += copyBytes(swap, 0, swap.length, out, to);
-      from = spans[k + 1]!;
+      from = spans[at[s]! + 1]!;
     }
   }
   copyBytes(body, from, body.length, out, to);
   return { body: out, roots };
+}
+
+/**
+ * The page grows where it lies, from its end backwards. No replacement is shorter than what it
+ * replaces (plan.grows), so everything written lies at or after the bytes still to be read: a
+ * run of the district's bytes moves right (copyWithin copies overlapping runs correctly) and
+ * nothing before it is touched until it has been moved.
+ */
+function rerootInPlace(body: Buffer, plan: RerootPlan, r: ByteRewrite): Rerooted {
+  const { spans, at, swaps, length } = plan;
+  const out = Buffer.from(body.buffer, body.byteOffset, length);
+  const roots: number[] = [];
+  let end = length;
+  let srcEnd = body.length;
+  for (let s = swaps.length - 1; s >= 0; s--) {
+    const start = spans[at[s]!]!;
+    const swap = swaps[s]!;
+    const runFrom = swap === null ? start + 1 + r.upstream.length : spans[at[s]! + 1]!;
+    const run = srcEnd - runFrom;
+    out.copyWithin(end - run, runFrom, srcEnd);
+    end -= run;
+    if (swap === null) {
+      end -= r.gateway.length;
+      out.set(r.gateway, end);
+      roots.push(end + r.gateway.length, end);
+      // The opening quote stays where it was: it is the byte before the district's root.
+      end -= 1;
+      srcEnd = start;
+      out[end] = 0x22;
+    } else {
+      end -= swap.length;
+      out.set(swap, end);
+      srcEnd = start;
+    }
+  }
+  // What precedes the first replaced string stays where it was. The roots were found last first.
+  roots.reverse();
+  return { body: out, roots };
+}
+
+/**
+ * `body` with the strings at `spans` re-rooted: planReroot, then writeReroot into a new Buffer
+ * (the same Buffer when none changes); undefined when one must be dropped or redacted instead.
+ */
+export function rerootHrefBytes(body: Buffer, spans: readonly number[], r: ByteRewrite): Rerooted | undefined {
+  const plan = planReroot(body, spans, r);
+  return plan && writeReroot(body, plan, r);
 }
