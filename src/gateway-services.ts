@@ -142,7 +142,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     ...mirrorHooks(metrics),
   });
   // Digests and content codings, made once per stored page and per answer built on the fly.
-  const coder = createBodyCoder(config.server.compression);
+  const coder = createBodyCoder(config.server.compression, metrics ? { onLateForm: (coding) => metrics.lateForm(coding) } : {});
   const proxy = readPath({ config, backend, policy, limits, metrics, mirror, logger, clock, coder });
   const { deltaSync } = config.cache;
   const sync: DeltaSync | undefined = deltaSync.enabled

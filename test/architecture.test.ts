@@ -28,8 +28,9 @@ const ALLOWED: Record<string, string[]> = {
   districts: ['districts', 'core', 'upstream', 'config'],
   sync: ['sync', 'core', 'districts', 'upstream', 'cache', 'service'],
   cache: ['cache'],
-  // Content codings and digests of answer bodies (zlib, crypto): no OneRoster, no HTTP framework.
-  compression: ['compression', 'core'],
+  // Content codings and digests of answer bodies (zlib, crypto): no OneRoster, no HTTP framework;
+  // the forms made after a page was stored are kept in cache/'s bounded memo.
+  compression: ['compression', 'core', 'cache'],
   limits: ['limits', 'core', 'cache'],
   service: ['service', 'core', 'districts', 'upstream', 'cache', 'mirror'],
   // The mirror's stores and pulls: a district's data held whole, read through its own client.

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
+import { createBufferMemo } from '../cache/buffer-memo.js';
 import { CONTENT_CODINGS, type ContentCoding } from '../core/http/accept-encoding.js';
 
 export interface CompressionOptions {
@@ -39,15 +40,30 @@ export interface BodyCoder {
    * cache), else undefined (not worth it, or no coding in demand).
    */
   encodeAll(body: Buffer, contentType: string | undefined): Promise<Record<string, Buffer> | undefined>;
+  /**
+   * A stored page's form in a coding it was stored without (stored before any client asked for
+   * that coding, or cut from a block): made once per digest and coding, then kept (within
+   * `lateFormsBytes`) for the hits that follow; synchronous when kept.
+   */
+  lateForm(digest: string, body: Buffer, coding: ContentCoding): Buffer | Promise<Buffer>;
   /** The body's digest, for its entity tags (sha256, 128 bits in base64url). */
   digest(body: Buffer): string;
+}
+
+export interface BodyCoderDeps {
+  now?: () => number;
+  /** Bytes of late forms kept (BodyCoder.lateForm); default 16 MiB. */
+  lateFormsBytes?: number;
+  /** Told of each late form made (a metric: a steady rate means lateFormsBytes is too small). */
+  onLateForm?: (coding: ContentCoding) => void;
 }
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 const COMPRESSIBLE = /^(?:application\/(?:[\w.+-]*\+)?json|text\/)/i;
 
-export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSION, now: () => number = Date.now): BodyCoder {
+export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSION, deps: BodyCoderDeps = {}): BodyCoder {
+  const { now = Date.now, onLateForm } = deps;
   const { enabled, encodings, minBytes, level } = options;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new Error(`compression: level must be an integer 1-9, not ${level}`);
   if (!Number.isInteger(minBytes) || minBytes < 0) throw new Error(`compression: minBytes must be a non-negative integer, not ${minBytes}`);
@@ -71,6 +87,13 @@ export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSIO
     });
   }
 
+  // Keyed by the digest of the exact bytes: a form is the same whichever stored page it is of.
+  const late = createBufferMemo(deps.lateFormsBytes ?? 16 * 1024 * 1024, ({ bytes, how }) => {
+    const coding = how as ContentCoding;
+    onLateForm?.(coding);
+    return encode(bytes, coding);
+  });
+
   function worth(contentType: string | undefined, bytes: number): boolean {
     return offered.length > 0 && bytes >= minBytes && contentType !== undefined && COMPRESSIBLE.test(contentType);
   }
@@ -91,6 +114,10 @@ export function createBodyCoder(options: CompressionOptions = DEFAULT_COMPRESSIO
       const encoded: Record<string, Buffer> = {};
       wanted.forEach((c, i) => (encoded[c] = out[i]!));
       return encoded;
+    },
+    lateForm(digest, body, coding) {
+      const key = `${coding}:${digest}`;
+      return late.peek(key) ?? late.get(key, { bytes: body, how: coding });
     },
     digest: (body) => createHash('sha256').update(body).digest('base64url').slice(0, 22),
   };

@@ -2,9 +2,7 @@
 // from Accept-Encoding, its strong entity tag, and 304 when If-None-Match names it. A cached
 // page brings its digest and the codings clients were asking for when it was stored, so a hit
 // computes nothing here. A stored page without the coding a client asks for (stored before any
-// client asked for it, or cut from a block) is compressed once, and that form is kept here by
-// the page's digest for the hits that follow.
-import { LRUCache } from 'lru-cache';
+// client asked for it, or cut from a block) is compressed once (BodyCoder.lateForm).
 import type { BodyCoder } from '../compression/body-coder.js';
 import { negotiateEncoding, type ContentCoding } from '../core/http/accept-encoding.js';
 import { entityTag, ifNoneMatchNames } from '../core/http/etag.js';
@@ -30,19 +28,9 @@ export interface Represent {
   expect(raw: Request): void;
 }
 
-export interface RepresentationOptions {
-  /** Bytes of forms made after their page was stored (keyed by its digest); default 16 MiB. */
-  lateFormsBytes?: number;
-}
-
-export function representation(coder: BodyCoder, options: RepresentationOptions = {}): Represent {
+export function representation(coder: BodyCoder): Represent {
   if (!coder) throw new Error('representation: a body coder is required');
-  const lateFormsBytes = options.lateFormsBytes ?? 16 * 1024 * 1024;
-  if (!Number.isInteger(lateFormsBytes) || lateFormsBytes < 1) throw new Error(`representation: lateFormsBytes must be a positive integer, not ${lateFormsBytes}`);
   const negotiated = new Map<string, ContentCoding | 'identity'>();
-  const late = new LRUCache<string, Buffer>({ maxSize: lateFormsBytes, sizeCalculation: (b, k) => b.byteLength + k.length + 64 });
-  /** Forms being made, so that concurrent hits on one page compress it once. */
-  const making = new Map<string, Promise<Buffer>>();
 
   function codingFor(accept: string | null): ContentCoding | 'identity' {
     if (!accept) return 'identity';
@@ -54,26 +42,6 @@ export function representation(coder: BodyCoder, options: RepresentationOptions 
     }
     if (coding !== 'identity') coder.demand(coding);
     return coding;
-  }
-
-  /** A stored page's form made now: once per digest and coding while it stays in `late`. */
-  function lateForm(digest: string, body: Buffer, coding: ContentCoding): Buffer | Promise<Buffer> {
-    const key = `${coding}:${digest}`;
-    const kept = late.get(key);
-    if (kept) return kept;
-    let pending = making.get(key);
-    if (!pending) {
-      pending = coder.encode(body, coding).then(
-        (bytes) => {
-          late.set(key, bytes);
-          return bytes;
-        },
-      );
-      const forget = () => making.delete(key);
-      pending.then(forget, forget);
-      making.set(key, pending);
-    }
-    return pending;
   }
 
   function send(status: number, headers: Record<string, string>, bytes: Buffer, coding: ContentCoding | 'identity', head: boolean): Response {
@@ -103,7 +71,7 @@ export function representation(coder: BodyCoder, options: RepresentationOptions 
     const stored = answer.encoded?.[coding];
     if (stored) return send(status, headers, stored, coding, head);
     // An answer built now (no digest) is compressed for this answer only.
-    const form = answer.digest !== undefined ? lateForm(answer.digest, body, coding) : coder.encode(body, coding);
+    const form = answer.digest !== undefined ? coder.lateForm(answer.digest, body, coding) : coder.encode(body, coding);
     if (Buffer.isBuffer(form)) return send(status, headers, form, coding, head);
     return form.then(
       (bytes) => send(status, headers, bytes, coding, head),

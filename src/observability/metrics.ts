@@ -103,6 +103,12 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   });
   const tokensIssued = new Counter({ name: `${prefix}tokens_issued_total`, help: 'Gateway access tokens issued, by client.', labelNames: ['client'], registers: [registry] });
   const rateLimited = new Counter({ name: `${prefix}rate_limited_total`, help: 'Requests refused with 429 by a client rate limit.', labelNames: ['client'], registers: [registry] });
+  const lateForms = new Counter({
+    name: `${prefix}late_compressions_total`,
+    help: 'Stored pages compressed after they were stored, in a coding no client had asked for when they were (made once, then kept). A steady rate means the kept forms are pushed out before their pages are read again.',
+    labelNames: ['coding'],
+    registers: [registry],
+  });
 
   registerStateGauges(registry, prefix, () => sources);
   const mirror = registerMirrorMetrics(registry, prefix, () => sources);
@@ -131,6 +137,9 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     },
     staleServed(district: string, reason: 'refreshing' | 'upstream_failed') {
       staleServed.labels(district, reason).inc();
+    },
+    lateForm(coding: string) {
+      lateForms.labels(coding).inc();
     },
     readAhead(district: string, outcome: 'started' | 'busy' | 'failed') {
       readAhead.labels(district, outcome).inc();

@@ -14,7 +14,7 @@ describe('the codings a stored page is made in', () => {
 
   it('are those clients asked for within DEMAND_MS, and no other', async () => {
     let t = 1_000_000;
-    const coder = createBodyCoder(DEFAULT_COMPRESSION, () => t);
+    const coder = createBodyCoder(DEFAULT_COMPRESSION, { now: () => t });
     coder.demand('gzip');
     const gz = await coder.encodeAll(page, JSON_TYPE);
     expect(Object.keys(gz!)).toEqual(['gzip']);
