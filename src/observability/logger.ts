@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
@@ -104,45 +105,66 @@ export function lineWriter(logger: Logger): (fields: LineFields) => void {
  * To stdout (the default destination), the lines of one turn of the event loop in one write:
  * sonic-boom measures its pending batch and appends to it on every write, about 2.4 µs of a
  * cache hit's CPU per line that one write per turn shares out (BENCHMARKS.md, issue 17). A
- * line waits at most for the end of the turn it was written in; `closeLogger` and the process's
- * exit write what waits. Any other destination gets each line at once.
+ * line waits at most for the end of the turn it was written in, so a turn's access lines come
+ * after the other lines of that turn (their times say when each was written); `closeLogger`
+ * and the process's exit write what waits. Any other destination gets each line at once.
  */
 function tickBatched(logger: Logger, destination: DestinationStream): (line: string) => void {
   const stdout = buffered.get(logger);
   if (!stdout) return (line) => destination.write(line);
-  let waiting: string[] = [];
-  const flush = () => {
-    if (waiting.length === 0) return;
-    const lines = waiting.length === 1 ? waiting[0]! : waiting.join('');
-    waiting = [];
+  let lines: string[] = [];
+  const flush = (atExit = false) => {
+    waiting.delete(flush);
+    if (lines.length === 0) return;
+    const text = lines.length === 1 ? lines[0]! : lines.join('');
+    lines = [];
+    if (atExit) return writeAtExit(stdout, text);
     // A line of a request answered after the shutdown's closeLogger: stdout is closed to it.
-    if (!(stdout as { destroyed?: boolean }).destroyed) stdout.write(lines);
+    if (!(stdout as { destroyed?: boolean }).destroyed) stdout.write(text);
   };
-  onExit();
-  turnFlushes.set(logger, flush);
+  hookExit();
   return (line) => {
-    if (waiting.push(line) === 1) setImmediate(flush);
+    if (lines.push(line) !== 1) return;
+    waiting.add(flush);
+    setImmediate(flush);
   };
 }
 
-/** The writers waiting for the end of a turn, by logger: written by closeLogger, or at exit. */
-const turnFlushes = new Map<Logger, () => void>();
+/** The writers whose lines wait for the end of a turn: written by closeLogger, or at exit. */
+const waiting = new Set<(atExit?: boolean) => void>();
 let exitHooked = false;
 
-function onExit(): void {
+function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
-  // pino's own exit hook writes sonic-boom's buffer synchronously; this one runs after it.
   process.once('exit', () => {
-    for (const [logger, flush] of turnFlushes) {
-      flush();
-      try {
-        buffered.get(logger)?.flushSync();
-      } catch {
-        // stdout gone or not writable now: nothing else can be done at exit.
-      }
-    }
+    for (const flush of [...waiting]) flush(true);
   });
+}
+
+/**
+ * At exit nothing asynchronous runs again: sonic-boom's queue, then these lines, written
+ * synchronously to its fd (a write given to sonic-boom now could start an asynchronous write
+ * that never ends). A pipe that stays full for a second loses them: nothing else can be done.
+ */
+function writeAtExit(stdout: AsyncDestination, text: string): void {
+  try {
+    stdout.flushSync();
+  } catch {
+    // A write under way or stdout gone: its own lines are beyond reach here.
+  }
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let bytes = Buffer.from(text, 'utf8');
+  for (let tries = 0; bytes.length > 0 && tries < 100; ) {
+    try {
+      // fd 1: the one destination createLogger batches.
+      bytes = bytes.subarray(writeSync(1, bytes));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      tries++;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
 }
 
 type AsyncDestination = ReturnType<typeof pino.destination>;
@@ -156,8 +178,7 @@ const buffered = new WeakMap<Logger, AsyncDestination>();
 export function closeLogger(logger: Logger, timeoutMs = 5_000): Promise<void> {
   const stdout = buffered.get(logger);
   if (!stdout) return Promise.resolve();
-  turnFlushes.get(logger)?.();
-  turnFlushes.delete(logger);
+  for (const flush of [...waiting]) flush();
   buffered.delete(logger);
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
