@@ -85,7 +85,7 @@ describe('redactor byte pre-check (mayHold)', () => {
     );
   });
 
-  it('finds the host in any case at every byte offset, beside multi-byte characters ', () => {
+  it('finds the host in any case at every byte offset, beside multi-byte characters', () => {
     for (let pad = 0; pad < 8; pad++) {
       for (const host of ['SIS.EXAMPLE.ORG', 'sIs.ExAmPlE.oRg', 'Sis.Example.Org']) {
         const text = `{"a":"${'\u00c9'.repeat(pad)}${'Z'.repeat(pad % 3)} ${host}\u00c9@[\`"}`;
