@@ -1,6 +1,6 @@
 import type { GatewayError } from '../core/errors.js';
 import { matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
-import { buildLinkHeader } from '../core/oneroster/links.js';
+import { listHeaders } from '../core/oneroster/links.js';
 import type { Json } from '../core/oneroster/mapping/index.js';
 import { withoutPaging, type QueryPairs } from '../core/oneroster/query.js';
 import { entityOfWrapper } from '../core/oneroster/model.js';
@@ -83,9 +83,6 @@ export function answerLocally(calls: UpstreamCalls, req: ProxyRequest, records: 
   }
   const total = selected.length;
   const page = selected.slice(query.offset, query.offset + query.limit).map((r) => pick(r, q.fields));
-  const headers: Record<string, string> = { 'x-total-count': String(total) };
-  const params = withoutPaging(query.params);
-  const link = buildLinkHeader({ base: req.linkBase, params, limit: query.limit, offset: query.offset, total, hasMore: query.offset + page.length < total });
-  if (link) headers.link = link;
+  const headers = listHeaders({ base: req.linkBase, params: withoutPaging(query.params), limit: query.limit, offset: query.offset, total, hasMore: query.offset + page.length < total });
   return calls.response(200, JSON.stringify({ [req.endpoint.wrapper]: page }), headers);
 }

@@ -6,7 +6,7 @@
 import { withoutPaging } from '../core/oneroster/query.js';
 import { GatewayError } from '../core/errors.js';
 import { parseFilter, matchesFilter, type FilterNode } from '../core/oneroster/filter.js';
-import { buildLinkHeader } from '../core/oneroster/links.js';
+import { listHeaders } from '../core/oneroster/links.js';
 import { translateQuery, type Json } from '../core/oneroster/mapping/index.js';
 import { entityOfWrapper, type Entity } from '../core/oneroster/model.js';
 import { districtFilter, districtPath, planRoute, sessionOfSchool, type ListPlan, type RoutePlan } from '../core/oneroster/relationships.js';
@@ -195,11 +195,9 @@ export function createMirrorReads(options: MirrorReadsOptions) {
     const fromText = asKept && page.text !== undefined;
     const records = fromText ? [] : (await toCaller(req, copy, entity, page.records)).map((r) => pick(r, fields));
     const size = fromText ? (page.size ?? page.records.length) : records.length;
-    const headers: Record<string, string> = { 'x-total-count': String(page.total) };
     // Every page link pins this copy, so a client following them reads one version of the district.
     const params = [...withoutPaging(req.query.params), ['snapshot', copy.version] as [string, string]];
-    const link = buildLinkHeader({ base: req.linkBase, params, limit, offset, total: page.total, hasMore: offset + size < page.total });
-    if (link) headers.link = link;
+    const headers = listHeaders({ base: req.linkBase, params, limit, offset, total: page.total, hasMore: offset + size < page.total });
     const body = fromText
       ? `{${JSON.stringify(req.endpoint.wrapper)}:${page.text}}`
       : asKept

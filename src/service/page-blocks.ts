@@ -13,7 +13,7 @@ import { withoutPaging, type QueryPairs } from '../core/oneroster/query.js';
 import type { ReadResult } from '../cache/read-through.js';
 import { GatewayError } from '../core/errors.js';
 import { blocksFor, cutPage, type Block } from '../core/oneroster/blocks.js';
-import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/links.js';
+import { linkHasRel, listHeaders, parseTotalCount } from '../core/oneroster/links.js';
 import { needsRepoint, repoint, ROOT_HEADER, type UpstreamCost } from './oneroster-cache-policy.js';
 import type { CachedProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
 import type { CachePolicy } from './cache-policy.js';
@@ -234,17 +234,17 @@ export function createPageBlocks(options: PageBlocksOptions) {
     }
     const page = cutPage(got, offset, limit, size);
     served(req, got.at(-1)!);
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    if (page.total !== undefined) headers['x-total-count'] = String(page.total);
-    const link = buildLinkHeader({
-      base: req.linkBase,
-      params: withoutPaging(req.query.params),
-      limit,
-      offset,
-      ...(page.total !== undefined ? { total: page.total } : {}),
-      hasMore: page.records.length >= limit && page.more,
-    });
-    if (link) headers.link = link;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json; charset=utf-8',
+      ...listHeaders({
+        base: req.linkBase,
+        params: withoutPaging(req.query.params),
+        limit,
+        offset,
+        ...(page.total !== undefined ? { total: page.total } : {}),
+        hasMore: page.records.length >= limit && page.more,
+      }),
+    };
     const body = JSON.stringify({ [req.endpoint.wrapper]: page.records });
     // Fresh no longer than the blocks it was cut from.
     const freshForMs = Math.max(0, cost.freshUntil - options.now());

@@ -1,5 +1,5 @@
 import { GatewayError } from '../core/errors.js';
-import { buildLinkHeader, linkHasRel, parseTotalCount } from '../core/oneroster/links.js';
+import { linkHasRel, listHeaders, parseTotalCount } from '../core/oneroster/links.js';
 import { withoutPaging, type PageQuery } from '../core/oneroster/query.js';
 import { isRepeatedPage, walkPages } from '../core/page-walk.js';
 import type { UpstreamResponse } from '../upstream/types.js';
@@ -102,9 +102,7 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
   }
   if (walk.stop === 'byte-cap') throw tooLarge(input.districtId, maxBytes);
 
-  const headers: Record<string, string> = {};
-  if (first.total !== undefined) headers['x-total-count'] = String(first.total);
-  const link = buildLinkHeader({
+  const headers = listHeaders({
     base: input.linkBase,
     params: withoutPaging(query.params),
     limit: want,
@@ -112,7 +110,6 @@ export async function stitchPages(input: StitchInput): Promise<StitchResult> {
     ...(first.total !== undefined ? { total: first.total } : {}),
     hasMore: !walk.ended && records.length >= want && (!last.hasLink || last.hasNext),
   });
-  if (link) headers['link'] = link;
   return { records, pages: walk.pages, changed: walk.pages > 1 || records.length !== first.records.length, headers };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildLinkHeader, linkHasRel, parseTotalCount } from '../../src/core/oneroster/links.js';
+import { buildLinkHeader, linkHasRel, listHeaders, parseTotalCount } from '../../src/core/oneroster/links.js';
 import { parseRawQuery, readPageQuery } from '../../src/core/oneroster/query.js';
 import { NO_REDACTION, redactDescription } from '../../src/core/redact.js';
 import { readUpstreamStatusInfo } from '../../src/core/oneroster/status-info.js';
@@ -42,6 +42,15 @@ describe('Link headers', () => {
     expect(buildLinkHeader({ base: 'b', params: [], limit: 10, offset: 0, total: 7, hasMore: false })).toBeUndefined();
     expect(buildLinkHeader({ base: 'b', params: [], limit: 10, offset: 20, total: 25, hasMore: false })).not.toContain('rel="next"');
     expect(buildLinkHeader({ base: 'b', params: [], limit: 10, offset: 0, hasMore: true })).toContain('rel="next"');
+  });
+
+  it("gives a list page's headers: X-Total-Count only when the total is known, Link only when there is one", () => {
+    const input = { base: 'b', params: [], limit: 10, offset: 10, total: 35, hasMore: false };
+    expect(listHeaders(input)).toEqual({ 'x-total-count': '35', link: buildLinkHeader(input) });
+    expect(Object.keys(listHeaders(input))).toEqual(['x-total-count', 'link']);
+    expect(listHeaders({ base: 'b', params: [], limit: 10, offset: 0, total: 7, hasMore: false })).toEqual({ 'x-total-count': '7' });
+    expect(listHeaders({ base: 'b', params: [], limit: 10, offset: 0, hasMore: false })).toEqual({});
+    expect(Object.keys(listHeaders({ base: 'b', params: [], limit: 10, offset: 0, hasMore: true }))).toEqual(['link']);
   });
 
   it('reads upstream Link and X-Total-Count leniently', () => {

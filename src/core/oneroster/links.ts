@@ -36,6 +36,15 @@ export function buildLinkHeader(input: LinkInput): string | undefined {
   return links.length > 0 ? links.join(', ') : undefined;
 }
 
+/** The headers of a list page the gateway answers: X-Total-Count when the total is known, then its Link header. */
+export function listHeaders(input: LinkInput): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (input.total !== undefined) headers['x-total-count'] = String(input.total);
+  const link = buildLinkHeader(input);
+  if (link) headers.link = link;
+  return headers;
+}
+
 /** Whether an upstream Link header has the relation; tolerant of missing brackets and `ref=`. */
 export function linkHasRel(header: string | undefined, rel: string): boolean {
   if (!header) return false;
