@@ -6,7 +6,8 @@ import { UpstreamError } from './types.js';
 // An answer of this size or more is read into a buffer an eighth larger than it: re-rooting the
 // hrefs of a 1000-record page at the gateway's (longer) root then rewrites it where it lies
 // instead of writing a second page-sized buffer (BENCHMARKS.md, issue 17: 1.7 ms of CPU per
-// page, 3.5 ms with the Dockerfile's malloc setting).
+// page, 3.5 ms with the Dockerfile's malloc setting). The in-flight budget and the district's
+// held-bytes ledger count the answer, not that eighth: memory may pass them by an eighth.
 const ROOM_FROM_BYTES = 16 * 1024;
 
 /** Content-Length as a number, or undefined when absent or malformed (undici rejects those anyway). */

@@ -108,7 +108,7 @@ describe('href re-rooting where the page lies (room past its end)', () => {
         const out = writeReroot(body, plan, g, room);
         expect(out.body.toString('utf8')).toBe(fresh.body.toString('utf8'));
         expect(out.roots).toEqual(fresh.roots);
-        const fits = plan.swaps.length > 0 && plan.grows && plan.length - src.length <= room;
+        const fits = plan.swaps.length > 0 && plan.grows && room > 0 && plan.length - src.length <= room;
         expect(out.body.buffer === memory.buffer).toBe(fits || plan.swaps.length === 0);
         if (fits) inPlace++;
         // Nothing before the page or past its room is touched.
@@ -123,18 +123,33 @@ describe('href re-rooting where the page lies (room past its end)', () => {
   it('does not grow in place past its room, nor when a replacement is shorter than what it replaces', () => {
     const text = JSON.stringify({ users: [{ href: `${rewrite.upstreamBase}/v1p1/orgs/1` }, { href: `${rewrite.upstreamBase}/v1p1/orgs/2` }] });
     const src = Buffer.from(text);
-    const plan = planReroot(src, scanJson(src, r.upstream)!.strings, r)!;
+    const g = byteRewrite({ ...rewrite, gatewayBase: 'https://gw.example/districts/a-longer-id/ims/oneroster' });
+    const plan = planReroot(src, scanJson(src, g.upstream)!.strings, g)!;
     const grow = plan.length - src.length;
-    expect(grow).toBe(2 * (r.gateway.length - r.upstream.length));
+    expect(grow).toBe(2 * (g.gateway.length - g.upstream.length));
+    expect(grow).toBeGreaterThan(0);
     const roomy = Buffer.alloc(src.length + grow);
     src.copy(roomy);
-    expect(writeReroot(roomy.subarray(0, src.length), plan, r, grow - 1).body.buffer).not.toBe(roomy.buffer);
-    expect(writeReroot(roomy.subarray(0, src.length), plan, r, grow).body.buffer).toBe(roomy.buffer);
+    expect(writeReroot(roomy.subarray(0, src.length), plan, g, grow - 1).body.buffer).not.toBe(roomy.buffer);
+    expect(writeReroot(roomy.subarray(0, src.length), plan, g, grow).body.buffer).toBe(roomy.buffer);
     const short = byteRewrite({ ...rewrite, gatewayBase: 'https://g/ims/oneroster' });
     const shortPlan = planReroot(src, scanJson(src, short.upstream)!.strings, short)!;
     expect(shortPlan.grows).toBe(false);
     const spare = Buffer.alloc(src.length + 100);
     src.copy(spare);
     expect(writeReroot(spare.subarray(0, src.length), shortPlan, short, 100).body.buffer).not.toBe(spare.buffer);
+    // Without room the body is never written, even when the page keeps its length; a room past
+    // the end of the body's ArrayBuffer (a caller's mistake) is not used.
+    const same = byteRewrite({ ...rewrite, gatewayBase: 'https://sis.example.org/aeries/ims/onerostex' });
+    const samePlan = planReroot(src, scanJson(src, same.upstream)!.strings, same)!;
+    expect(samePlan.length).toBe(src.length);
+    const kept = Buffer.from(src);
+    expect(writeReroot(kept, samePlan, same).body).not.toBe(kept);
+    expect(kept.equals(src)).toBe(true);
+    const exact = Buffer.allocUnsafeSlow(src.length);
+    src.copy(exact);
+    const out = writeReroot(exact, plan, g, 1000);
+    expect(out.body.buffer).not.toBe(exact.buffer);
+    expect(exact.equals(src)).toBe(true);
   });
 });

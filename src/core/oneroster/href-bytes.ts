@@ -77,7 +77,7 @@ export function planReroot(body: Buffer, spans: readonly number[], r: ByteRewrit
   const swaps: Array<Buffer | null> = [];
   const at: number[] = [];
   let length = body.length;
-  let grows = r.gateway.length >= r.upstream.length;
+  let grows = true;
   // A rewrite that checks tails against a redactor takes rewriteHref for every string.
   const plain = r.rewrite.redactor === undefined;
   for (let k = 0; k < spans.length; k += 2) {
@@ -88,6 +88,7 @@ export function planReroot(body: Buffer, spans: readonly number[], r: ByteRewrit
       swaps.push(null);
       at.push(k);
       length += r.gateway.length - r.upstream.length;
+      if (r.gateway.length < r.upstream.length) grows = false;
       continue;
     }
     const value = JSON.parse(body.toString('utf8', start, end)) as string;
@@ -105,12 +106,16 @@ export function planReroot(body: Buffer, spans: readonly number[], r: ByteRewrit
 
 /**
  * `body` re-rooted as planned: the same Buffer when nothing changes; written where it lies when
- * it fits in `room` (bytes past its end that are its own), the body's old bytes then gone;
- * else into a new Buffer.
+ * it fits in `room` (bytes past its end that are its own, at least one), the body's old bytes
+ * then gone; else into a new Buffer.
  */
 export function writeReroot(body: Buffer, plan: RerootPlan, r: ByteRewrite, room = 0): Rerooted {
   if (plan.swaps.length === 0) return { body, roots: [] };
-  if (plan.grows && plan.length - body.length <= room) return rerootInPlace(body, plan, r);
+  // `room` is the caller's word that the body, and those bytes after it, are its alone to
+  // rewrite (TransportResponse.room); without it the body is never written. A room past the end
+  // of its ArrayBuffer is not used.
+  const fits = room > 0 && plan.length - body.length <= room && body.byteOffset + plan.length <= body.buffer.byteLength;
+  if (plan.grows && fits) return rerootInPlace(body, plan, r);
   const { spans, at, swaps, length } = plan;
   const out = Buffer.allocUnsafe(length);
   const roots: number[] = [];
