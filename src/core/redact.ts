@@ -141,6 +141,7 @@ export function createRedactor(source: RedactorSource): Redactor {
       return addresses.test(text);
     },
     mayHold(bytes, except, known) {
+      // Brings secretBytes up to date with the current credentials.
       secretPattern();
       for (const s of secretBytes) if (bytes.indexOf(s) >= 0) return true;
       if (addressBytes.length === 0) return false;

@@ -40,7 +40,6 @@ export interface TransportResponse {
   room?: number;
 }
 
-
 /** A call on the wire: the transport, or the transport behind an auth scheme. */
 export type Send = Dispatch<TransportRequest, TransportResponse>;
 

@@ -76,7 +76,7 @@ export async function readBody(body: Chunks, declared: number | undefined, limit
     }
     // Its own buffer (the room after it included), unless shorter than declared (undici normally
     // fails those): then a copy, not the large buffer.
-    if (whole && size === declared) return { body: whole.length === size ? whole : whole.subarray(0, size), room: declared < ROOM_FROM_BYTES ? 0 : whole.length - size };
+    if (whole && size === declared) return { body: whole.length === size ? whole : whole.subarray(0, size), room: whole.length - size };
     return { body: whole ? Buffer.from(whole.subarray(0, size)) : Buffer.concat(chunks, size), room: 0 };
   } finally {
     budget.give(counted);

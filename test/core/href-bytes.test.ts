@@ -1,11 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scanJson } from '../../src/core/json/scan.js';
-import { byteRewrite, planReroot, rerootHrefBytes, writeReroot } from '../../src/core/oneroster/href-bytes.js';
+import { byteRewrite, planReroot, writeReroot, type ByteRewrite } from '../../src/core/oneroster/href-bytes.js';
 import { rewriteHrefs, type HrefRewrite } from '../../src/core/oneroster/hrefs.js';
 
 const rewrite: HrefRewrite = { upstreamBase: 'https://sis.example.org/aeries/ims/oneroster', gatewayBase: 'https://gw.example/districts/x/ims/oneroster' };
 const r = byteRewrite(rewrite);
+
+/** The bytes path into a new buffer: undefined when a string must be dropped or redacted. */
+function rerootHrefBytes(body: Buffer, spans: readonly number[], g: ByteRewrite) {
+  const plan = planReroot(body, spans, g);
+  return plan && writeReroot(body, plan, g);
+}
 
 /** The bytes path: undefined when the page must take the parsed path. */
 function viaBytes(text: string): unknown {

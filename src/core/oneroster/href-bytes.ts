@@ -176,12 +176,3 @@ function rerootInPlace(body: Buffer, plan: RerootPlan, r: ByteRewrite): Rerooted
   roots.reverse();
   return { body: out, roots };
 }
-
-/**
- * `body` with the strings at `spans` re-rooted: planReroot, then writeReroot into a new Buffer
- * (the same Buffer when none changes); undefined when one must be dropped or redacted instead.
- */
-export function rerootHrefBytes(body: Buffer, spans: readonly number[], r: ByteRewrite): Rerooted | undefined {
-  const plan = planReroot(body, spans, r);
-  return plan && writeReroot(body, plan, r);
-}
