@@ -72,9 +72,10 @@ describe('check-config', () => {
     expect(out).toContain('server: host 127.0.0.1, port 9090, publicUrl https://gw.example.org');
     expect(out).toContain('cache: store redis://gw:***@redis.internal:6380/2');
     expect(out).toContain('delta sync: off');
-    expect(out).toMatch(/springfield\s+Springfield Public Schools\s+v1p1\s+oauth1\s+https:\/\/sis\.springfield\.example\n/);
-    expect(out).toMatch(/shelbyville\s+shelbyville\s+v1p2\s+oauth2\s+https:\/\/sis\.shelbyville\.example:8443\n/);
-    expect(out).toMatch(/ogdenville\s+ogdenville\s+auto\s+bearer\s+https:\/\/oneroster-proxy\.classlink\.io\n/);
+    expect(out).toMatch(/\n  springfield\s+v1p1\s+oauth1\s+sis\.springfield\.example\s+off\s+gateway\.yaml\s+Springfield Public Schools\n/);
+    expect(out).toMatch(/\n  shelbyville\s+v1p2\s+oauth2\s+sis\.shelbyville\.example:8443\s+off\s+gateway\.yaml\n/);
+    expect(out).toMatch(/\n  ogdenville\s+auto\s+bearer\s+oneroster-proxy\.classlink\.io\s+off\s+gateway\.yaml\n/);
+    expect(out).toContain('\ntotal: 3 districts, 0 mirrored, 3 from gateway.yaml, 0 from districtsDir\n');
     expect(out).toContain('classlink: mode direct, version auto, refresh 600s');
     expect(out).toMatch(/reporting\s+springfield,shelbyville\s+roster\.readonly gradebook\.readonly\s+5\/s burst 10/);
     expect(out).toMatch(/ops\s+\*\s+roster-core\.readonly\s+none/);
@@ -112,9 +113,10 @@ districts:
     expect(io.out()).toBe('');
     const lines = io.err().trim().split('\n');
     expect(lines[0]).toMatch(/bad\.yaml: invalid configuration \(\d+ problems\)$/);
-    expect(lines).toContain('auth.tokenSecret: must be at least 32 characters');
-    expect(lines).toContain('districts[0].id: must match [a-z0-9-]+');
-    expect(lines).toContain('districts[0].auth.tokenUrl: required');
+    expect(lines).toContain(`${file}:1:22: auth.tokenSecret: must be at least 32 characters`);
+    // Each problem at file:line:column (the id's value, the auth mapping that lacks tokenUrl), the district by its id.
+    expect(lines).toContain(`${file}:3:11: districts[Bad_Id].id: must match [a-z0-9-]+`);
+    expect(lines).toContain(`${file}:3:80: districts[Bad_Id].auth.tokenUrl: required`);
     expect(io.err()).not.toContain('leaky-secret-value');
     expect(io.err()).not.toContain('short-secret-value');
   });
@@ -154,6 +156,6 @@ describe('check-config, the built program', () => {
     const r = run(['check-config', file], { ...SECRETS, BEARER: '' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('districts[2].auth.token: environment variable BEARER is not set');
+    expect(r.stderr).toContain(`${file}:37:34: districts[ogdenville].auth.token: environment variable BEARER is not set`);
   });
 });
