@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkConfigCommand } from '../../src/cli/check-config.js';
 import { redactStoreUrl } from '../../src/cli/config-summary.js';
@@ -131,6 +133,42 @@ districts:
     expect(extra.err()).toContain('usage: oneroster-gateway check-config');
   });
 
+  it('takes --config FILE like every other command, and refuses a file named twice', async () => {
+    const file = tempFile('gateway.yaml', FULL);
+    const io = memoryIO({ env: SECRETS });
+    expect(await checkConfigCommand.run(['--config', file], io)).toBe(0);
+    expect(io.out()).toContain(`config: ${file} (valid)`);
+    const twice = memoryIO({ env: SECRETS });
+    expect(await checkConfigCommand.run(['--config', file, file], twice)).toBe(2);
+    expect(twice.err()).toContain('give the file once: --config FILE or FILE');
+  });
+
+  it('prints one line per district with the file it came from (main file or districtsDir), then a total; no secret', async () => {
+    const file = tempFile('gateway.yaml', `auth: { tokenSecret: \${TOKEN_SECRET} }
+defaults: { mirror: { fullRefreshSeconds: 3600 } }
+districtsDir: districts.d
+districts:
+  - { id: main-one, version: v1p2, baseUrl: "https://u:pw-in-url@sis.main.example:8443/ims?key=url-secret", auth: { type: bearer, token: \${BEARER} } }
+`);
+    const dir = join(dirname(file), 'districts.d');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'secret'), 'file-secret-LLLL\n');
+    writeFileSync(join(dir, 'b.yaml'), 'id: from-b\nversion: v1p1\nbaseUrl: https://b.example/ims/oneroster\nauth: { type: oauth1, consumerKey: k, consumerSecret: "${file:secret}" }\nmirror: true\n');
+    writeFileSync(join(dir, 'a.yml'), 'id: from-a\nversion: auto\nbaseUrl: https://a.example/ims/oneroster\nauth: { type: oauth2, tokenUrl: https://a.example/token, clientId: c, clientSecret: "${file:secret}" }\n');
+    const io = memoryIO({ env: SECRETS });
+    expect(await checkConfigCommand.run(['--config', file], io)).toBe(0);
+    const out = io.out();
+    const rows = out.split('\n').filter((l) => /^  (id|main-one|from-)/.test(l));
+    expect(rows.map((r) => r.trim().split(/\s+/))).toEqual([
+      ['id', 'version', 'auth', 'host', 'mirror', 'from', 'name'],
+      ['main-one', 'v1p2', 'bearer', 'sis.main.example:8443', 'off', 'gateway.yaml'],
+      ['from-a', 'auto', 'oauth2', 'a.example', 'off', 'districts.d/a.yml'],
+      ['from-b', 'v1p1', 'oauth1', 'b.example', 'on', 'districts.d/b.yaml'],
+    ]);
+    expect(out).toContain('\ntotal: 3 districts, 1 mirrored, 1 from gateway.yaml, 2 from districtsDir\n');
+    for (const secret of [...Object.values(SECRETS), 'file-secret-LLLL', 'pw-in-url', 'url-secret']) expect(out + io.err()).not.toContain(secret);
+  });
+
   it('masks a Redis password and query values, and keeps memory as is', () => {
     expect(redactStoreUrl('memory')).toBe('memory');
     expect(redactStoreUrl('redis://:s3cret@h:6379')).toBe('redis://:***@h:6379');
@@ -153,7 +191,7 @@ describe('check-config, the built program', () => {
 
   it('exits 1 naming the field', () => {
     const file = tempFile('gateway.yaml', FULL);
-    const r = run(['check-config', file], { ...SECRETS, BEARER: '' });
+    const r = run(['check-config', '--config', file], { ...SECRETS, BEARER: '' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`${file}:37:34: districts[ogdenville].auth.token: environment variable BEARER is not set`);
