@@ -183,6 +183,9 @@ describe('the contract example', () => {
     expect(cfg.districts[0]!.auth).toMatchObject({ consumerSecret: env.SPRINGFIELD_SECRET });
     expect(cfg.server.publicUrl).toBe('http://localhost:8080');
     expect(cfg.districts[1]!.upstream).toMatchObject({ maxConcurrency: 2, timeoutMs: 120000, connectTimeoutMs: 5000 });
+    // defaults: merged where a district says nothing; ogdenville's version came through a merge key.
+    expect(cfg.districts[0]!.upstream).toMatchObject({ maxConcurrency: 3, timeoutMs: 90000, retry: { maxAttempts: 4 } });
+    expect(cfg.districts[1]!.upstream.retry.maxAttempts).toBe(4);
   });
 
   it('parses config/classlink.example.yaml: a gateway with only a classlink block', () => {

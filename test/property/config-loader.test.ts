@@ -22,7 +22,8 @@ const quoteRefs = (text: string) => text.replace(/(?<![\w"'])\$\{[A-Za-z_][A-Za-
 const EXAMPLES: Record<string, Json> = {
   base: BASE,
   'gateway.example.yaml': parseYaml(quoteRefs(readFileSync('gateway.example.yaml', 'utf8'))),
-  'multi-district': parseYaml(quoteRefs(readFileSync('config/multi-district.example.yaml', 'utf8'))),
+  // merge: the example shares settings through an anchor and a merge key, as the loader allows.
+  'multi-district': parseYaml(quoteRefs(readFileSync('config/multi-district.example.yaml', 'utf8')), { merge: true }),
   classlink: parseYaml(quoteRefs(readFileSync('config/classlink.example.yaml', 'utf8'))),
 };
 
