@@ -11,6 +11,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const MAX_DISTRICT_FILES = 10_000;
 /** One district written out is a few KiB; this leaves room for long comments and many overrides. */
 export const MAX_DISTRICT_FILE_BYTES = 256 * 1024;
+/** All the files of the directory together. */
+export const MAX_DISTRICTS_DIR_BYTES = 64 * 1024 * 1024;
 /** Values a config may expand to, aliases copied included (10,000 districts of ~100 values each, twice over). */
 export const MAX_VALUES = 2_000_000;
 
@@ -87,6 +89,7 @@ export function readDistrictsDir(value: unknown, baseDir: string, first: number,
     return [];
   }
   const out: DirDistrict[] = [];
+  let bytes = 0;
   for (const name of names) {
     const file = join(dir, name);
     let text: string;
@@ -95,6 +98,10 @@ export function readDistrictsDir(value: unknown, baseDir: string, first: number,
     } catch (err) {
       ctx.lines.push(problemLine({ file }, undefined, `cannot read district file (${err instanceof FileReadError ? err.reason : 'unreadable'})`));
       continue;
+    }
+    if ((bytes += text.length) > MAX_DISTRICTS_DIR_BYTES) {
+      ctx.problems.push({ path: ['districtsDir'], message: `${dir} holds more than ${MAX_DISTRICTS_DIR_BYTES} bytes of districts` });
+      break;
     }
     const at = ['districts', first + out.length];
     const read = readYaml(text, file, at, ctx, `${basename(file)} must hold one district (a mapping, as one entry of districts:)`);

@@ -1,5 +1,5 @@
 // One YAML file of the config: parsed with positions, so a problem can name file:line:column.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { originalOffset, protect, type Protected } from './substitute.js';
 
 /** Where a problem is: a file, and a line and column when the parser knows them. */
@@ -16,6 +16,8 @@ export interface YamlSource {
   protected: Protected;
   doc: Document.Parsed;
   lines: LineCounter;
+  /** Each alias's anchored node, found in one pass when a problem first needs it (yaml's resolve walks the whole document per alias). */
+  aliases?: Map<Node, Node | undefined>;
 }
 
 // yaml counts an alias of a plain mapping as 1 and multiplies nested ones: every district
@@ -39,7 +41,7 @@ export function parseYamlSource(text: string, file: string): ParsedYaml {
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
   // YAML 1.1 merge keys (`<<: *base`) let districts share settings through anchors.
   const doc = parseDocument(p.text, { uniqueKeys: true, prettyErrors: false, merge: true });
-  const source: YamlSource = { file, protected: p, doc, lines };
+  const source: YamlSource = { file, protected: p, doc, lines, };
   // The first line of yaml's message: the rest quotes the file's text, which may hold a secret.
   const errors = doc.errors.map((e) => ({ at: placeAt(source, e.pos[0]), message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '') }));
   return { source, errors };
@@ -57,8 +59,25 @@ export function placeAt(source: YamlSource, offset: number): Place {
 
 const isMergeKey = (k: unknown) => isScalar(k) && (k.value === '<<' || (typeof k.value === 'symbol' && k.value.description === '<<'));
 
+function resolved(source: YamlSource, node: Node): Node | undefined {
+  if (!isAlias(node)) return node;
+  if (!source.aliases) {
+    // An alias refers to the last node with its anchor before it, in document order (as yaml resolves it).
+    const aliases = new Map<Node, Node | undefined>();
+    const anchored = new Map<string, Node>();
+    visit(source.doc, {
+      Node: (_key, n) => {
+        if (isAlias(n)) aliases.set(n, anchored.get(n.source));
+        else if (n.anchor) anchored.set(n.anchor, n);
+      },
+    });
+    source.aliases = aliases;
+  }
+  return source.aliases.get(node);
+}
+
 /** The node for `key` in a mapping, looking through merge keys (the mapping's own keys win). */
-function entry(doc: Document.Parsed, map: Node, key: PropertyKey, depth = 0): Node | undefined {
+function entry(source: YamlSource, map: Node, key: PropertyKey, depth = 0): Node | undefined {
   if (!isMap(map) || depth > 8) return undefined;
   const merges: Node[] = [];
   for (const pair of map.items) {
@@ -66,9 +85,9 @@ function entry(doc: Document.Parsed, map: Node, key: PropertyKey, depth = 0): No
     else if (isScalar(pair.key) && String(pair.key.value) === String(key)) return (pair.value as Node | null) ?? (pair.key as Node);
   }
   for (const m of merges) {
-    for (let item of isSeq(m) ? (m.items as Node[]) : [m]) {
-      if (isAlias(item)) item = item.resolve(doc) as Node;
-      const found = item && entry(doc, item, key, depth + 1);
+    for (const item of isSeq(m) ? (m.items as Node[]) : [m]) {
+      const target = item && resolved(source, item);
+      const found = target && entry(source, target, key, depth + 1);
       if (found) return found;
     }
   }
@@ -81,9 +100,9 @@ export function placeOf(source: YamlSource, path: readonly PropertyKey[]): Place
   let found = node;
   for (const key of path) {
     if (!node) break;
-    if (isAlias(node)) node = (node.resolve(source.doc) as Node | undefined) ?? null;
+    node = resolved(source, node) ?? null;
     let next: Node | undefined;
-    if (node && isMap(node)) next = entry(source.doc, node, key);
+    if (node && isMap(node)) next = entry(source, node, key);
     else if (node && isSeq(node) && typeof key === 'number') next = node.items[key] as Node | undefined;
     if (!next) break;
     node = found = next;
