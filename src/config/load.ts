@@ -97,30 +97,38 @@ function duplicateIds(layout: Layout): RawProblem[] {
   return problems;
 }
 
+/** The districts of `districts:` then of `districtsDir`, each with the file it was read from. */
+function gatherDistricts(raw: Record<string, unknown>, source: string, ctx: ReadContext) {
+  const districts: unknown[] = Array.isArray(raw.districts) ? [...(raw.districts as unknown[])] : [];
+  const files = districts.map(() => source);
+  const dirSources = new Map<number, YamlSource>();
+  // A `districts:` that is not a list is left for the schema to refuse by path.
+  const listed = raw.districts === undefined || Array.isArray(raw.districts);
+  if (raw.districtsDir !== undefined && listed) {
+    for (const d of readDistrictsDir(raw.districtsDir, dirname(resolve(source)), districts.length, ctx)) {
+      dirSources.set(districts.length, d.source);
+      files.push(d.file);
+      districts.push(d.data);
+    }
+  }
+  return { districts, files, dirSources, listed };
+}
+
 export function parseConfigFile(text: string, env: Env, source: string): LoadedConfig {
   const ctx: ReadContext = { env, lines: [], problems: [], budget: { left: MAX_VALUES } };
   const main = readYaml(text, source, [], ctx);
   if (!main) throw new ConfigError(ctx.lines, source);
   const { data: raw } = main;
-  const defaults = checkDefaults(raw.defaults, ctx.problems);
-  const districts: unknown[] = Array.isArray(raw.districts) ? [...(raw.districts as unknown[])] : [];
-  const districtFiles = districts.map(() => source);
-  const dirSources = new Map<number, YamlSource>();
-  const listed = raw.districts === undefined || Array.isArray(raw.districts);
-  if (raw.districtsDir !== undefined && listed) {
-    for (const d of readDistrictsDir(raw.districtsDir, dirname(resolve(source)), districts.length, ctx)) {
-      dirSources.set(districts.length, d.source);
-      districtFiles.push(d.file);
-      districts.push(d.data);
-    }
-  }
+  const checked = checkDefaults(raw.defaults, ctx.problems);
+  const defaults = checked && normalizedDefaults(checked);
+  const { districts, files, dirSources, listed } = gatherDistricts(raw, source, ctx);
   // Directives for the loader, not settings: the schema sees the districts they produce. Top-level
   // `x-` keys are a home for YAML anchors (`x-district: &district ...`), as in Compose files.
-  const rest = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'defaults' && k !== 'districtsDir' && !k.startsWith('x-')));
-  // A `districts:` that is not a list is left for the schema to refuse by path.
-  const tree = !listed || (raw.districts === undefined && dirSources.size === 0) ? { ...rest, ...(listed ? {} : { districts: raw.districts }) } : { ...rest, districts: districts.map((d) => withDefaults(d, defaults)) };
-  const own = districts.map((d) => (defaults && isMapping(d) ? ownSections(d, normalizedDefaults(defaults)) : d));
-  const layout: Layout = { main: main.source, dirSources, tree, defaults: defaults && normalizedDefaults(defaults), own };
+  const tree = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'defaults' && k !== 'districtsDir' && !k.startsWith('x-')));
+  if (!listed) tree.districts = raw.districts;
+  else if (raw.districts !== undefined || dirSources.size > 0) tree.districts = districts.map((d) => withDefaults(d, defaults));
+  const own = districts.map((d) => (defaults && isMapping(d) ? ownSections(d, defaults) : d));
+  const layout: Layout = { main: main.source, dirSources, tree, defaults, own };
   ctx.problems.push(...duplicateIds(layout));
   const result = configSchema.safeParse(tree);
   if (!result.success || ctx.problems.length > 0 || ctx.lines.length > 0) {
@@ -138,7 +146,7 @@ export function parseConfigFile(text: string, env: Env, source: string): LoadedC
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(['PORT: must be an integer 0-65535'], source);
     config.server.port = n;
   }
-  return { config: deepFreeze(config), districtFiles: Object.freeze(districtFiles) };
+  return { config: deepFreeze(config), districtFiles: Object.freeze(files) };
 }
 
 /** The validated config from a config text; `source` names the file in problems and anchors relative paths. */
