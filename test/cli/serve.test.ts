@@ -103,7 +103,12 @@ districtsDir: districts.d
     const file = tempFile('gateway.yaml', 'auth: { tokenSecret: short }\n');
     const io = memoryIO();
     expect(await runCli(['serve', '--config', file], io)).toBe(1);
-    expect(io.err()).toContain('auth.tokenSecret: must be at least 32 characters');
+    expect(io.err()).toContain(`${file}:1:22: auth.tokenSecret: must be at least 32 characters`);
     expect(io.out()).not.toContain('listening');
+    // A YAML syntax error, at start-up too, with its line and column.
+    const broken = tempFile('gateway.yaml', 'auth:\n  tokenSecret: [unclosed\nserver: { port: 0 }\n');
+    const io2 = memoryIO();
+    expect(await runCli(['serve', '--config', broken], io2)).toBe(1);
+    expect(io2.err()).toMatch(new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: YAML: `));
   });
 });
