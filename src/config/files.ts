@@ -13,7 +13,7 @@ export class FileReadError extends Error {
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code ?? 'unreadable';
 
-/** The file's text; refused when it is not a regular file or holds more than maxBytes. */
+/** The file's text; refused when it is a directory or holds more than maxBytes (a pipe, `--config <(...)`, is read). */
 export function readBounded(path: string, maxBytes: number): string {
   let fd: number;
   try {
@@ -22,7 +22,7 @@ export function readBounded(path: string, maxBytes: number): string {
     throw new FileReadError(code(err));
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new FileReadError('not a regular file');
+    if (fstatSync(fd).isDirectory()) throw new FileReadError('a directory');
     // Read to one byte past the bound rather than trusting the size: /proc files report 0.
     const buf = Buffer.allocUnsafe(maxBytes + 1);
     let n = 0;

@@ -68,7 +68,7 @@ districts:
     const found = issues(load);
     expect(found).toEqual([
       `${join(dir, 'gateway.yaml')}:1:22: auth.tokenSecret: cannot read file ${join(dir, 'big')} (larger than 65536 bytes)`,
-      `${join(dir, 'gateway.yaml')}:1:54: auth.tokenTtlSeconds: cannot read file ${join(dir, 'secrets')} (not a regular file)`,
+      `${join(dir, 'gateway.yaml')}:1:54: auth.tokenTtlSeconds: cannot read file ${join(dir, 'secrets')} (a directory)`,
     ]);
     expect(found.join('\n')).not.toContain(SECRET);
   });
