@@ -1,6 +1,7 @@
 import { checkConfigCommand } from './check-config.js';
 import { PROGRAM, type Command } from './command.js';
 import { hashSecretCommand } from './hash-secret.js';
+import { healthcheckCommand } from './healthcheck.js';
 import type { CliIO } from './io.js';
 import { purgeCommand } from './purge.js';
 import { serveCommand } from './serve.js';
@@ -11,7 +12,7 @@ import { warmCommand } from './warm.js';
 export type { CliIO } from './io.js';
 export type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, hashSecretCommand, tokenCommand, purgeCommand, syncCommand, warmCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, hashSecretCommand, tokenCommand, purgeCommand, syncCommand, warmCommand, healthcheckCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
