@@ -8,7 +8,7 @@ import { createTokenService } from './auth/tokens.js';
 import { createCacheBackend, type ProcessCacheBackend } from './cache/index.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp, type GatewayHttp } from './http/app.js';
-import type { Logger } from './observability/logger.js';
+import { safeErrorFields, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './districts/classlink.js';
 import { configDistrict, createDistrictRegistry, type District, type MutableDistrictRegistry } from './districts/districts.js';
@@ -90,7 +90,14 @@ function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBac
     forms: o.coder,
     ...(metrics ? { onReadAhead: metrics.readAhead } : {}),
   });
-  return createMirroredProxy({ inner: pageCache, reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }), admission, ...clock });
+  return createMirroredProxy({
+    inner: pageCache,
+    reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }),
+    admission,
+    ...clock,
+    onUnreadable: (district, err) => o.logger.warn({ msg: 'mirror copy unreadable: reads go to the district until it answers again', district, ...safeErrorFields(err) }),
+    onReadable: (district) => o.logger.info({ msg: 'mirror copy readable again', district }),
+  });
 }
 
 export async function buildServices(config: Readonly<GatewayConfig>, options: ServiceOptions): Promise<Services> {
