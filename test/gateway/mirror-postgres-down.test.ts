@@ -1,6 +1,6 @@
 // The mirror's PostgreSQL stops answering under a running gateway (its connections cut and new
-// ones refused): mirrored reads go to the district instead of failing, a read pinned to a copy is
-// told to retry, one warning says so, and once the store answers again reads come from the copy.
+// ones refused): mirrored reads go to the district instead of failing, a read pinned to a copy and
+// the change feed are told to retry, one warning says so, and once the store answers again reads come from the copy.
 import { Writable } from 'node:stream';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,6 +58,10 @@ describe.runIf(url)('the mirror store stops answering', () => {
     expect(fromCopy.headers.get('x-cache')).toBe('MIRROR');
     const copyUsers = ((await fromCopy.json()) as { users: Array<{ sourcedId: string }> }).users.map((u) => u.sourcedId);
 
+    const feed = `${gw.url}/districts/d1/changes`;
+    const cursor = (await fetch(feed, { headers: auth })).headers.get('x-change-cursor')!;
+    expect(cursor).toBeTruthy();
+
     // The store stops answering: every connection to the copy's database cut, new ones refused.
     // From the server's own database: a database cannot refuse the connection that alters it.
     const admin = postgres(url!, { max: 1, onnotice: () => undefined });
@@ -78,6 +82,10 @@ describe.runIf(url)('the mirror store stops answering', () => {
     expect(pinned.status).toBe(503);
     expect(pinned.headers.get('retry-after')).toBe('5');
     expect(((await pinned.json()) as { statusInfoSet: Array<{ imsx_codeMajor: string }> }).statusInfoSet[0]!.imsx_codeMajor).toBe('failure');
+    // The change feed cannot be read without its store: retry, never a 500 or a false 410.
+    const changes = await fetch(`${feed}?since=${encodeURIComponent(cursor)}`, { headers: auth });
+    expect(changes.status).toBe(503);
+    expect(changes.headers.get('retry-after')).toBe('5');
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
     const warned = lines.filter((l) => l.msg === 'mirror copy unreadable: reads go to the district until it answers again');
     expect(warned).toHaveLength(1);
@@ -88,6 +96,7 @@ describe.runIf(url)('the mirror store stops answering', () => {
     await admin.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
     await until(async () => ((await fetch(page(0), { headers: auth })).headers.get('x-cache') === 'MIRROR' ? true : undefined), 'reads from the copy again', 10_000, 50);
     expect(lines.filter((l) => l.msg === 'mirror copy readable again')).toHaveLength(1);
+    expect((await fetch(`${feed}?since=${encodeURIComponent(cursor)}`, { headers: auth })).status).toBe(200);
     expect(lines.filter((l) => l.msg === 'mirror copy unreadable: reads go to the district until it answers again')).toHaveLength(1);
     await admin.end();
   });
