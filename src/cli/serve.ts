@@ -1,8 +1,9 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { createLogger, closeLogger, safeErrorFields } from '../observability/logger.js';
+import { StartupError } from '../core/errors.js';
+import { createLogger, closeLogger, parseLogLevel, safeErrorFields } from '../observability/logger.js';
 import { defineCommand, PROGRAM } from './command.js';
 import { configPath } from './config-file.js';
-import type { CliIO } from './io.js';
+import { CliFailure, type CliIO } from './io.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
@@ -18,9 +19,11 @@ SIGHUP reloads the config file; SIGTERM or SIGINT drain and stop.`,
 
 /** Resolves with the exit status once a signal has stopped the gateway. */
 async function serve(explicitConfig: string | undefined, io: CliIO): Promise<number> {
+  const logLevel = parseLogLevel(io.env.LOG_LEVEL);
+  if ('error' in logLevel) throw new CliFailure(logLevel.error);
   // In production pino keeps its own fast writer on fd 1; tests hand in a stream.
   const logger = createLogger({
-    level: io.env.LOG_LEVEL ?? 'info',
+    level: logLevel.level,
     ...(io.stdout !== process.stdout ? { destination: io.stdout } : {}),
   });
   const file = configPath(explicitConfig, io);
@@ -40,8 +43,10 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
     gateway = await startGateway(sandboxes.resolve(config), { logger });
   } catch (err) {
     await sandboxes?.close();
-    // No stack trace: it may quote internal paths; the name and code are enough to act on.
-    io.stderr.write(`${PROGRAM}: failed to start (${JSON.stringify(safeErrorFields(err))})\n`);
+    // A StartupError is written for the operator (the listener's own host and port). Anything
+    // else: no message or stack, they may quote internal paths; the name and code are enough.
+    const why = err instanceof StartupError ? err.message : `(${JSON.stringify(safeErrorFields(err))})`;
+    io.stderr.write(`${PROGRAM}: failed to start: ${why}\n`);
     return 1;
   }
   const running = gateway;

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killPrograms, runProgram } from './helpers/program.js';
+
+// What an operator reads when the gateway will not start: the cause, named, and a non-zero exit.
+afterEach(killPrograms);
+
+const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+
+/** No `    at file:line` frames: a stack trace is not a message. */
+const STACK = /^\s+at /m;
+
+describe('start-up errors of the gateway process', () => {
+  it('an invalid LOG_LEVEL names the variable, the value and the allowed levels, exit 1, no stack', async () => {
+    const p = runProgram([], { LOG_LEVEL: 'bogus', PORT: '0', GATEWAY_HOST: '127.0.0.1' });
+    expect(await p.exited).toBe(1);
+    expect(p.err()).toContain('LOG_LEVEL: "bogus" is not a log level; use one of fatal, error, warn, info, debug, trace, silent');
+    expect(p.err()).not.toMatch(STACK);
+    expect(p.err()).not.toContain('errorName');
+    expect(p.out()).not.toContain('listening');
+  });
+
+  it('a busy port names the host and the port, exit 1, and the demo sandbox does not hold the process open', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const p = runProgram([], { PORT: String(port), GATEWAY_HOST: '127.0.0.1' });
+      expect(await p.exited).toBe(1);
+      expect(p.err()).toContain(`failed to start: listen EADDRINUSE: 127.0.0.1:${port} is already in use`);
+      expect(p.err()).not.toMatch(STACK);
+      expect(p.out()).not.toContain('"msg":"listening"');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('--version and -v print the package version and exit 0, whatever else is wrong', async () => {
+    for (const flag of ['--version', '-v']) {
+      const p = runProgram([flag], { LOG_LEVEL: 'bogus', GATEWAY_CONFIG: '/nonexistent.yaml' });
+      expect(await p.exited).toBe(0);
+      expect(p.out()).toBe(`${VERSION}\n`);
+      expect(p.err()).toBe('');
+    }
+  });
+});
