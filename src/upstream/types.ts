@@ -45,16 +45,27 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_TOO_LARGE' // the answer passed districts[].upstream.maxBodyBytes (decoded)
   | 'UPSTREAM_BAD_ENCODING'; // a Content-Encoding the gateway cannot decode, or a body that does not decode
 
+/** What an UpstreamError knows beyond its code; every field host- and secret-free. */
+export interface UpstreamErrorDetail {
+  /** The socket's or undici's own code (ECONNREFUSED, ENOTFOUND, UND_ERR_CONNECT_TIMEOUT): what an operator acts on. */
+  cause?: string;
+  /** `token`: the district's OAuth2 token endpoint failed, before any data request was sent. */
+  stage?: 'token';
+}
+
 /** Failure before a usable HTTP response arrived. Messages never hold URLs or credentials. */
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
+  readonly detail: UpstreamErrorDetail;
   constructor(
     readonly code: UpstreamErrorCode,
     message: string,
     readonly districtId: string,
     /** For UPSTREAM_CIRCUIT_OPEN: when the district may be asked again. */
     readonly retryAfterMs?: number,
+    detail: UpstreamErrorDetail = {},
   ) {
     super(message);
+    this.detail = detail;
   }
 }
