@@ -93,6 +93,11 @@ function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBac
   return createMirroredProxy({ inner: pageCache, reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }), admission, ...clock });
 }
 
+/** What every district's client is built with; at debug a line per attempt (at info the step is not in the chain). */
+function upstreamDeps(logger: Logger, shared: Limits, metrics: Metrics | undefined, clock: { now?: () => number }): UpstreamClientDeps & { logger: Logger } {
+  return { ...clock, shared, logger, ...(metrics && { metrics: metrics.upstreamRequest }), ...(logger.isLevelEnabled('debug') && { attemptLogger: logger }) };
+}
+
 export async function buildServices(config: Readonly<GatewayConfig>, options: ServiceOptions): Promise<Services> {
   const { logger } = options;
   const clock = options.now ? { now: options.now } : {};
@@ -101,7 +106,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
   const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
   // Each district's upstream chain is composed in src/upstream/chain.ts; the root hands it the
   // clock, the logger, the replicas' shared budgets and a metrics hook (told of every attempt).
-  const clientDeps: UpstreamClientDeps & { logger: Logger } = { ...clock, shared: limits, logger, ...(metrics && { metrics: metrics.upstreamRequest }) };
+  const clientDeps = upstreamDeps(logger, limits, metrics, clock);
   const buildDistrict = (cfg: DistrictConfig): District => configDistrict(cfg, clientDeps);
   const districts = createDistrictRegistry(config.districts.map(buildDistrict));
   const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...clock });

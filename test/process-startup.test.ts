@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killPrograms, runProgram } from './helpers/program.js';
+import { killPrograms, runProgram, waitFor } from './helpers/program.js';
 
 // What an operator reads when the gateway will not start: the cause, named, and a non-zero exit.
 afterEach(killPrograms);
@@ -44,4 +44,30 @@ describe('start-up errors of the gateway process', () => {
       expect(p.err()).toBe('');
     }
   });
+});
+
+describe('LOG_LEVEL=debug in the gateway process', () => {
+  const attempts = (out: string) => out.split('\n').filter((l) => l.includes('"msg":"upstream attempt"'));
+
+  it('logs each upstream attempt of the demo district (its mirror pull), with no secret, signature or URL; info logs none', async () => {
+    const debug = runProgram([], { PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: 'debug' });
+    await waitFor(() => (debug.out().includes('"msg":"mirror published"') ? true : undefined));
+    const lines = attempts(debug.out());
+    expect(lines.length).toBeGreaterThan(5);
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({ level: 'debug', district: 'demo', attempt: 1, status: 200 });
+    expect(first.route).toMatch(/^v1p1 GET \/[a-zA-Z]+$/);
+    expect(typeof first.ms).toBe('number');
+    const text = lines.join('\n');
+    for (const leak of ['demo-consumer-key', 'demo-consumer-secret', 'oauth_signature', 'http://', 'limit=', 'offset=']) expect(text).not.toContain(leak);
+    debug.child.kill('SIGTERM');
+    expect(await debug.exited).toBe(0);
+
+    const info = runProgram([], { PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    await waitFor(() => (info.out().includes('"msg":"mirror published"') ? true : undefined));
+    expect(attempts(info.out())).toEqual([]);
+    expect(info.out()).not.toContain('"level":"debug"');
+    info.child.kill('SIGTERM');
+    expect(await info.exited).toBe(0);
+  }, 40_000);
 });

@@ -16,7 +16,12 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
   /** `background`: waits behind every client request for a slot of the district's concurrency (a mirror's pull). */
   priority?: 'background';
+  /** Set by the retries on a repeated attempt (2, 3, ...): why the one before was repeated. For the debug log. */
+  attempt?: { number: number; retryReason: RetryReason };
 }
+
+/** Why an attempt was repeated: the district said 429, a 502/503/504, or no answer came (refused, reset). */
+export type RetryReason = '429' | '5xx' | 'network';
 
 export interface UpstreamResponse {
   status: number;

@@ -44,6 +44,15 @@ describe('an OAuth2 token URL that cannot be reached', () => {
     expect(entry.health.lastFailure).toBe('UPSTREAM_UNREACHABLE');
   });
 
+  it('LOG_LEVEL=debug: each attempt is logged with the network cause at the token endpoint, and its retry', () => {
+    const lines = stack.logs
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"msg":"upstream attempt"') && l.includes('"district":"refused"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ route: 'v1p2/rostering GET /users', attempt: 1, error: 'UPSTREAM_UNREACHABLE', cause: 'ECONNREFUSED', stage: 'token' });
+    expect(lines[1]).toMatchObject({ attempt: 2, retryReason: 'network', error: 'UPSTREAM_UNREACHABLE', stage: 'token' });
+  });
+
   it('never shows the token URL, its host or port, or a secret to the client or in the log', async () => {
     const answers = JSON.stringify([(await users('refused')).body, (await users('nodns')).body]);
     const text = answers + stack.logs.join('');
