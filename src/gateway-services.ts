@@ -98,6 +98,13 @@ function upstreamDeps(logger: Logger, shared: Limits, metrics: Metrics | undefin
   return { ...clock, shared, logger, ...(metrics && { metrics: metrics.upstreamRequest }), ...(logger.isLevelEnabled('debug') && { attemptLogger: logger }) };
 }
 
+/** The admin token's digest; none (no admin API) when the config has none, e.g. generateToken left to a caller that did not. */
+function adminDigest(config: Readonly<GatewayConfig>): { adminTokenSha256?: string } {
+  const admin = config.admin;
+  const digest = admin?.tokenSha256 ?? (admin?.token ? sha256Hex(admin.token) : undefined);
+  return digest ? { adminTokenSha256: digest } : {};
+}
+
 export async function buildServices(config: Readonly<GatewayConfig>, options: ServiceOptions): Promise<Services> {
   const { logger } = options;
   const clock = options.now ? { now: options.now } : {};
@@ -183,7 +190,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     changeFeed: createChangeFeed({ serving: (id) => mirror.serving(id), mirrored: (id) => mirror.mirrored(id), store: mirror.store }),
     cacheAdmin,
     ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id), syncStatus: (id: string) => sync.status(id) } : {}),
-    ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
+    ...adminDigest(config),
     logger,
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     isReady: options.isReady,

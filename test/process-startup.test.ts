@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killPrograms, runProgram, waitFor } from './helpers/program.js';
+import { killPrograms, listeningUrl, runProgram, waitFor } from './helpers/program.js';
 
 // What an operator reads when the gateway will not start: the cause, named, and a non-zero exit.
 afterEach(killPrograms);
@@ -70,4 +70,50 @@ describe('LOG_LEVEL=debug in the gateway process', () => {
     info.child.kill('SIGTERM');
     expect(await info.exited).toBe(0);
   }, 40_000);
+});
+
+describe('the demo admin token', () => {
+  const ADMIN_EXAMPLES: Array<[string, string, number]> = [
+    // README.md's admin examples, as written, against the demo.
+    ['DELETE', '/admin/cache/districts/demo', 200],
+    ['DELETE', '/admin/cache/districts/demo/users', 200],
+    ['DELETE', '/admin/cache/districts/demo/users/usr-00001', 200],
+    ['POST', '/admin/districts/demo/sync', 200],
+    ['POST', '/admin/districts/demo/mirror/refresh', 202],
+    ['GET', '/districts', 200],
+    ['GET', '/districts/demo', 200],
+  ];
+
+  it('is generated and printed once on stderr when GATEWAY_ADMIN_TOKEN is unset, and runs the README admin examples', async () => {
+    const p = runProgram([], { PORT: '0', GATEWAY_HOST: '127.0.0.1' });
+    const base = await listeningUrl(p);
+    const token = /demo admin token: (\S+)/.exec(p.err())![1]!;
+    expect(p.err().match(/demo admin token/g)).toHaveLength(1);
+    for (const [method, path, status] of ADMIN_EXAMPLES) {
+      const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+      expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} ${status}`);
+    }
+    expect((await fetch(`${base}/admin/cache/districts/demo`, { method: 'DELETE', headers: { authorization: 'Bearer demo-only-guess-0123456789abcdef' } })).status).toBe(401);
+    p.child.kill('SIGHUP');
+    await waitFor(() => (p.out().includes('"msg":"config reloaded"') ? true : undefined));
+    // A reload keeps the token and says nothing needs a restart.
+    expect(p.out()).toContain('"restartNeeded":[]');
+    expect((await fetch(`${base}/districts`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.err().match(/demo admin token/g)).toHaveLength(1);
+    // The JSON log (stdout) never holds it.
+    expect(p.out()).not.toContain(token);
+  }, 30_000);
+
+  it('is GATEWAY_ADMIN_TOKEN when set, and then nothing is printed', async () => {
+    const chosen = 'operator-chosen-admin-token-0123';
+    const p = runProgram([], { PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_ADMIN_TOKEN: chosen });
+    const base = await listeningUrl(p);
+    expect(p.err()).not.toContain('admin token');
+    expect((await fetch(`${base}/admin/districts/demo/sync`, { method: 'POST', headers: { authorization: `Bearer ${chosen}` } })).status).toBe(200);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.out() + p.err()).not.toContain(chosen);
+  }, 30_000);
 });

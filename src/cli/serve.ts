@@ -1,6 +1,7 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { StartupError } from '../core/errors.js';
 import { createLogger, closeLogger, parseLogLevel, safeErrorFields } from '../observability/logger.js';
+import { generatedAdminToken } from './admin-token.js';
 import { defineCommand, PROGRAM } from './command.js';
 import { configPath } from './config-file.js';
 import { CliFailure, type CliIO } from './io.js';
@@ -27,7 +28,8 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
     ...(io.stdout !== process.stdout ? { destination: io.stdout } : {}),
   });
   const file = configPath(explicitConfig, io);
-  const config = loadConfigFile(file, io.env);
+  const withAdminToken = generatedAdminToken(io.stderr);
+  const config = withAdminToken(loadConfigFile(file, io.env));
   logger.info({ msg: 'config loaded', file, districts: config.districts.length, clients: config.auth.clients.length });
   if (/change-me/i.test(config.auth.tokenSecret)) {
     logger.warn({ msg: 'auth.tokenSecret is the example default: set GATEWAY_TOKEN_SECRET before exposing this gateway' });
@@ -78,7 +80,7 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
         if (stopping) return;
         let next;
         try {
-          next = loadConfigFile(file, io.env);
+          next = withAdminToken(loadConfigFile(file, io.env));
         } catch (err) {
           const problems = err instanceof ConfigError ? err.issues : ['the file could not be read'];
           logger.error({ msg: 'config reload refused: the running config stays', file, problems });
