@@ -13,7 +13,9 @@ export const serveCommand = defineCommand({
 
 Starts the OneRoster gateway. The config file comes from --config, else GATEWAY_CONFIG,
 else the bundled gateway.example.yaml (a demo district served by a built-in sandbox).
-SIGHUP reloads the config file; SIGTERM or SIGINT drain and stop.`,
+SIGHUP reloads the config file; SIGTERM or SIGINT drain and stop.
+LOG_LEVEL: fatal, error, warn, info (the default), debug (adds a line per upstream attempt),
+trace or silent.`,
   args: { strings: ['config'] },
   run: (args, io) => serve(args.string('config'), io),
 });
