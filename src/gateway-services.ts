@@ -100,6 +100,18 @@ function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBac
   });
 }
 
+/** What every district's client is built with; at debug a line per attempt (at info the step is not in the chain). */
+function upstreamDeps(logger: Logger, shared: Limits, metrics: Metrics | undefined, clock: { now?: () => number }): UpstreamClientDeps & { logger: Logger } {
+  return { ...clock, shared, logger, ...(metrics && { metrics: metrics.upstreamRequest }), ...(logger.isLevelEnabled('debug') && { attemptLogger: logger }) };
+}
+
+/** The admin token's digest; none (no admin API) when the config has none, e.g. generateToken left to a caller that did not. */
+function adminDigest(config: Readonly<GatewayConfig>): { adminTokenSha256?: string } {
+  const admin = config.admin;
+  const digest = admin?.tokenSha256 ?? (admin?.token ? sha256Hex(admin.token) : undefined);
+  return digest ? { adminTokenSha256: digest } : {};
+}
+
 export async function buildServices(config: Readonly<GatewayConfig>, options: ServiceOptions): Promise<Services> {
   const { logger } = options;
   const clock = options.now ? { now: options.now } : {};
@@ -108,7 +120,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
   const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
   // Each district's upstream chain is composed in src/upstream/chain.ts; the root hands it the
   // clock, the logger, the replicas' shared budgets and a metrics hook (told of every attempt).
-  const clientDeps: UpstreamClientDeps & { logger: Logger } = { ...clock, shared: limits, logger, ...(metrics && { metrics: metrics.upstreamRequest }) };
+  const clientDeps = upstreamDeps(logger, limits, metrics, clock);
   const buildDistrict = (cfg: DistrictConfig): District => configDistrict(cfg, clientDeps);
   const districts = createDistrictRegistry(config.districts.map(buildDistrict));
   const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...clock });
@@ -185,7 +197,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     changeFeed: createChangeFeed({ serving: (id) => mirror.serving(id), mirrored: (id) => mirror.mirrored(id), store: mirror.store }),
     cacheAdmin,
     ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id), syncStatus: (id: string) => sync.status(id) } : {}),
-    ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
+    ...adminDigest(config),
     logger,
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     isReady: options.isReady,
