@@ -96,7 +96,7 @@ describe('check-config', () => {
     const io = memoryIO();
     expect(await checkConfigCommand.run([], io)).toBe(0);
     expect(io.out()).toMatch(/gateway\.example\.yaml \(valid\)/);
-    expect(io.out()).toContain('admin: no');
+    expect(io.out()).toContain('admin: yes (token generated at start: GATEWAY_ADMIN_TOKEN unset)');
     expect(io.out()).not.toContain('demo-app-secret');
     expect(io.out()).not.toContain('demo-consumer-secret');
     expect(io.out()).not.toContain('demo-only-token-secret');

@@ -112,3 +112,20 @@ districtsDir: districts.d
     expect(io2.err()).toMatch(new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: YAML: `));
   });
 });
+
+describe('serve, LOG_LEVEL', () => {
+  it('takes every pino level, any case; refuses anything else naming the variable, the value and the levels', async () => {
+    const { parseLogLevel, LOG_LEVELS } = await import('../../src/observability/logger.js');
+    for (const level of LOG_LEVELS) expect(parseLogLevel(level.toUpperCase())).toEqual({ level });
+    expect(parseLogLevel(undefined)).toEqual({ level: 'info' });
+    expect(parseLogLevel('')).toEqual({ level: 'info' });
+    const io = memoryIO({ env: { LOG_LEVEL: 'verbose' } });
+    expect(await runCli(['serve'], io)).toBe(1);
+    expect(io.err()).toBe('oneroster-gateway serve: LOG_LEVEL: "verbose" is not a log level; use one of fatal, error, warn, info, debug, trace, silent\n');
+    // Hostile values are quoted as JSON and cut, so they cannot forge lines of their own.
+    const hostile = memoryIO({ env: { LOG_LEVEL: `x\nforged line${'y'.repeat(500)}` } });
+    expect(await runCli(['serve'], hostile)).toBe(1);
+    expect(hostile.err().split('\n').filter(Boolean)).toHaveLength(1);
+    expect(hostile.err().length).toBeLessThan(200);
+  });
+});
