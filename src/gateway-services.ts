@@ -20,7 +20,7 @@ import { createLookups } from './service/lookups.js';
 import { createProxyService } from './service/proxy-service.js';
 import { createVersionBridge } from './service/version-bridge.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
-import { createUpstreamClient, type UpstreamClientDeps } from './upstream/index.js';
+import { createBackgroundCap, createUpstreamClient, type UpstreamClientDeps } from './upstream/index.js';
 import { createLimits, type Limits } from './limits/index.js';
 import { createMirror, createMirrorStore, type MirrorService } from './mirror/index.js';
 import { createChangeFeed } from './service/change-feed.js';
@@ -100,8 +100,9 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
   const limits = await createLimits({ store: config.cache.store, keyPrefix: config.cache.keyPrefix, logger });
   const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
   // Each district's upstream chain is composed in src/upstream/chain.ts; the root hands it the
-  // clock, the logger, the replicas' shared budgets and a metrics hook (told of every attempt).
-  const clientDeps: UpstreamClientDeps & { logger: Logger } = { ...clock, shared: limits, logger, ...(metrics && { metrics: metrics.upstreamRequest }) };
+  // clock, the logger, the replicas' shared budgets, a metrics hook (told of every attempt) and one background cap.
+  const background = createBackgroundCap({ max: config.sync.maxBackgroundConcurrency });
+  const clientDeps: UpstreamClientDeps & { logger: Logger } = { ...clock, shared: limits, logger, background, ...(metrics && { metrics: metrics.upstreamRequest }) };
   const buildDistrict = (cfg: DistrictConfig): District => configDistrict(cfg, clientDeps);
   const districts = createDistrictRegistry(config.districts.map(buildDistrict));
   const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...clock });
