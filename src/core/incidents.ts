@@ -17,7 +17,7 @@ export interface Incidents {
   /** One more failed attempt of `key`: a note when the state changed or a reminder is due. */
   failed(key: string, cause: string, nowMs: number): IncidentNote | undefined;
   /** A successful attempt: a note when `key` was failing. */
-  ok(key: string): IncidentNote | undefined;
+  ok(key: string): Extract<IncidentNote, { kind: 'recovered' }> | undefined;
   /** Whether `key` is failing now, and why. */
   cause(key: string): string | undefined;
 }
