@@ -72,6 +72,7 @@ describe('check-config', () => {
     expect(out).toContain('server: host 127.0.0.1, port 9090, publicUrl https://gw.example.org');
     expect(out).toContain('cache: store redis://gw:***@redis.internal:6380/2');
     expect(out).toContain('delta sync: off');
+    expect(out).toContain('background: at most 8 upstream requests at once (delta polls, mirror pulls)');
     expect(out).toMatch(/springfield\s+Springfield Public Schools\s+v1p1\s+oauth1\s+https:\/\/sis\.springfield\.example\n/);
     expect(out).toMatch(/shelbyville\s+shelbyville\s+v1p2\s+oauth2\s+https:\/\/sis\.shelbyville\.example:8443\n/);
     expect(out).toMatch(/ogdenville\s+ogdenville\s+auto\s+bearer\s+https:\/\/oneroster-proxy\.classlink\.io\n/);
