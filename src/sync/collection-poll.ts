@@ -44,9 +44,10 @@ export interface PollContext {
   now: () => number;
   /**
    * A first run (no watermark stored) reads changes since this instant: when this replica
-   * started, since pages it cached from then on may show them, however late the first poll.
+   * first knew the district, since pages it cached from then on may show them, however late
+   * the first poll comes.
    */
-  firstSinceMs: number;
+  firstSinceMs(districtId: string): number;
   observer?: DeltaObserver;
 }
 
@@ -133,8 +134,8 @@ export async function pollCollection(ctx: PollContext, district: District, colle
   const unsupportedKey = `nodelta|${district.id}|${collection}`;
   if (await backend.state.get(unsupportedKey)) return { collection, outcome: 'unsupported', changes: 0, pages: 0 };
   const stored = parseWatermark(await backend.state.get(stateKey));
-  // First run: changes since the replica started (minus the overlap) matter; older ones predate every page it cached.
-  const wm: Watermark = stored ?? { max: new Date(Math.min(ctx.now(), ctx.firstSinceMs) - ctx.overlapMs).toISOString(), seen: [] };
+  // First run: changes since the replica knew the district (minus the overlap) matter; older ones predate every page it cached.
+  const wm: Watermark = stored ?? { max: new Date(Math.min(ctx.now(), ctx.firstSinceMs(district.id)) - ctx.overlapMs).toISOString(), seen: [] };
   const since = new Date(Date.parse(wm.max) - (stored ? ctx.overlapMs : 0)).toISOString();
   const cursor = watermarkCursor(wm, ctx.overlapMs, ctx.now());
   const kept = changeReducer(collection, cursor, ctx.limits);

@@ -82,6 +82,8 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   const collections = options.collections ?? DELTA_COLLECTIONS;
   const limits: DeltaLimits = { ...DELTA_LIMITS, ...options.limits };
   const running = new Map<string, Promise<SyncReport>>();
+  // When this replica first knew each district: its first poll reads the changes since then.
+  const known = new Map<string, number>(districts.list().map((d) => [d.id, now()]));
   /** What this replica saw at its own last run of each district, for metrics. */
   const seen = new Map<string, { district: string; watermarkMs?: number; lastRunMs: number }>();
   let timer: NodeJS.Timeout | undefined;
@@ -89,7 +91,7 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   const poll: PollContext = {
     backend,
     warnOnce: warnOnce(logger),
-    firstSinceMs: now(),
+    firstSinceMs: (id) => known.get(id) ?? now(),
     overlapMs: options.overlapMs,
     pageSize: options.pageSize,
     limits,
@@ -161,7 +163,14 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   function tick(): void {
     if (stopped) return;
     // A store that failed the run (lease, watermark) fails it quietly, as before: the next run tries again.
-    for (const id of plan.due(districts.list().map((d) => d.id), now())) syncDistrict(id).catch(() => undefined);
+    const ids = districts.list().map((d) => d.id);
+    const t = now();
+    for (const id of ids) if (!known.has(id)) known.set(id, t);
+    if (known.size > ids.length) {
+      const listed = new Set(ids);
+      for (const id of known.keys()) if (!listed.has(id)) known.delete(id);
+    }
+    for (const id of plan.due(ids, t)) syncDistrict(id).catch(() => undefined);
   }
 
   return {

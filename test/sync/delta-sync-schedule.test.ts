@@ -125,4 +125,28 @@ describe('delta sync schedule', () => {
     await sync.syncDistrict('district-1');
     expect(since).toEqual(["dateLastModified>'2026-03-02T07:59:00.000Z'"]);
   });
+  it('a district added later reads its first changes from when this replica first saw it, not from start-up', async () => {
+    vi.useFakeTimers({ now: START, toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    const { districts, backend } = fleet(2);
+    const all = districts.list();
+    const listed = [all[0]!];
+    const filters: string[] = [];
+    const later = all[1]!;
+    const request = later.upstream.request.bind(later.upstream);
+    (later.upstream as { request: typeof request }).request = async (req) => {
+      filters.push(new Map(req.query).get('filter') ?? '');
+      return request(req);
+    };
+    const sync = createDeltaSync({ districts: { ...districts, list: () => listed }, backend, logger: logCapture().logger, intervalMs: INTERVAL, overlapMs: 60_000, pageSize: 100, collections: ['users'] });
+    sync.start();
+    await vi.advanceTimersByTimeAsync(3 * 3600_000);
+    listed.push(later);
+    await vi.advanceTimersByTimeAsync(INTERVAL + 1000);
+    await sync.stop();
+    // Seen at the first tick after 11:00 (three hours after start-up): its first poll looks back
+    // from then less the overlap, not from start-up.
+    const since = Date.parse(/'(.+)'/.exec(filters[0]!)![1]!);
+    expect(since).toBeGreaterThanOrEqual(Date.parse('2026-03-02T10:59:00.000Z'));
+    expect(since).toBeLessThanOrEqual(Date.parse('2026-03-02T10:59:01.000Z'));
+  });
 });
