@@ -200,7 +200,8 @@ export function createMirrorService(options: MirrorServiceOptions) {
     /** A copy a client pinned, while the snapshot retention keeps it readable (measured from when the next copy was published). */
     async pinned(districtId: string, version: string): Promise<CopyMeta | undefined> {
       if (!options.settings(districtId)) return undefined;
-      const copy = await store.copy(districtId, version).catch(() => undefined);
+      // A store that cannot answer is not a copy gone: the caller tells the client to retry, not to start over.
+      const copy = await store.copy(districtId, version);
       if (!copy) return undefined;
       const keep = (options.retention ?? DEFAULT_RETENTION).snapshotMs;
       return copy.supersededAt === undefined || copy.supersededAt + keep > now() ? copy : undefined;

@@ -151,8 +151,8 @@ function classify(res: UpstreamResponse | undefined, err: unknown): Outcome {
     case 'UPSTREAM_TIMEOUT':
     case 'UPSTREAM_UNREACHABLE':
       return 'failure';
-    // Aborted and busy are ours. A failed token fetch is mostly refused credentials, and its
-    // code alone cannot tell an unreachable token endpoint apart.
+    // Aborted and busy are ours. A failed token fetch is refused credentials or a token
+    // endpoint answering nonsense (an unreachable one is UPSTREAM_UNREACHABLE or _TIMEOUT).
     default:
       return 'neutral';
   }

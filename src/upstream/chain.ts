@@ -12,6 +12,7 @@
 // Everything here is per district: pools, token caches and queues are never shared, so one
 // slow or broken SIS cannot starve another.
 import type { DistrictConfig, UpstreamOptions } from '../config/schema.js';
+import { attemptLog, type AttemptLogger } from './attempt-log.js';
 import { districtAuth } from './auth-scheme.js';
 import type { BackgroundCap } from './background-cap.js';
 import { createBreaker, type BreakerState } from './breaker.js';
@@ -58,6 +59,8 @@ export interface UpstreamClientDeps {
   shared?: SharedBudgets;
   /** Told of every request sent to the district, each retry attempt too. */
   metrics?: UpstreamMetricsHook;
+  /** A debug line per attempt (LOG_LEVEL=debug); absent, nothing is logged per attempt. */
+  attemptLogger?: AttemptLogger;
   /** The replica's cap on background requests across every district (sync.maxBackgroundConcurrency). */
   background?: BackgroundCap;
 }
@@ -86,6 +89,7 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
     [
       // Inside the retries: each attempt is counted, and timed on the wire (queue wait excluded).
       deps.metrics && measured(districtId, deps.metrics),
+      deps.attemptLogger && attemptLog(districtId, deps.attemptLogger),
       // A request that cannot be sent fails before it waits for a slot or spends a rate token.
       wellFormed(target),
       // Before the district's own slot: a background request waiting for the replica's cap holds

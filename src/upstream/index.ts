@@ -24,4 +24,5 @@ export { createBreaker, withBreaker, type Breaker, type BreakerDeps, type Breake
 export { createHealth, withHealth, type DistrictHealth } from './health.js';
 export { createVersionProbe, type VersionProbe, type VersionProbeState } from './version-probe.js';
 export { measured, type UpstreamMetricsHook } from './metrics.js';
+export { attemptLog, type AttemptLogger } from './attempt-log.js';
 export { sharedBudget, type SharedBudgets } from './shared-budget.js';
