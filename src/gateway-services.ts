@@ -20,7 +20,7 @@ import { createLookups } from './service/lookups.js';
 import { createProxyService } from './service/proxy-service.js';
 import { createVersionBridge } from './service/version-bridge.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
-import { createUpstreamClient, type UpstreamClientDeps } from './upstream/index.js';
+import { createBackgroundCap, createUpstreamClient, type BackgroundCap, type UpstreamClientDeps } from './upstream/index.js';
 import { createLimits, type Limits } from './limits/index.js';
 import { createMirror, createMirrorStore, type MirrorService } from './mirror/index.js';
 import { createChangeFeed } from './service/change-feed.js';
@@ -101,8 +101,8 @@ function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBac
 }
 
 /** What every district's client is built with; at debug a line per attempt (at info the step is not in the chain). */
-function upstreamDeps(logger: Logger, shared: Limits, metrics: Metrics | undefined, clock: { now?: () => number }): UpstreamClientDeps & { logger: Logger } {
-  return { ...clock, shared, logger, ...(metrics && { metrics: metrics.upstreamRequest }), ...(logger.isLevelEnabled('debug') && { attemptLogger: logger }) };
+function upstreamDeps(logger: Logger, shared: Limits, metrics: Metrics | undefined, clock: { now?: () => number }, background: BackgroundCap): UpstreamClientDeps & { logger: Logger } {
+  return { ...clock, shared, logger, background, ...(metrics && { metrics: metrics.upstreamRequest }), ...(logger.isLevelEnabled('debug') && { attemptLogger: logger }) };
 }
 
 /** The admin token's digest; none (no admin API) when the config has none, e.g. generateToken left to a caller that did not. */
@@ -119,8 +119,8 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
   const limits = await createLimits({ store: config.cache.store, keyPrefix: config.cache.keyPrefix, logger });
   const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
   // Each district's upstream chain is composed in src/upstream/chain.ts; the root hands it the
-  // clock, the logger, the replicas' shared budgets and a metrics hook (told of every attempt).
-  const clientDeps = upstreamDeps(logger, limits, metrics, clock);
+  // clock, the logger, the replicas' shared budgets, a metrics hook (told of every attempt) and one background cap.
+  const clientDeps = upstreamDeps(logger, limits, metrics, clock, createBackgroundCap({ max: config.sync.maxBackgroundConcurrency }));
   const buildDistrict = (cfg: DistrictConfig): District => configDistrict(cfg, clientDeps);
   const districts = createDistrictRegistry(config.districts.map(buildDistrict));
   const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...clock });

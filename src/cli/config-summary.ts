@@ -70,6 +70,7 @@ export function summarizeConfig(file: string, c: Readonly<GatewayConfig>, distri
   out.push(`cache: store ${redactStoreUrl(c.cache.store)}, ttl ${c.cache.ttlSeconds}s, stale ${c.cache.staleSeconds}s, memory ${c.cache.maxMemoryBytes} bytes`);
   const ds = c.cache.deltaSync;
   out.push(`delta sync: ${ds.enabled ? `on, every ${ds.intervalSeconds}s, overlap ${ds.overlapSeconds}s, page size ${ds.pageSize}` : 'off'}`);
+  out.push(`background: at most ${c.sync.maxBackgroundConcurrency} upstream requests at once (delta polls, mirror pulls)`);
   out.push(`districts: ${c.districts.length}`);
   if (c.districts.length > 0) out.push(...districtLines(file, c, districtFiles));
   if (c.classlink) {

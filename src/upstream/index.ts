@@ -10,6 +10,7 @@ export {
   type DistrictUpstreamClient,
   type UpstreamClientDeps,
 } from './chain.js';
+export { createBackgroundCap, type BackgroundCap, type BackgroundCapOptions } from './background-cap.js';
 export { compose, intercept, type Dispatch, type Interceptor } from './dispatch.js';
 export { bearer, type BearerOptions } from './bearer.js';
 export { createTransport, DEFAULT_MAX_BODY_BYTES, type AuthScheme, type Send, type Transport, type TransportOptions, type TransportRequest, type TransportResponse } from './http.js';

@@ -74,6 +74,7 @@ describe('check-config', () => {
     expect(out).toContain('server: host 127.0.0.1, port 9090, publicUrl https://gw.example.org');
     expect(out).toContain('cache: store redis://gw:***@redis.internal:6380/2');
     expect(out).toContain('delta sync: off');
+    expect(out).toContain('background: at most 8 upstream requests at once (delta polls, mirror pulls)');
     expect(out).toMatch(/\n  springfield\s+v1p1\s+oauth1\s+sis\.springfield\.example\s+off\s+gateway\.yaml\s+Springfield Public Schools\n/);
     expect(out).toMatch(/\n  shelbyville\s+v1p2\s+oauth2\s+sis\.shelbyville\.example:8443\s+off\s+gateway\.yaml\n/);
     expect(out).toMatch(/\n  ogdenville\s+auto\s+bearer\s+oneroster-proxy\.classlink\.io\s+off\s+gateway\.yaml\n/);

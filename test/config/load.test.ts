@@ -148,6 +148,14 @@ describe('config loading', () => {
     expect(small).toEqual(['districts[springfield].upstream.maxInFlightBytes: must be at least maxBodyBytes (2048)']);
   });
 
+  it('caps background upstream requests per replica (sync.maxBackgroundConcurrency), 8 by default, by path when out of range', () => {
+    expect(parseConfig(base(), {}, 't').sync).toEqual({ maxBackgroundConcurrency: 8 });
+    expect(parseConfig(base('sync: { maxBackgroundConcurrency: ${CAP} }'), { CAP: '2' }, 't').sync.maxBackgroundConcurrency).toBe(2);
+    expect(issuesOf(base('sync: { maxBackgroundConcurrency: 0 }'))).toEqual([expect.stringMatching(/^sync\.maxBackgroundConcurrency: /)]);
+    expect(issuesOf(base('sync: { maxBackgroundConcurrency: many }'))).toEqual([expect.stringMatching(/^sync\.maxBackgroundConcurrency: /)]);
+    expect(issuesOf(base('sync: { maxBackground: 4 }'))[0]).toMatch(/^sync/);
+  });
+
   it('lets PORT override server.port and rejects a bad PORT', () => {
     expect(parseConfig(base(), { PORT: '9191' }, 't').server.port).toBe(9191);
     expect(issuesOf(base(), { PORT: 'eighty' })).toEqual(['PORT: must be an integer 0-65535']);
