@@ -16,6 +16,8 @@ export interface RunningGateway {
    * only take effect at a restart.
    */
   reload(next: Readonly<GatewayConfig>): Promise<{ restartNeeded: string[] }>;
+  /** A reload refused before it reached reload() (the file was unreadable or invalid): counted in the metrics. */
+  reloadRefused(): void;
   /** ClassLink discovery, when configured: `refresh()` re-reads the tenant list now. */
   readonly classlink?: { refresh(): Promise<void> };
   /** Stops accepting, lets in-flight requests finish within the grace period, closes upstreams. */
@@ -63,6 +65,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
 
   return {
     reload: createReloader(config, services, logger),
+    reloadRefused: () => services.metrics?.configReload('failure'),
     url: listening.url,
     port: listening.port,
     ...(classlink ? { classlink: { refresh: () => classlink.refresh() } } : {}),
