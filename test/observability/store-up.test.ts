@@ -17,9 +17,9 @@ describe.runIf(canRunOwnRedis || process.env.CI === 'true')('redis_up', () => {
     try {
       expect(backend.up?.()).toBe(true);
       await server.stop();
-      await until(() => (backend.up!() === false ? true : undefined), 'redis down');
+      await until(async () => (backend.up!() === false ? true : undefined), 'redis down');
       await server.start();
-      await until(() => (backend.up!() ? true : undefined), 'redis back');
+      await until(async () => (backend.up!() ? true : undefined), 'redis back');
     } finally {
       await backend.close();
       await server.dispose();
