@@ -69,7 +69,7 @@ export function summarizeConfig(file: string, c: Readonly<GatewayConfig>): strin
       ),
     );
   }
-  out.push(`metrics: ${c.metrics.enabled ? `on, auth ${c.metrics.auth}` : 'off'}`);
+  out.push(`metrics: ${c.metrics.enabled ? `on, auth ${c.metrics.auth}${c.metrics.perDistrictHistograms ? ', per-district histograms' : ''}` : 'off'}`);
   out.push(`admin: ${c.admin ? 'yes' : 'no'}`);
   if (c.sandboxes.length > 0) out.push(`sandboxes: ${c.sandboxes.map((s) => `${s.id} (${s.version}, ${s.users} users)`).join(', ')}`);
   return out.join('\n');

@@ -106,3 +106,13 @@ describe('clients, build and reloads', () => {
     expect(await value(m, `${P}config_last_reload_success_timestamp_seconds`)).toBe(now / 1000);
   });
 });
+
+describe('mirror_memory_bytes', () => {
+  it('is absent without a memory mirror store, not 0', async () => {
+    const m = build();
+    m.setSources({ mirrorBytes: () => undefined });
+    expect(await value(m, `${P}mirror_memory_bytes`)).toBeUndefined();
+    m.setSources({ mirrorBytes: () => 1234 });
+    expect(await value(m, `${P}mirror_memory_bytes`)).toBe(1234);
+  });
+});
