@@ -7,8 +7,8 @@ export interface DeltaSyncSource {
   district: string;
   /** ms epoch: changes up to here are known. */
   watermarkMs?: number;
-  /** ms epoch of this replica's last run, whatever its outcome. */
-  lastRunMs: number;
+  /** ms epoch of this replica's last run, whatever its outcome; absent while another replica runs it. */
+  lastRunMs?: number;
   /** ms epoch of the last run (by any replica) that polled every collection without a failure. */
   lastSuccessMs?: number;
   /** ms epoch since this replica has been trying the district (the lag of one never synced counts from here). */
@@ -121,5 +121,5 @@ function registerDeltaSyncGauges(gauge: GaugeMaker, sources: () => StateSources,
     ['district'],
     each((g, d) => d.lastSuccessMs !== undefined && g.set({ district: d.district }, d.lastSuccessMs / 1000)),
   );
-  gauge('delta_sync_last_run_seconds', "Seconds since this replica last ran the district's delta sync.", ['district'], each((g, d, t) => g.set({ district: d.district }, age(t, d.lastRunMs))));
+  gauge('delta_sync_last_run_seconds', "Seconds since this replica last ran the district's delta sync.", ['district'], each((g, d, t) => d.lastRunMs !== undefined && g.set({ district: d.district }, age(t, d.lastRunMs))));
 }

@@ -40,7 +40,8 @@ export interface SyncStatus {
 export interface SyncSeen {
   district: string;
   watermarkMs?: number;
-  lastRunMs: number;
+  /** Absent until this replica ran it (another replica may hold the lease). */
+  lastRunMs?: number;
   lastSuccessMs?: number;
   /** When this replica first tried the district. */
   sinceMs: number;
@@ -109,7 +110,7 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       return { district: districtId, ran: false, reason: 'the district version is not known yet', collections: [] };
     }
     const lease = `sync|${districtId}`;
-    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, lastRunMs: now(), sinceMs: now() });
+    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: now() });
     if (!(await backend.leases.acquire(lease, Math.max(options.intervalMs, 60_000)))) {
       await learnShared(districtId);
       return { district: districtId, ran: false, reason: 'another replica is syncing this district', collections: [] };

@@ -26,6 +26,8 @@ describe('delta sync gauges', () => {
         { district: 'quiet', watermarkMs: now - 86_400_000, lastRunMs: now - 60_000, lastSuccessMs: now - 60_000, sinceMs: now - 7 * 86_400_000 },
         // Failing since start-up an hour ago.
         { district: 'failing', lastRunMs: now - 30_000, sinceMs: now - 3_600_000 },
+        // Synced by another replica, never by this one.
+        { district: 'elsewhere', lastSuccessMs: now - 10_000, sinceMs: now - 3_600_000 },
       ],
     });
     expect(await value(m, `${P}delta_sync_lag_seconds{district="quiet"}`)).toBe(60);
@@ -33,6 +35,8 @@ describe('delta sync gauges', () => {
     expect(await value(m, `${P}delta_sync_lag_seconds{district="failing"}`)).toBe(3600);
     expect(await value(m, `${P}delta_sync_last_success_timestamp_seconds{district="failing"}`)).toBeUndefined();
     expect(await value(m, `${P}delta_sync_last_run_seconds{district="failing"}`)).toBe(30);
+    expect(await value(m, `${P}delta_sync_lag_seconds{district="elsewhere"}`)).toBe(10);
+    expect(await value(m, `${P}delta_sync_last_run_seconds{district="elsewhere"}`)).toBeUndefined();
     expect(await value(m, `${P}delta_sync_interval_seconds`)).toBe(300);
   });
 });

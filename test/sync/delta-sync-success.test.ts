@@ -57,6 +57,8 @@ describe('delta sync success, for the metrics', () => {
     r.held.add('sync|d1');
     expect((await r.b.syncDistrict('d1')).ran).toBe(false);
     expect(seen(r.b)).toMatchObject({ district: 'd1', lastSuccessMs: succeededAt, sinceMs: r.now() });
+    // b never ran it: no last run of its own to report.
+    expect(seen(r.b)!.lastRunMs).toBeUndefined();
   });
 
   it('stays where it was when a run fails, and moves at the next good one', async () => {
