@@ -72,6 +72,14 @@ export const adminSchema = z
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (sha256 of the token)')
       .transform((v) => v.toLowerCase())
       .optional(),
+    // A listener of its own for /metrics and /admin (e.g. only on a private interface); the
+    // public listener then answers 404 for them. Absent: both are on server.port.
+    listen: z
+      .strictObject({
+        host: nonEmpty().default('127.0.0.1'),
+        port: int(0, 65535),
+      })
+      .optional(),
   })
   .superRefine((a, ctx) => {
     if (!a.token === !a.tokenSha256) ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required' });
