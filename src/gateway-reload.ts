@@ -15,6 +15,8 @@ function fixedPart(cfg: Readonly<GatewayConfig>) {
     admin: cfg.admin,
     'cache.store': [cfg.cache.store, cfg.cache.keyPrefix, cfg.cache.maxMemoryBytes, cfg.cache.l1MaxAgeSeconds, cfg.cache.coalesceWaitMs],
     'cache.deltaSync': cfg.cache.deltaSync,
+    // Every district's chain holds the one cap built at start.
+    'sync.maxBackgroundConcurrency': cfg.sync.maxBackgroundConcurrency,
     'mirror.store': [cfg.mirror.store, cfg.mirror.poolSize, cfg.mirror.maxMemoryBytes, cfg.mirror.pageSize, cfg.mirror.snapshotRetentionSeconds, cfg.mirror.changeRetentionDays],
     classlink: cfg.classlink,
     sandboxes: cfg.sandboxes,

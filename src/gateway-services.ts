@@ -8,7 +8,7 @@ import { createTokenService } from './auth/tokens.js';
 import { createCacheBackend, type ProcessCacheBackend } from './cache/index.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp, type GatewayHttp } from './http/app.js';
-import type { Logger } from './observability/logger.js';
+import { safeErrorFields, type Logger } from './observability/logger.js';
 import { packageVersion } from './observability/build-version.js';
 import { createMetrics, type Metrics, type MetricsSources } from './observability/metrics.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './districts/classlink.js';
@@ -21,7 +21,7 @@ import { createLookups } from './service/lookups.js';
 import { createProxyService } from './service/proxy-service.js';
 import { createVersionBridge } from './service/version-bridge.js';
 import { createDeltaSync, type DeltaSync } from './sync/delta-sync.js';
-import { createUpstreamClient, type UpstreamClientDeps } from './upstream/index.js';
+import { createBackgroundCap, createUpstreamClient, type BackgroundCap, type UpstreamClientDeps } from './upstream/index.js';
 import { createLimits, type Limits } from './limits/index.js';
 import { createMirror, createMirrorStore, type MirrorService } from './mirror/index.js';
 import { createChangeFeed } from './service/change-feed.js';
@@ -93,7 +93,26 @@ function readPath(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBac
     forms: o.coder,
     ...(metrics ? { onReadAhead: metrics.readAhead } : {}),
   });
-  return createMirroredProxy({ inner: pageCache, reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }), admission, ...clock });
+  return createMirroredProxy({
+    inner: pageCache,
+    reads: createMirrorReads({ mirror: o.mirror, maxLocalRecords: 100_000 }),
+    admission,
+    ...clock,
+    onUnreadable: (district, err) => o.logger.warn({ msg: 'mirror copy unreadable: reads go to the district until it answers again', district, ...safeErrorFields(err) }),
+    onReadable: (district) => o.logger.info({ msg: 'mirror copy readable again', district }),
+  });
+}
+
+/** What every district's client is built with; at debug a line per attempt (at info the step is not in the chain). */
+function upstreamDeps(logger: Logger, shared: Limits, metrics: Metrics | undefined, clock: { now?: () => number }, background: BackgroundCap): UpstreamClientDeps & { logger: Logger } {
+  return { ...clock, shared, logger, background, ...(metrics && { metrics: metrics.upstreamRequest }), ...(logger.isLevelEnabled('debug') && { attemptLogger: logger }) };
+}
+
+/** The admin token's digest; none (no admin API) when the config has none, e.g. generateToken left to a caller that did not. */
+function adminDigest(config: Readonly<GatewayConfig>): { adminTokenSha256?: string } {
+  const admin = config.admin;
+  const digest = admin?.tokenSha256 ?? (admin?.token ? sha256Hex(admin.token) : undefined);
+  return digest ? { adminTokenSha256: digest } : {};
 }
 
 export async function buildServices(config: Readonly<GatewayConfig>, options: ServiceOptions): Promise<Services> {
@@ -105,8 +124,8 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     ? createMetrics({ perDistrictHistograms: config.metrics.perDistrictHistograms, build: { version: packageVersion() }, ...clock })
     : undefined;
   // Each district's upstream chain is composed in src/upstream/chain.ts; the root hands it the
-  // clock, the logger, the replicas' shared budgets and a metrics hook (told of every attempt).
-  const clientDeps: UpstreamClientDeps & { logger: Logger } = { ...clock, shared: limits, logger, ...(metrics && { metrics: metrics.upstreamRequest }) };
+  // clock, the logger, the replicas' shared budgets, a metrics hook (told of every attempt) and one background cap.
+  const clientDeps = upstreamDeps(logger, limits, metrics, clock, createBackgroundCap({ max: config.sync.maxBackgroundConcurrency }));
   const buildDistrict = (cfg: DistrictConfig): District => configDistrict(cfg, clientDeps);
   const districts = createDistrictRegistry(config.districts.map(buildDistrict));
   const tokens = createTokenService({ secret: config.auth.tokenSecret, ttlSeconds: config.auth.tokenTtlSeconds, ...clock });
@@ -175,7 +194,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     changeFeed: createChangeFeed({ serving: (id) => mirror.serving(id), mirrored: (id) => mirror.mirrored(id), store: mirror.store }),
     cacheAdmin,
     ...(sync ? { syncNow: (id: string) => sync.syncDistrict(id), syncStatus: (id: string) => sync.status(id) } : {}),
-    ...(config.admin ? { adminTokenSha256: config.admin.tokenSha256 ?? sha256Hex(config.admin.token!) } : {}),
+    ...adminDigest(config),
     logger,
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     isReady: options.isReady,

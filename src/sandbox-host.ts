@@ -2,6 +2,7 @@
 // `serve` command, never by the gateway itself: the gateway only ever sees http(s) URLs. A
 // district's `sandbox://<id>/...` URLs are rewritten to the started sandbox's address here.
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
+import { listenFailure } from './core/errors.js';
 import type { Logger } from './observability/logger.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 
@@ -16,7 +17,7 @@ export interface SandboxHost {
 /** Starts the config's sandboxes (a restart is needed to start others). */
 export async function startSandboxes(config: Readonly<GatewayConfig>, logger: Logger): Promise<SandboxHost> {
   const running = new Map<string, Sandbox>();
-  for (const s of config.sandboxes) {
+  for (const [i, s] of config.sandboxes.entries()) {
     const sandbox = await startSandbox({
       version: s.version,
       auth: s.auth,
@@ -26,6 +27,13 @@ export async function startSandboxes(config: Readonly<GatewayConfig>, logger: Lo
       users: s.users,
       latencyMs: s.latencyMs,
       ...(s.maxPageSize !== undefined ? { maxPageSize: s.maxPageSize } : {}),
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      await Promise.allSettled([...running.values()].map((r) => r.close()));
+      if (err?.syscall !== 'listen' && err?.syscall !== 'getaddrinfo') throw err;
+      // A sandbox's fixed port (sandboxes[].port) taken: said as the gateway's own would be.
+      const failure = listenFailure(err.code, s.host, s.port);
+      failure.message = `sandboxes[${i}] (${s.id}): ${failure.message}`;
+      throw failure;
     });
     running.set(s.id, sandbox);
     logger.info({ msg: 'sandbox started', sandbox: s.id, version: s.version, authType: s.auth.type, users: s.users });

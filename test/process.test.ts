@@ -72,8 +72,8 @@ districts:
     );
     const p = run(['--config', file]);
     expect(await p.exited).toBe(1);
-    expect(p.err()).toContain('districts[0].auth.tokenUrl: required');
-    expect(p.err()).toContain('districts[1].auth.consumerKey: environment variable MISSING_KEY is not set');
+    expect(p.err()).toContain(`${file}:6:11: districts[a].auth.tokenUrl: required`);
+    expect(p.err()).toContain(`${file}:10:40: districts[b].auth.consumerKey: environment variable MISSING_KEY is not set`);
     expect(p.err() + p.out()).not.toContain('very-secret-value-123');
     expect(p.out()).not.toContain('listening');
   });
@@ -181,7 +181,7 @@ ${extraDistrict}
     writeFileSync(file, config('', '  - { id: Bad_Id, version: v9, baseUrl: nope, auth: { type: bearer, token: x } }'));
     p.child.kill('SIGHUP');
     const refusal = await waitFor(() => p.out().split('\n').find((l) => l.includes('config reload refused')));
-    expect(refusal).toContain('districts[1].id');
+    expect(refusal).toContain('districts[Bad_Id].id');
     expect(await ids()).toEqual(['first', 'second']);
     expect(p.child.exitCode).toBeNull();
     p.child.kill('SIGTERM');

@@ -86,6 +86,8 @@ export interface ReadThroughOptions {
   events?: ReadThroughEvents;
   /** A background refresh failed (nobody is waiting for it to report the error). */
   onRefreshError?(scope: string, err: unknown): void;
+  /** A background refresh succeeded (its scope's failures, if any, are over). */
+  onRefreshOk?(scope: string): void;
 }
 
 export interface ReadThrough<M> {
@@ -107,6 +109,7 @@ export function createReadThrough<M = undefined>(options: ReadThroughOptions): R
   const clock = options.clock ?? systemClock;
   const events: ReadThroughEvents = options.events ?? { lookup() {}, staleServed() {} };
   const onRefreshError = options.onRefreshError ?? (() => {});
+  const onRefreshOk = options.onRefreshOk ?? (() => {});
   const flights = new Map<string, Promise<Got<M>>>();
 
   /** Loads and stores; `generations` were read before the load, so a bump during it leaves the entry invalid. */
@@ -179,7 +182,10 @@ export function createReadThrough<M = undefined>(options: ReadThroughOptions): R
       return { entry: found.entry, status: 'hit' };
     }
     if (found?.valid && t < found.entry.staleUntil && !req.waitForRefresh) {
-      loadShared(req).catch((err: unknown) => onRefreshError(req.scope, err));
+      loadShared(req).then(
+        () => onRefreshOk(req.scope),
+        (err: unknown) => onRefreshError(req.scope, err),
+      );
       events.lookup(found.tier, 'stale');
       events.staleServed(req.scope, 'refreshing');
       return { entry: found.entry, status: 'stale' };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError, readConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { CliIO } from './io.js';
 
@@ -21,7 +21,10 @@ export function configPath(explicit: string | undefined, io: CliIO): string {
 }
 
 /** Reads and validates the config; throws ConfigError with every problem. */
-export function loadConfig(explicit: string | undefined, io: CliIO): { file: string; config: Readonly<GatewayConfig> } {
+export function loadConfig(
+  explicit: string | undefined,
+  io: CliIO,
+): { file: string; config: Readonly<GatewayConfig>; districtFiles: readonly string[] } {
   const file = configPath(explicit, io);
-  return { file, config: loadConfigFile(file, io.env) };
+  return { file, ...readConfigFile(file, io.env) };
 }

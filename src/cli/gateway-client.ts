@@ -35,10 +35,14 @@ export function gatewayUrl(args: ParsedArgs, config: () => Readonly<GatewayConfi
 export function adminToken(args: ParsedArgs, io: CliIO, config: () => Readonly<GatewayConfig>): string {
   const token = args.string('admin-token') || io.env.GATEWAY_ADMIN_TOKEN || config().admin?.token;
   if (token) return token;
-  const hashed = config().admin?.tokenSha256 !== undefined;
-  throw new CliFailure(
-    `no admin token: pass --admin-token or set GATEWAY_ADMIN_TOKEN${hashed ? ' (the config holds only admin.tokenSha256)' : ' (the config has no admin.token)'}`,
-  );
+  const admin = config().admin;
+  const why =
+    admin?.tokenSha256 !== undefined
+      ? 'the config holds only admin.tokenSha256'
+      : admin?.generateToken
+        ? 'the gateway generated its token at start: the "demo admin token" line on its stderr'
+        : 'the config has no admin.token';
+  throw new CliFailure(`no admin token: pass --admin-token or set GATEWAY_ADMIN_TOKEN (${why})`);
 }
 
 export async function request(io: CliIO, method: string, url: string, bearer: string): Promise<Answer> {

@@ -1,17 +1,19 @@
 import { checkConfigCommand } from './check-config.js';
 import { PROGRAM, type Command } from './command.js';
 import { hashSecretCommand } from './hash-secret.js';
+import { healthcheckCommand } from './healthcheck.js';
 import type { CliIO } from './io.js';
 import { purgeCommand } from './purge.js';
 import { serveCommand } from './serve.js';
 import { syncCommand } from './sync.js';
 import { tokenCommand } from './token.js';
+import { packageVersion } from './version.js';
 import { warmCommand } from './warm.js';
 
 export type { CliIO } from './io.js';
 export type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, hashSecretCommand, tokenCommand, purgeCommand, syncCommand, warmCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, hashSecretCommand, tokenCommand, purgeCommand, syncCommand, warmCommand, healthcheckCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -22,6 +24,7 @@ export function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${'help'.padEnd(width)}  this text, or one command's: ${PROGRAM} help COMMAND`,
     '',
+    `${PROGRAM} --version (or -v) prints the version.`,
     `Every command takes --help. Config files: --config FILE, else GATEWAY_CONFIG, else the bundled gateway.example.yaml.`,
   ].join('\n');
 }
@@ -29,6 +32,11 @@ export function usage(): string {
 /** The whole command line: picks the command (serve when the first argument is an option or absent). */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   const [first, ...rest] = argv;
+  // Only as the first argument: a command's own options never include -v.
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   if (first === undefined || (first.startsWith('-') && first !== '--help' && first !== '-h')) return serveCommand.run(argv, io);
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? rest[0] : undefined;

@@ -1,8 +1,10 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { createLogger, closeLogger, safeErrorFields } from '../observability/logger.js';
+import { StartupError } from '../core/errors.js';
+import { createLogger, closeLogger, parseLogLevel, safeErrorFields } from '../observability/logger.js';
+import { generatedAdminToken } from './admin-token.js';
 import { defineCommand, PROGRAM } from './command.js';
 import { configPath } from './config-file.js';
-import type { CliIO } from './io.js';
+import { CliFailure, type CliIO } from './io.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
@@ -11,20 +13,25 @@ export const serveCommand = defineCommand({
 
 Starts the OneRoster gateway. The config file comes from --config, else GATEWAY_CONFIG,
 else the bundled gateway.example.yaml (a demo district served by a built-in sandbox).
-SIGHUP reloads the config file; SIGTERM or SIGINT drain and stop.`,
+SIGHUP reloads the config file; SIGTERM or SIGINT drain and stop.
+LOG_LEVEL: fatal, error, warn, info (the default), debug (adds a line per upstream attempt),
+trace or silent.`,
   args: { strings: ['config'] },
   run: (args, io) => serve(args.string('config'), io),
 });
 
 /** Resolves with the exit status once a signal has stopped the gateway. */
 async function serve(explicitConfig: string | undefined, io: CliIO): Promise<number> {
+  const logLevel = parseLogLevel(io.env.LOG_LEVEL);
+  if ('error' in logLevel) throw new CliFailure(logLevel.error);
   // In production pino keeps its own fast writer on fd 1; tests hand in a stream.
   const logger = createLogger({
-    level: io.env.LOG_LEVEL ?? 'info',
+    level: logLevel.level,
     ...(io.stdout !== process.stdout ? { destination: io.stdout } : {}),
   });
   const file = configPath(explicitConfig, io);
-  const config = loadConfigFile(file, io.env);
+  const withAdminToken = generatedAdminToken(io.stderr);
+  const config = withAdminToken(loadConfigFile(file, io.env));
   logger.info({ msg: 'config loaded', file, districts: config.districts.length, clients: config.auth.clients.length });
   if (/change-me/i.test(config.auth.tokenSecret)) {
     logger.warn({ msg: 'auth.tokenSecret is the example default: set GATEWAY_TOKEN_SECRET before exposing this gateway' });
@@ -40,8 +47,10 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
     gateway = await startGateway(sandboxes.resolve(config), { logger });
   } catch (err) {
     await sandboxes?.close();
-    // No stack trace: it may quote internal paths; the name and code are enough to act on.
-    io.stderr.write(`${PROGRAM}: failed to start (${JSON.stringify(safeErrorFields(err))})\n`);
+    // A StartupError is written for the operator (the listener's own host and port). Anything
+    // else: no message or stack, they may quote internal paths; the name and code are enough.
+    const why = err instanceof StartupError ? err.message : `(${JSON.stringify(safeErrorFields(err))})`;
+    io.stderr.write(`${PROGRAM}: failed to start: ${why}\n`);
     return 1;
   }
   const running = gateway;
@@ -73,7 +82,7 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
         if (stopping) return;
         let next;
         try {
-          next = loadConfigFile(file, io.env);
+          next = withAdminToken(loadConfigFile(file, io.env));
         } catch (err) {
           const problems = err instanceof ConfigError ? err.issues : ['the file could not be read'];
           logger.error({ msg: 'config reload refused: the running config stays', file, problems });

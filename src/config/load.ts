@@ -1,122 +1,142 @@
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+// Loading the config: the main file, its districtsDir, defaults merged into each district,
+// then one validation; every problem reported at once, placed in its file.
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
+import { checkDefaults, fromDefaults, normalizedDefaults, ownSections, withDefaults, type Defaults } from './defaults.js';
+import { FileReadError, readBounded } from './files.js';
+import { ConfigError, displayPath, problemLine, valueAt } from './problems.js';
 import { configSchema, type GatewayConfig } from './schema.js';
+import { MAX_VALUES, readDistrictsDir, readYaml, type ReadContext } from './sources.js';
+import { isMapping, type RawProblem } from './substitute.js';
+import { placeOf, placeText, type Place, type YamlSource } from './yaml-source.js';
 
-/** A configuration problem; `issues` are `path: message` lines that never contain a value. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly issues: string[],
-    readonly source: string,
-  ) {
-    super(`invalid configuration in ${source}:\n  ${issues.join('\n  ')}`);
-  }
-}
+export { ConfigError, formatPath } from './problems.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const VAR = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n]*))?\}/g;
+/** A config file of 300 districts written out is well under 1 MiB. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
-type Reference = ({ literal: string } | { name: string; fallback: string | undefined }) & { source: string };
-
-/** `districts[2].auth.tokenUrl` from a zod/walk path. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || '(root)';
+export interface LoadedConfig {
+  config: Readonly<GatewayConfig>;
+  /** The file each district (by index) was read from: the main file or its districtsDir file. */
+  districtFiles: readonly string[];
 }
 
-// ${VAR} is swapped for an inert placeholder before YAML parsing, because `{ key: ${VAR} }`
-// in a flow map is not valid YAML, and put back afterwards in each string scalar, so a
-// value can never inject YAML structure and a missing variable is reported by field.
-interface Protected {
-  text: string;
-  refs: Reference[];
-  /** Matches the placeholders; its tag is absent from the file, so the file cannot forge one. */
-  placeholder: RegExp;
-}
-
-function protect(text: string): Protected {
-  let tag = 'ORGW_ENV';
-  while (text.includes(tag)) tag += 'X';
-  const refs: Reference[] = [];
-  const out = text.replace(VAR, (whole, name: string | undefined, fallback: string | undefined) => {
-    refs.push(whole === '$$' ? { literal: '$', source: whole } : { name: name!, fallback, source: whole });
-    return `__${tag}_${refs.length - 1}__`;
-  });
-  return { text: out, refs, placeholder: new RegExp(`__${tag}_(\\d+)__`, 'g') };
-}
-
-/** A YAML mapping; `!!binary`, `!!timestamp`, `!!set` and `!!omap` give other objects, left to the schema to refuse by path. */
-function isMapping(node: unknown): node is Record<string, unknown> {
-  return !!node && typeof node === 'object' && Object.getPrototypeOf(node) === Object.prototype;
-}
-
-function substitute(node: unknown, p: Protected, env: Env, path: PropertyKey[], issues: string[]): unknown {
-  if (typeof node === 'string') {
-    return node.replace(p.placeholder, (whole: string, i: string) => {
-      const ref = p.refs[Number(i)];
-      if (!ref) return whole; // spelled with YAML escapes in the file: its own text
-      if ('literal' in ref) return ref.literal;
-      const value = env[ref.name];
-      if (value !== undefined && value !== '') return value;
-      if (ref.fallback !== undefined) return ref.fallback;
-      issues.push(`${formatPath(path)}: environment variable ${ref.name} is not set`);
-      return '';
-    });
-  }
-  if (Array.isArray(node)) return node.map((v, i) => substitute(v, p, env, [...path, i], issues));
-  if (isMapping(node)) {
-    // fromEntries defines each key, so a `__proto__` key stays a key (refused as unknown)
-    // instead of becoming the object's prototype and lending it fields the file never set.
-    // Keys are not substituted; they get their text back so messages name what the file says.
-    return Object.fromEntries(
-      Object.entries(node).map(([raw, v]) => {
-        const k = raw.replace(p.placeholder, (whole: string, i: string) => p.refs[Number(i)]?.source ?? whole);
-        return [k, substitute(v, p, env, [...path, k], issues)];
-      }),
-    );
-  }
-  return node;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  const at = formatPath(issue.path);
+function describeIssue(issue: z.core.$ZodIssue): RawProblem[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`);
+    return issue.keys.map((k) => ({ path: [...issue.path, k], message: 'unknown key' }));
   }
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return [`${at}: required`];
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return [{ path: issue.path, message: 'required' }];
   // zod's messages describe the expectation, never the offending value, so secrets stay out.
-  return [`${at}: ${issue.message.replace(/^Invalid input: /, '')}`];
+  return [{ path: issue.path, message: issue.message.replace(/^Invalid input: /, '') }];
 }
 
-export function parseConfig(text: string, env: Env, source: string): Readonly<GatewayConfig> {
-  const protectedText = protect(text);
-  const doc = parseDocument(protectedText.text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    // YAML errors carry line/column, not values.
-    throw new ConfigError(
-      doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`),
-      source,
-    );
+/** What the formatter needs to place a path and name districts by id. */
+interface Layout {
+  main: YamlSource;
+  /** The source of each district read from districtsDir, by index in the whole list. */
+  dirSources: Map<number, YamlSource>;
+  /** The tree as validated (defaults merged), for ids. */
+  tree: Record<string, unknown>;
+  defaults: Defaults | undefined;
+  /** Each district as written (before defaults), to tell its own values from defaulted ones. */
+  own: unknown[];
+}
+
+function placeIn(layout: Layout, path: readonly PropertyKey[]): Place {
+  const i = path[0] === 'districts' && typeof path[1] === 'number' ? path[1] : -1;
+  const dir = layout.dirSources.get(i);
+  return dir ? placeOf(dir, path.slice(2)) : placeOf(layout.main, path);
+}
+
+/** The path a problem is reported at: a value a district took from `defaults:` is the default's problem. */
+function reportedAt(layout: Layout, path: readonly PropertyKey[]): { path: PropertyKey[]; district?: number } {
+  const i = path[0] === 'districts' && typeof path[1] === 'number' ? path[1] : -1;
+  if (i >= 0 && fromDefaults(layout.own[i], layout.defaults, path.slice(2))) return { path: ['defaults', ...path.slice(2)], district: i };
+  return { path: [...path] };
+}
+
+/** Problem lines; a bad default is reported once, at the default, naming the districts it reached. */
+function formatProblems(layout: Layout, problems: RawProblem[]): string[] {
+  const lines: string[] = [];
+  const fromDefault = new Map<string, string[]>();
+  for (const { path, message } of problems) {
+    const at = reportedAt(layout, path);
+    if (at.district !== undefined) {
+      const key = problemLine(placeOf(layout.main, at.path), displayPath(at.path, layout.tree), message);
+      const ids = fromDefault.get(key) ?? [];
+      if (ids.length === 0) fromDefault.set(key, ids);
+      ids.push(displayPath(['districts', at.district], layout.tree).replace(/^districts\[(.*)\]$/, '$1'));
+      continue;
+    }
+    lines.push(problemLine(placeIn(layout, path), displayPath(path, layout.tree), message));
   }
-  let raw: unknown;
-  try {
-    raw = doc.toJS() ?? {};
-  } catch (err) {
-    // An alias to no anchor, or aliases expanding past yaml's maxAliasCount, fail only here.
-    throw new ConfigError([`YAML: ${String((err as Error).message).split('\n')[0]}`], source);
+  for (const [line, ids] of fromDefault) {
+    const named = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+    lines.push(`${line} (merged into district${ids.length === 1 ? '' : 's'} ${named})`);
   }
-  if (!isMapping(raw)) throw new ConfigError(['(root): must be a mapping'], source);
-  const issues: string[] = [];
-  const substituted = substitute(raw, protectedText, env, [], issues);
-  // Report every problem at once; a field already reported for its variable is not reported twice.
-  const result = configSchema.safeParse(substituted);
-  if (!result.success || issues.length > 0) {
-    const envFields = new Set(issues.map((i) => i.slice(0, i.indexOf(': '))));
-    const schemaIssues = result.success ? [] : result.error.issues.flatMap(describeIssue);
-    throw new ConfigError([...issues, ...schemaIssues.filter((i) => !envFields.has(i.slice(0, i.indexOf(': '))))], source);
+  return lines;
+}
+
+/**
+ * Duplicate ids, each naming where the first one is (another districtsDir file, or the main
+ * list). Checked here rather than only in the schema, whose cross-checks wait for every
+ * district to be valid: with 300 districts, the duplicate should not hide behind a typo.
+ */
+function duplicateIds(layout: Layout): RawProblem[] {
+  const first = new Map<string, number>();
+  const problems: RawProblem[] = [];
+  (layout.tree.districts as unknown[] | undefined)?.forEach?.((d, i) => {
+    const id = valueAt(d, ['id']);
+    if (typeof id !== 'string') return;
+    const j = first.get(id);
+    if (j === undefined) first.set(id, i);
+    else problems.push({ path: ['districts', i, 'id'], message: `duplicate district id "${id}" (first at ${placeText(placeIn(layout, ['districts', j, 'id']))})` });
+  });
+  return problems;
+}
+
+/** The districts of `districts:` then of `districtsDir`, each with the file it was read from. */
+function gatherDistricts(raw: Record<string, unknown>, source: string, ctx: ReadContext) {
+  const districts: unknown[] = Array.isArray(raw.districts) ? [...(raw.districts as unknown[])] : [];
+  const files = districts.map(() => source);
+  const dirSources = new Map<number, YamlSource>();
+  // A `districts:` that is not a list is left for the schema to refuse by path.
+  const listed = raw.districts === undefined || Array.isArray(raw.districts);
+  if (raw.districtsDir !== undefined && listed) {
+    for (const d of readDistrictsDir(raw.districtsDir, dirname(resolve(source)), districts.length, ctx)) {
+      dirSources.set(districts.length, d.source);
+      files.push(d.file);
+      districts.push(d.data);
+    }
+  }
+  return { districts, files, dirSources, listed };
+}
+
+export function parseConfigFile(text: string, env: Env, source: string): LoadedConfig {
+  const ctx: ReadContext = { env, lines: [], problems: [], budget: { left: MAX_VALUES } };
+  const main = readYaml(text, source, [], ctx);
+  if (!main) throw new ConfigError(ctx.lines, source);
+  const { data: raw } = main;
+  const checked = checkDefaults(raw.defaults, ctx.problems);
+  const defaults = checked && normalizedDefaults(checked);
+  const { districts, files, dirSources, listed } = gatherDistricts(raw, source, ctx);
+  // Directives for the loader, not settings: the schema sees the districts they produce. Top-level
+  // `x-` keys are a home for YAML anchors (`x-district: &district ...`), as in Compose files.
+  const tree = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'defaults' && k !== 'districtsDir' && !k.startsWith('x-')));
+  if (!listed) tree.districts = raw.districts;
+  else if (raw.districts !== undefined || dirSources.size > 0) tree.districts = districts.map((d) => withDefaults(d, defaults));
+  const own = districts.map((d) => (defaults && isMapping(d) ? ownSections(d, defaults) : d));
+  const layout: Layout = { main: main.source, dirSources, tree, defaults, own };
+  ctx.problems.push(...duplicateIds(layout));
+  const result = configSchema.safeParse(tree);
+  if (!result.success || ctx.problems.length > 0 || ctx.lines.length > 0) {
+    // Report every problem at once; a field already reported for its variable or file is not reported twice.
+    const key = (path: readonly PropertyKey[]) => displayPath(reportedAt(layout, path).path, tree);
+    const reported = new Set(ctx.problems.map((p) => key(p.path)));
+    const schemaProblems = result.success ? [] : result.error.issues.flatMap(describeIssue).filter((p) => !reported.has(key(p.path)));
+    throw new ConfigError([...ctx.lines, ...formatProblems(layout, [...ctx.problems, ...schemaProblems])], source);
   }
   const config = result.data;
   // PORT is how container platforms hand out the listening port.
@@ -126,18 +146,27 @@ export function parseConfig(text: string, env: Env, source: string): Readonly<Ga
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(['PORT: must be an integer 0-65535'], source);
     config.server.port = n;
   }
-  return deepFreeze(config);
+  return { config: deepFreeze(config), districtFiles: Object.freeze(files) };
+}
+
+/** The validated config from a config text; `source` names the file in problems and anchors relative paths. */
+export function parseConfig(text: string, env: Env, source: string): Readonly<GatewayConfig> {
+  return parseConfigFile(text, env, source).config;
+}
+
+/** The main file and everything it names (districtsDir, ${file:...}), validated; throws ConfigError with every problem. */
+export function readConfigFile(file: string, env: Env): LoadedConfig {
+  let text: string;
+  try {
+    text = readBounded(file, MAX_CONFIG_BYTES);
+  } catch (err) {
+    throw new ConfigError([`cannot read config file (${err instanceof FileReadError ? err.reason : 'unreadable'})`], file);
+  }
+  return parseConfigFile(text, env, file);
 }
 
 export function loadConfigFile(file: string, env: Env): Readonly<GatewayConfig> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError([`cannot read config file (${code})`], file);
-  }
-  return parseConfig(text, env, file);
+  return readConfigFile(file, env).config;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -66,12 +66,15 @@ export const serverSchema = z.strictObject({
 
 export const adminSchema = z
   .strictObject({
-    token: z.string().min(24, 'must be at least 24 characters').optional(),
+    token: z.string().optional(),
     tokenSha256: z
       .string()
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (sha256 of the token)')
       .transform((v) => v.toLowerCase())
       .optional(),
+    // The demo's: with no token given (an empty one, e.g. `${GATEWAY_ADMIN_TOKEN:-}` unset),
+    // `serve` makes a random one at start and prints it once. Only a config that says so.
+    generateToken: bool().default(false),
     // A listener of its own for /metrics and /admin (e.g. only on a private interface); the
     // public listener then answers 404 for them. Absent: both are on server.port.
     listen: z
@@ -82,8 +85,14 @@ export const adminSchema = z
       .optional(),
   })
   .superRefine((a, ctx) => {
-    if (!a.token === !a.tokenSha256) ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required' });
-  });
+    const given = a.generateToken && a.token === '' ? undefined : a.token;
+    if (given !== undefined && given.length < 24) ctx.addIssue({ code: 'custom', path: ['token'], message: 'must be at least 24 characters' });
+    if (given !== undefined && a.tokenSha256 !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required' });
+    if (given === undefined && a.tokenSha256 === undefined && !a.generateToken) {
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required (or generateToken: true)' });
+    }
+  })
+  .transform(({ token, ...rest }): { token?: string; tokenSha256?: string; generateToken: boolean; listen?: { host: string; port: number } } => (token === '' || token === undefined ? rest : { ...rest, token }));
 
 // ClassLink discovery (reference §6): every enabled, active tenant that granted the app
 // access becomes district `classlink-{tenant_id}`, reached through the OneRoster proxy.

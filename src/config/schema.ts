@@ -5,12 +5,14 @@ import { cacheSchema } from './schema-cache.js';
 import { CLASSLINK_PREFIX, classlinkSchema, districtSchema, sandboxSchema, type upstreamAuthSchema, type upstreamOptionsSchema } from './schema-districts.js';
 import { adminSchema, metricsSchema, serverSchema } from './schema-server.js';
 import { mirrorSchema } from './schema-mirror.js';
+import { syncSchema } from './schema-sync.js';
 
 export { authSchema } from './schema-auth.js';
 export { cacheSchema } from './schema-cache.js';
 export { CLASSLINK_PREFIX, classlinkSchema, districtSchema, sandboxSchema, upstreamAuthSchema, upstreamOptionsSchema } from './schema-districts.js';
 export { adminSchema, metricsSchema, serverSchema } from './schema-server.js';
 export { mirrorSchema } from './schema-mirror.js';
+export { syncSchema } from './schema-sync.js';
 
 export const configSchema = z
   .strictObject({
@@ -20,6 +22,7 @@ export const configSchema = z
     admin: adminSchema.optional(),
     cache: cacheSchema.prefault({}),
     mirror: mirrorSchema.prefault({}),
+    sync: syncSchema.prefault({}),
     districts: z.array(districtSchema).default([]),
     classlink: classlinkSchema.optional(),
     metrics: metricsSchema.prefault({}),
@@ -79,6 +82,7 @@ export type SandboxConfig = z.infer<typeof sandboxSchema>;
 export type CacheConfig = z.infer<typeof cacheSchema>;
 export type AdminConfig = z.infer<typeof adminSchema>;
 export type MirrorConfig = z.infer<typeof mirrorSchema>;
+export type SyncConfig = z.infer<typeof syncSchema>;
 export type ClassLinkConfig = z.infer<typeof classlinkSchema>;
 export type RateConfig = z.infer<typeof rateSchema>;
 export type RetryConfig = UpstreamOptions['retry'];

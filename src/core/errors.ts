@@ -158,3 +158,36 @@ export function statusInfoBody(version: OneRosterVersion, info: StatusInfo): Rec
     ],
   };
 }
+
+/**
+ * A start-up failure whose message is written for the operator and safe to print as it is:
+ * it names the gateway's own settings (the address it listens on), never a district's address
+ * or a secret. Any other error at start-up is reported by name and code only.
+ */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a listener could not open `host:port`, in words that name both (Node's own say only `EADDRINUSE`). */
+export function listenFailure(code: string | undefined, host: string, port: number): StartupError {
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new StartupError(`listen EADDRINUSE: ${at} is already in use`, code);
+    case 'EACCES':
+      return new StartupError(`listen EACCES: no permission to listen on ${at} (ports below 1024 need privileges)`, code);
+    case 'EADDRNOTAVAIL':
+      return new StartupError(`listen EADDRNOTAVAIL: ${host} is not an address of this machine`, code);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartupError(`listen ${code}: the host name ${host} does not resolve`, code);
+    default:
+      return new StartupError(`listen ${code && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : 'failed'}: cannot listen on ${at}`, code);
+  }
+}

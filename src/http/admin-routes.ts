@@ -24,13 +24,23 @@ export interface MirrorControl {
   refresh(districtId: string, force?: boolean): { started: boolean; done: Promise<unknown> };
 }
 
-export function adminAuth(tokenSha256: string | undefined): MiddlewareHandler<AppEnv> {
+/** Whether an Authorization header value carries the admin token; always false without one configured. */
+export function adminTokenMatcher(tokenSha256: string | undefined): (authorization: string | undefined) => boolean {
   const expected = tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined;
-  return async function adminAuth(c, next) {
-    if (!expected) throw new GatewayError('not_found', 'The admin API is not configured (no admin block in the config).');
-    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+  return function isAdminToken(authorization) {
+    if (!expected) return false;
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
+    // Compared as digests: equal lengths, and no timing tells how much of the token matched.
     const given = m ? createHash('sha256').update(m[1]!).digest() : undefined;
-    if (!given || !timingSafeEqual(given, expected)) {
+    return given !== undefined && timingSafeEqual(given, expected);
+  };
+}
+
+export function adminAuth(tokenSha256: string | undefined): MiddlewareHandler<AppEnv> {
+  const isAdmin = adminTokenMatcher(tokenSha256);
+  return async function adminAuth(c, next) {
+    if (!tokenSha256) throw new GatewayError('not_found', 'The admin API is not configured (no admin block in the config).');
+    if (!isAdmin(c.req.header('authorization'))) {
       throw new GatewayError('invalid_token', 'The admin API needs Authorization: Bearer <admin token>.', {
         headers: { 'www-authenticate': 'Bearer realm="oneroster-gateway-admin"' },
       });

@@ -11,6 +11,7 @@ import type { CacheAdmin } from '../service/cache-admin.js';
 import { adminAuth, mountAdminRoutes, type MirrorControl } from './admin-routes.js';
 import { accessLog, honoRouteLabel, type AccessLog } from './access-log.js';
 import { bearerAuth, bearerVerifier } from './bearer-auth.js';
+import { districtsRoutes } from './districts-route.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './error-response.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
@@ -119,7 +120,9 @@ export function createApp(deps: AppDeps): GatewayHttp {
     ...(deps.syncNow ? { syncNow: deps.syncNow } : {}),
     ...(deps.mirror ? { mirror: deps.mirror } : {}),
   });
-  app.get('/districts', bearerAuth(deps), districtsRoute(deps));
+  const districts = districtsRoutes(deps);
+  app.get('/districts', districts.auth, districts.list);
+  app.get('/districts/:districtId', districts.auth, districts.one);
   if (deps.changeFeed) {
     const feed = changesRoute({ feed: deps.changeFeed, districts: deps.districts, clients: deps.clients, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
     app.get('/districts/:districtId/changes', bearerAuth(deps), feed);
@@ -203,31 +206,5 @@ function errorEnvelope(logger: Logger) {
     }
     logger.error({ msg: 'unhandled error', requestId: c.get('requestId'), ...safeErrorFields(err) });
     return errorResponse(new GatewayError('internal', 'Internal error; see the gateway log with this request id.'), path, c.get('requestId'));
-  };
-}
-
-/** GET /districts: the districts the client may see, with their state. */
-function districtsRoute(deps: AppDeps) {
-  return async function districts(c: Context<AppEnv>): Promise<Response> {
-    const client = c.get('client');
-    const visible = deps.districts.list().filter((d) => deps.clients.canSeeDistrict(client, d.id));
-    const synced = await Promise.all(visible.map((d) => deps.syncStatus?.(d.id)));
-    const mirrors = await Promise.all(visible.map((d) => deps.mirror?.status(d.id)));
-    const districts = visible.map((d, i) => ({
-      id: d.id,
-      name: d.name,
-      source: d.source,
-      // `auto` before the district answered the probe: null.
-      version: d.versionProbe ? (d.versionProbe.current() ?? null) : d.version,
-      ...(d.versionProbe ? { versionProbe: d.versionProbe.state() } : {}),
-      authType: d.authType,
-      health: d.health?.() ?? {},
-      // closed / open / half-open, with when it opened and when it will be tried again.
-      ...(d.breaker ? { circuit: d.breaker() } : {}),
-      cache: deps.proxy.stats(d.id),
-      deltaSync: deps.syncStatus ? (synced[i] ?? { lastRunAt: null }) : { enabled: false },
-      mirror: mirrors[i] ?? { state: 'off' },
-    }));
-    return c.json({ districts });
   };
 }

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getRequestListener, type ServerType } from '@hono/node-server';
+import { listenFailure } from '../core/errors.js';
 import { safeErrorFields, type Logger } from '../observability/logger.js';
 import { parserErrorBytes, requestErrorResponse } from './error-response.js';
 
@@ -46,7 +47,8 @@ export async function listen(fetch: Fetch, options: ListenOptions, logger: Logge
   };
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = createServer(serverOptions, listener);
-    s.once('error', reject);
+    // Node's message names neither host nor port when the port is taken; the operator needs both.
+    s.once('error', (err: NodeJS.ErrnoException) => reject(listenFailure(err.code, options.host, options.port)));
     s.listen(options.port, options.host, () => resolve(s));
   });
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {

@@ -3,6 +3,14 @@
 // the delta sync's changes applied in between, and the copy that answers reads known
 // synchronously here, so a request costs no store round trip to learn whether it can be
 // served from the mirror.
+//
+// Refreshes and retries come due at their interval ± JITTER (core/spread.ts), drawn per district
+// and pull: districts published together drift apart instead of refreshing in step. A district
+// with no copy yet is pulled at once: maxParallelPulls and the replica's background cap
+// (upstream/background-cap.ts) already queue a start-up of many such districts, and a delay
+// would only keep them answering from the page cache for longer.
+import { createIncidents, incidentLine, type IncidentMessages } from '../core/incidents.js';
+import { dueAfter } from '../core/spread.js';
 import type { DistrictRegistry } from '../districts/districts.js';
 import type { Json } from '../core/oneroster/mapping/types.js';
 import { fullPull, type PullReport } from './full-pull.js';
@@ -40,6 +48,12 @@ export interface MirrorServiceOptions {
 
 // How stale this replica's idea of a district's current copy may get while requests arrive.
 const LOOK_MS = 1000;
+// Fraction of the refresh (or retry) interval a pull's due time moves either way.
+const JITTER = 0.1;
+
+function pullMessages(outcome: string): IncidentMessages {
+  return { entered: outcome === 'refused' ? 'mirror pull refused' : 'mirror pull failed', still: 'mirror pull still failing', recovered: 'mirror pull recovered' };
+}
 
 export function createMirrorService(options: MirrorServiceOptions) {
   const { store, districts, logger } = options;
@@ -54,6 +68,8 @@ export function createMirrorService(options: MirrorServiceOptions) {
   /** When each district's current copy was last asked of the store (another replica may have published). */
   const looked = new Map<string, number>();
   const pulls = new Map<string, Promise<PullReport | undefined>>();
+  // A district whose pulls keep failing (or being refused) warns once, then at most every 15 minutes.
+  const incidents = createIncidents();
   /** Delta changes read in the current sync run, per district, applied when the run finishes. */
   const pending = new Map<string, Map<MirrorCollection, Json[]>>();
   let timer: NodeJS.Timeout | undefined;
@@ -103,10 +119,17 @@ export function createMirrorService(options: MirrorServiceOptions) {
       await noteChanges(districtId, report.copy, true);
     }
     const log = { district: districtId, outcome: report.outcome, durationMs: report.finishedAt - report.startedAt, upstreamRequests: report.upstreamRequests, counts: report.counts };
-    if (report.outcome === 'published') logger.info({ msg: 'mirror published', version: report.copy?.version, ...log });
-    else logger.warn({ msg: report.outcome === 'refused' ? 'mirror pull refused' : 'mirror pull failed', reason: report.reason, ...log });
+    if (report.outcome === 'published') {
+      const recovered = incidents.ok(districtId);
+      logger.info({ msg: 'mirror published', version: report.copy?.version, ...log, ...(recovered && { failedSince: new Date(recovered.since).toISOString(), failedAttempts: recovered.attempts }) });
+    } else failedPull(districtId, `${report.outcome}: ${report.reason ?? 'unknown'}`, report.outcome, { reason: report.reason, ...log });
     options.onPull?.(districtId, report);
     return report;
+  }
+
+  function failedPull(districtId: string, cause: string, outcome: string, fields: object): void {
+    const note = incidents.failed(districtId, cause, now());
+    if (note) logger.warn(incidentLine(note, pullMessages(outcome), { district: districtId, ...fields }).line);
   }
 
   /** One pull per district at a time in this process; a second caller shares it. */
@@ -114,7 +137,8 @@ export function createMirrorService(options: MirrorServiceOptions) {
     let run = pulls.get(districtId);
     if (!run) {
       run = pull(districtId, force).catch((err: unknown) => {
-        logger.warn({ msg: 'mirror pull failed', district: districtId, errorName: err instanceof Error ? err.name : 'unknown' });
+        const errorName = err instanceof Error ? err.name : 'unknown';
+        failedPull(districtId, `error: ${errorName}`, 'failed', { errorName });
         return undefined;
       });
       pulls.set(districtId, run);
@@ -125,11 +149,12 @@ export function createMirrorService(options: MirrorServiceOptions) {
 
   async function due(districtId: string, settings: MirrorSettings): Promise<boolean> {
     const h = await history(districtId);
-    const t = now();
     const last = h.lastFullPull;
-    if (!last || !copies.has(districtId)) return !last || last.finishedAt + Math.min(retryMs, settings.fullRefreshSeconds * 1000) <= t;
-    if (last.outcome !== 'published') return last.finishedAt + Math.min(retryMs, settings.fullRefreshSeconds * 1000) <= t;
-    return (h.lastPublishedAt ?? last.finishedAt) + settings.fullRefreshSeconds * 1000 <= t;
+    if (!last) return true;
+    const refreshMs = settings.fullRefreshSeconds * 1000;
+    // After a refusal or a failure, or with no copy, the retry; else the refresh.
+    if (!copies.has(districtId) || last.outcome !== 'published') return dueAfter(last.finishedAt, Math.min(retryMs, refreshMs), JITTER, districtId) <= now();
+    return dueAfter(h.lastPublishedAt ?? last.finishedAt, refreshMs, JITTER, districtId) <= now();
   }
 
   async function tick(): Promise<void> {
@@ -175,7 +200,8 @@ export function createMirrorService(options: MirrorServiceOptions) {
     /** A copy a client pinned, while the snapshot retention keeps it readable (measured from when the next copy was published). */
     async pinned(districtId: string, version: string): Promise<CopyMeta | undefined> {
       if (!options.settings(districtId)) return undefined;
-      const copy = await store.copy(districtId, version).catch(() => undefined);
+      // A store that cannot answer is not a copy gone: the caller tells the client to retry, not to start over.
+      const copy = await store.copy(districtId, version);
       if (!copy) return undefined;
       const keep = (options.retention ?? DEFAULT_RETENTION).snapshotMs;
       return copy.supersededAt === undefined || copy.supersededAt + keep > now() ? copy : undefined;

@@ -21,6 +21,23 @@ const REDACT = [
   '*.access_token',
 ];
 
+/** pino's levels, the values LOG_LEVEL may take. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * LOG_LEVEL as a level (`info` when unset or empty), or a message naming the variable, what it
+ * was given and what it takes: pino's own error for an unknown level is a bare Error with a
+ * stack, which the start-up could only report as `failed ({"errorName":"Error"})`.
+ */
+export function parseLogLevel(value: string | undefined): { level: LogLevel } | { error: string } {
+  if (value === undefined || value.trim() === '') return { level: 'info' };
+  const level = value.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(level)) return { level: level as LogLevel };
+  // Quoted as JSON and cut: the value is the operator's own, but may hold anything.
+  return { error: `LOG_LEVEL: ${JSON.stringify(value.slice(0, 40))} is not a log level; use one of ${LOG_LEVELS.join(', ')}` };
+}
+
 export interface LoggerOptions {
   level?: string;
   destination?: DestinationStream;

@@ -2,6 +2,7 @@ import { createReadThrough, systemClock, type ReadThroughEvents } from '../cache
 import type { CacheBackend, CachedResponse } from '../cache/types.js';
 import { cacheKey } from '../core/cache-key.js';
 import { GatewayError } from '../core/errors.js';
+import { createIncidents, incidentLine } from '../core/incidents.js';
 import { tagsForRoute, tagsForWrite } from '../core/oneroster/cache-tags.js';
 import type { CachePolicy } from './cache-policy.js';
 import { cacheableFor, isOutage, loadForCache, needsRepoint, repoint, ROOT_HEADER, type StoredForms, type UpstreamCost } from './oneroster-cache-policy.js';
@@ -9,6 +10,8 @@ import { fromUpstreamFailure } from './upstream-errors.js';
 import type { Admission } from './client-admission.js';
 import type { CachedProxyRequest, ProxyResponse, ProxyService } from './proxy-types.js';
 import { createPageBlocks, type PageBlocksOptions } from './page-blocks.js';
+
+const REFRESH_MESSAGES = { entered: 'background refresh failed', still: 'background refresh still failing', recovered: 'background refresh recovered' };
 
 export type { CachedProxyRequest } from './proxy-types.js';
 
@@ -33,7 +36,7 @@ export interface CachedProxyOptions {
   proxy: ProxyService;
   backend: CacheBackend;
   policy: CachePolicy;
-  logger: { warn(o: object): void };
+  logger: { info(o: object): void; warn(o: object): void };
   /** How long to wait for another replica's fetch of the same page. */
   coalesceWaitMs: number;
   /**
@@ -63,6 +66,7 @@ export function createCachedProxy(options: CachedProxyOptions) {
   const { proxy, backend, policy, logger } = options;
   const { cache } = backend;
   const now = options.now ?? Date.now;
+  const refreshIncidents = createIncidents();
   const readThrough = createReadThrough<UpstreamCost>({
     cache,
     leases: backend.leases,
@@ -70,8 +74,15 @@ export function createCachedProxy(options: CachedProxyOptions) {
     ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
     clock: { ...systemClock, now },
     ...(options.events ? { events: options.events } : {}),
+    // Every stale hit of a failing district starts a refresh that fails: one warning when they
+    // start failing, a reminder at most every 15 minutes, one line when one succeeds again.
     onRefreshError(scope, err) {
-      logger.warn({ msg: 'background refresh failed', district: scope, errorCode: err instanceof GatewayError ? err.code : 'internal' });
+      const note = refreshIncidents.failed(scope, err instanceof GatewayError ? err.code : 'internal', now());
+      if (note) logger.warn(incidentLine(note, REFRESH_MESSAGES, { district: scope }).line);
+    },
+    onRefreshOk(scope) {
+      const note = refreshIncidents.ok(scope);
+      if (note) logger.info(incidentLine(note, REFRESH_MESSAGES, { district: scope }).line);
     },
   });
   /** A page through the cache: the one read every cached answer takes (a block's too). */

@@ -75,48 +75,55 @@ export function createChangeFeed(source: ChangeFeedSource) {
   }
 
   return {
-    async read(r: FeedRequest): Promise<FeedAnswer> {
-      if (!source.mirrored(r.districtId)) {
-        throw new GatewayError('not_found', `District "${r.districtId}" is not mirrored: its change feed needs districts[].mirror.`);
-      }
-      // The store's latest copy, not this replica's idea of it (another replica may have published since):
-      // every replica answers a cursor alike.
-      const copy = (await source.store.current(r.districtId).catch(() => undefined)) ?? source.serving(r.districtId);
-      if (!copy) throw new GatewayError('upstream_busy', `District "${r.districtId}" has no copy yet: its first full pull is running.`, { headers: { 'retry-after': '5' } });
-      const version = r.version ?? copy.recordsVersion;
-      const epoch = epochOf(copy.version);
-      const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'x-mirror-version': copy.version };
-      // No cursor: nothing before now, and where to ask from (as a full pull's X-Change-Cursor would say).
-      if (r.since === undefined) {
-        headers['x-change-cursor'] = copy.version;
-        return { headers, body: JSON.stringify({ changes: [], cursor: copy.version }) };
-      }
-      const since = readCursor(r.since);
-      if (!since) throw new GatewayError('invalid_query', 'since must be a cursor the gateway gave (X-Change-Cursor, or a feed answer\'s cursor).');
-      if (since.epoch !== epoch) throw gone(r.districtId);
-      const read = await source.store.changes(r.districtId, { after: since.at, upTo: copy.seq, collections: r.collections, limit: r.limit + 1 });
-      if (!read) throw gone(r.districtId);
-      const more = read.length > r.limit;
-      const page = read.slice(0, r.limit);
-      const records = await inVersion(copy, page, version);
-      const cursor = more ? changeCursor(epoch, page[page.length - 1]!) : copy.version;
-      const changes = page.map((c, i) => ({
-        cursor: changeCursor(epoch, c),
-        collection: c.collection,
-        sourcedId: c.sourcedId,
-        op: c.op,
-        at: new Date(c.at).toISOString(),
-        record: records[i],
-      }));
-      headers['x-change-cursor'] = cursor;
-      if (more) {
-        const q = new URLSearchParams({ since: cursor, limit: String(r.limit), version });
-        headers.link = `<${r.linkBase}?${q.toString()}>; rel="next"`;
-      }
-      // Kept hrefs point at MIRROR_ROOT: the district's root at this gateway takes its place.
-      return { headers, body: JSON.stringify({ changes, cursor }).replaceAll(MIRROR_ROOT, r.hrefBase) };
-    },
+    /** The feed's page; a store that cannot answer (PostgreSQL down) is a 503 to retry, never a 500 or a false 410. */
+    read: (r: FeedRequest): Promise<FeedAnswer> =>
+      readFeed(r).catch((err: unknown) => {
+        if (err instanceof GatewayError) throw err;
+        throw new GatewayError('upstream_busy', `The change feed of district "${r.districtId}" cannot be read right now; retry the same request later.`, { headers: { 'retry-after': '5' } });
+      }),
   };
+
+  async function readFeed(r: FeedRequest): Promise<FeedAnswer> {
+    if (!source.mirrored(r.districtId)) {
+      throw new GatewayError('not_found', `District "${r.districtId}" is not mirrored: its change feed needs districts[].mirror.`);
+    }
+    // The store's latest copy, not this replica's idea of it (another replica may have published since):
+    // every replica answers a cursor alike.
+    const copy = (await source.store.current(r.districtId).catch(() => undefined)) ?? source.serving(r.districtId);
+    if (!copy) throw new GatewayError('upstream_busy', `District "${r.districtId}" has no copy yet: its first full pull is running.`, { headers: { 'retry-after': '5' } });
+    const version = r.version ?? copy.recordsVersion;
+    const epoch = epochOf(copy.version);
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'x-mirror-version': copy.version };
+    // No cursor: nothing before now, and where to ask from (as a full pull's X-Change-Cursor would say).
+    if (r.since === undefined) {
+      headers['x-change-cursor'] = copy.version;
+      return { headers, body: JSON.stringify({ changes: [], cursor: copy.version }) };
+    }
+    const since = readCursor(r.since);
+    if (!since) throw new GatewayError('invalid_query', 'since must be a cursor the gateway gave (X-Change-Cursor, or a feed answer\'s cursor).');
+    if (since.epoch !== epoch) throw gone(r.districtId);
+    const read = await source.store.changes(r.districtId, { after: since.at, upTo: copy.seq, collections: r.collections, limit: r.limit + 1 });
+    if (!read) throw gone(r.districtId);
+    const more = read.length > r.limit;
+    const page = read.slice(0, r.limit);
+    const records = await inVersion(copy, page, version);
+    const cursor = more ? changeCursor(epoch, page[page.length - 1]!) : copy.version;
+    const changes = page.map((c, i) => ({
+      cursor: changeCursor(epoch, c),
+      collection: c.collection,
+      sourcedId: c.sourcedId,
+      op: c.op,
+      at: new Date(c.at).toISOString(),
+      record: records[i],
+    }));
+    headers['x-change-cursor'] = cursor;
+    if (more) {
+      const q = new URLSearchParams({ since: cursor, limit: String(r.limit), version });
+      headers.link = `<${r.linkBase}?${q.toString()}>; rel="next"`;
+    }
+    // Kept hrefs point at MIRROR_ROOT: the district's root at this gateway takes its place.
+    return { headers, body: JSON.stringify({ changes, cursor }).replaceAll(MIRROR_ROOT, r.hrefBase) };
+  }
 }
 
 export type ChangeFeed = ReturnType<typeof createChangeFeed>;

@@ -9,6 +9,10 @@
 // the next blocks fetched in the background, up to `readAhead` blocks past its page, never past
 // the collection's end, at most `readAhead` at once per district: the district's latency then
 // overlaps the client's own work. A client that stops costs at most that many blocks.
+// Read-ahead asks at client priority, outside the replica's background cap
+// (upstream/background-cap.ts): the block it reads is the one its client asks next, and that
+// request joins the read already running; queued behind delta polls and mirror pulls, the client
+// would wait behind background work. It is bounded by client traffic and `readAhead` instead.
 import { withoutPaging, type QueryPairs } from '../core/oneroster/query.js';
 import type { ReadResult } from '../cache/read-through.js';
 import { GatewayError } from '../core/errors.js';

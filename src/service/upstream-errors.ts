@@ -6,11 +6,13 @@ import { UpstreamError, type UpstreamResponse } from '../upstream/types.js';
 /** A transport failure as the client's error. The district id is safe to name; the URL is not. */
 export function fromUpstreamFailure(err: unknown, districtId: string): unknown {
   if (!(err instanceof UpstreamError)) return err;
+  // Which of the district's servers failed, never where it is.
+  const at = err.detail.stage === 'token' ? ' (its OAuth2 token endpoint)' : '';
   switch (err.code) {
     case 'UPSTREAM_TIMEOUT':
-      return new GatewayError('upstream_timeout', `District "${districtId}" did not answer in time.`);
+      return new GatewayError('upstream_timeout', `District "${districtId}" did not answer in time${at}.`);
     case 'UPSTREAM_UNREACHABLE':
-      return new GatewayError('upstream_unreachable', `District "${districtId}" could not be reached.`);
+      return new GatewayError('upstream_unreachable', `District "${districtId}" could not be reached${at}.`);
     case 'UPSTREAM_BUSY':
       return new GatewayError('upstream_busy', `District "${districtId}" is busy (too many requests or bytes in flight for it); retry later.`, {
         headers: { 'retry-after': '1' },

@@ -15,7 +15,11 @@ export class DeltaSyncError extends Error {
 // 400/422: the filter is not understood; 404/501: the collection is not served.
 const REJECTED = new Set([400, 404, 422, 501]);
 
-/** One page of records changed after `since`, read straight from the district (never from the cache). */
+/**
+ * One page of records changed after `since`, read straight from the district (never from the
+ * cache), at background priority: behind the district's client requests, within the replica's
+ * background cap (upstream/background-cap.ts).
+ */
 export async function readChangePage(district: District, path: string, since: string, offset: number, limit: number): Promise<ChangePage> {
   const res = await district.upstream.request({
     method: 'GET',
@@ -25,6 +29,7 @@ export async function readChangePage(district: District, path: string, since: st
       ['limit', String(limit)],
       ['offset', String(offset)],
     ],
+    priority: 'background',
   });
   if (REJECTED.has(res.status)) return { kind: 'rejected', status: res.status };
   if (res.status < 200 || res.status >= 300) throw new DeltaSyncError(`upstream_http_${res.status}`);

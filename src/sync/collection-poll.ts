@@ -20,6 +20,8 @@ export interface CollectionReport {
   watermark?: string;
   /** The poll passed DELTA_LIMITS: every page of the collection was invalidated, not record by record. */
   collectionWide?: true;
+  /** Why a failed poll failed: an error code, never a message (the run logs it once per incident). */
+  errorCode?: string;
 }
 
 /** A district problem worth one warning per district and collection, not one per poll. */
@@ -35,12 +37,17 @@ export interface DeltaObserver {
 
 export interface PollContext {
   backend: CacheBackend;
-  logger: { warn(o: object): void };
   warnOnce: WarnOnce;
   overlapMs: number;
   pageSize: number;
   limits: DeltaLimits;
   now: () => number;
+  /**
+   * A first run (no watermark stored) reads changes since this instant: when this replica
+   * first knew the district, since pages it cached from then on may show them, however late
+   * the first poll comes.
+   */
+  firstSinceMs(districtId: string): number;
   observer?: DeltaObserver;
 }
 
@@ -127,16 +134,13 @@ export async function pollCollection(ctx: PollContext, district: District, colle
   const unsupportedKey = `nodelta|${district.id}|${collection}`;
   if (await backend.state.get(unsupportedKey)) return { collection, outcome: 'unsupported', changes: 0, pages: 0 };
   const stored = parseWatermark(await backend.state.get(stateKey));
-  // First run: changes from now on (minus the overlap) matter; older ones predate every cached page.
-  const wm: Watermark = stored ?? { max: new Date(ctx.now() - ctx.overlapMs).toISOString(), seen: [] };
+  // First run: changes since the replica knew the district (minus the overlap) matter; older ones predate every page it cached.
+  const wm: Watermark = stored ?? { max: new Date(Math.min(ctx.now(), ctx.firstSinceMs(district.id)) - ctx.overlapMs).toISOString(), seen: [] };
   const since = new Date(Date.parse(wm.max) - (stored ? ctx.overlapMs : 0)).toISOString();
   const cursor = watermarkCursor(wm, ctx.overlapMs, ctx.now());
   const kept = changeReducer(collection, cursor, ctx.limits);
   const read = await readChanges(ctx, district, collection, since, kept);
-  if (read.kind === 'failed') {
-    ctx.logger.warn({ msg: 'delta sync failed', district: district.id, collection, errorCode: (read.error as { code?: string }).code ?? 'error' });
-    return { collection, outcome: 'failed', changes: 0, pages: read.pages };
-  }
+  if (read.kind === 'failed') return { collection, outcome: 'failed', changes: 0, pages: read.pages, errorCode: (read.error as { code?: string }).code ?? 'error' };
   if (read.kind === 'rejected') {
     await backend.state.set(unsupportedKey, String(read.status), UNSUPPORTED_TTL_MS);
     ctx.warnOnce('unsupported', district, collection, 'district rejects dateLastModified filter; its cache expires by TTL only', { status: read.status });

@@ -1,8 +1,10 @@
 import type { CacheBackend } from '../cache/types.js';
 import { DELTA_COLLECTIONS, type BaseCollection } from '../core/oneroster/collections.js';
+import { createIncidents, incidentLine, type IncidentNote } from '../core/incidents.js';
 import type { DistrictRegistry } from '../districts/districts.js';
 import { DELTA_LIMITS, type DeltaLimits } from './change-reducer.js';
 import { pollCollection, type CollectionReport, type DeltaObserver, type PollContext, type WarnOnce } from './collection-poll.js';
+import { createPollPlan } from './poll-plan.js';
 
 export { DELTA_LIMITS, type DeltaLimits } from './change-reducer.js';
 export type { CollectionReport, DeltaObserver } from './collection-poll.js';
@@ -20,6 +22,12 @@ export interface DeltaSyncOptions {
   limits?: Partial<DeltaLimits>;
   /** Told of the changed records and of each district's finished run (the mirror). */
   observer?: DeltaObserver;
+  /** Fraction of the interval each later poll moves either way, so districts never poll in step. Default 0.1. */
+  jitter?: number;
+  /** The jitter's random source, in [0, 1) (tests). */
+  random?: () => number;
+  /** A district failing to sync is reminded of at most this often. Default 15 minutes. */
+  summaryEveryMs?: number;
 }
 
 /** A district's last delta sync as every replica reads it (GET /districts). */
@@ -54,6 +62,8 @@ export interface SyncReport {
   collections: CollectionReport[];
 }
 
+const SYNC_MESSAGES = { entered: 'delta sync failed', still: 'delta sync still failing', recovered: 'delta sync recovered' };
+
 function successMs(status: SyncStatus | undefined): number | undefined {
   const ms = status?.lastSuccessAt ? Date.parse(status.lastSuccessAt) : NaN;
   return Number.isFinite(ms) ? ms : undefined;
@@ -83,17 +93,23 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   if (!(options.intervalMs > 0)) throw new Error('deltaSync: intervalMs must be positive');
   const { districts, backend, logger } = options;
   const now = options.now ?? Date.now;
+  const plan = createPollPlan({ intervalMs: options.intervalMs, jitter: options.jitter ?? 0.1, ...(options.random ? { random: options.random } : {}) });
+  // Due polls are looked for this often: fine enough that the spread survives it.
+  const tickMs = Math.max(50, Math.min(1000, options.intervalMs / 20));
+  const incidents = createIncidents(options.summaryEveryMs !== undefined ? { summaryEveryMs: options.summaryEveryMs } : {});
   const collections = options.collections ?? DELTA_COLLECTIONS;
   const limits: DeltaLimits = { ...DELTA_LIMITS, ...options.limits };
   const running = new Map<string, Promise<SyncReport>>();
+  // When this replica first knew each district: its first poll reads the changes since then.
+  const known = new Map<string, number>(districts.list().map((d) => [d.id, now()]));
   /** What this replica saw at its own last run of each district, for metrics. */
   const seen = new Map<string, SyncSeen>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const poll: PollContext = {
     backend,
-    logger,
     warnOnce: warnOnce(logger),
+    firstSinceMs: (id) => known.get(id) ?? now(),
     overlapMs: options.overlapMs,
     pageSize: options.pageSize,
     limits,
@@ -106,11 +122,12 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     if (!district) return { district: districtId, ran: false, reason: 'unknown district', collections: [] };
     try {
       await district.versionProbe?.settle();
-    } catch {
+    } catch (err) {
+      tell(districtId, incidents.failed(districtId, `version_unknown:${(err as { code?: string }).code ?? 'error'}`, now()));
       return { district: districtId, ran: false, reason: 'the district version is not known yet', collections: [] };
     }
     const lease = `sync|${districtId}`;
-    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: now() });
+    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: known.get(districtId) ?? now() });
     if (!(await backend.leases.acquire(lease, Math.max(options.intervalMs, 60_000)))) {
       await learnShared(districtId);
       return { district: districtId, ran: false, reason: 'another replica is syncing this district', collections: [] };
@@ -124,6 +141,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       await options.observer?.finished(districtId, reports).catch((err: unknown) => {
         logger.warn({ msg: 'mirror delta apply failed', district: districtId, errorName: err instanceof Error ? err.name : 'unknown' });
       });
+      const failed = reports.filter((r) => r.outcome === 'failed');
+      if (failed.length > 0) tell(districtId, incidents.failed(districtId, failed[0]!.errorCode ?? 'error', now()), failed);
+      else if (!stopped) tell(districtId, incidents.ok(districtId));
       const changes = reports.reduce((n, r) => n + r.changes, 0);
       if (changes > 0) logger.info({ msg: 'delta sync', district: districtId, changes });
       const marks = reports.flatMap((r) => (r.watermark ? [r.watermark] : [])).sort();
@@ -153,6 +173,14 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     }
   }
 
+  /** A district that keeps failing: one warning when it starts, a reminder now and then, one line when it recovers. */
+  function tell(districtId: string, note: IncidentNote | undefined, failed: readonly CollectionReport[] = []): void {
+    if (!note) return;
+    const collections = note.kind === 'recovered' ? {} : { collections: failed.map((r) => r.collection) };
+    const { level, line } = incidentLine(note, SYNC_MESSAGES, { district: districtId, ...collections });
+    logger[level](line);
+  }
+
   /** Another replica synced the district: its last success is this replica's metric too, so no replica's lag grows while one succeeds. */
   async function learnShared(districtId: string): Promise<void> {
     const ms = successMs(await readStatus(districtId));
@@ -180,8 +208,18 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     return run;
   }
 
-  async function tick() {
-    await Promise.allSettled(districts.list().map((d) => syncDistrict(d.id)));
+  /** Starts the polls due now; each district's run is its own (a slow one delays no other). */
+  function tick(): void {
+    if (stopped) return;
+    // A store that failed the run (lease, watermark) fails it quietly, as before: the next run tries again.
+    const ids = districts.list().map((d) => d.id);
+    const t = now();
+    for (const id of ids) if (!known.has(id)) known.set(id, t);
+    if (known.size > ids.length) {
+      const listed = new Set(ids);
+      for (const id of known.keys()) if (!listed.has(id)) known.delete(id);
+    }
+    for (const id of plan.due(ids, t)) syncDistrict(id).catch(() => undefined);
   }
 
   return {
@@ -192,9 +230,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     status: readStatus,
     start() {
       if (timer || stopped) return;
-      timer = setInterval(() => void tick(), options.intervalMs);
+      timer = setInterval(tick, tickMs);
       timer.unref();
-      void tick();
+      tick();
     },
     async stop() {
       stopped = true;

@@ -5,7 +5,12 @@
 //
 // It sits outside the retries, so one caller's request that failed after all its attempts
 // counts once: the threshold counts failed requests, not failed attempts.
+//
+// It logs once per outage, not once per failed probe: "circuit opened" when it first opens,
+// "circuit still open" at most every summaryEveryMs while probes keep failing, and "circuit
+// closed" when a probe succeeds (core/incidents.ts).
 import type { BreakerConfig } from '../config/schema.js';
+import { createIncidents, incidentLine } from '../core/incidents.js';
 import { intercept, type Dispatch, type Interceptor } from './dispatch.js';
 import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from './types.js';
 
@@ -23,9 +28,13 @@ export interface BreakerState {
 export interface BreakerDeps {
   now?: () => number;
   logger: { info(o: object): void; warn(o: object): void };
+  /** While it stays open, a reminder at most this often. Default 15 minutes. */
+  summaryEveryMs?: number;
 }
 
 type Outcome = 'success' | 'failure' | 'neutral';
+
+const MESSAGES = { entered: 'circuit opened', still: 'circuit still open', recovered: 'circuit closed' };
 
 // While a probe is out, others are told to come back soon: the probe decides in a moment.
 const PROBE_PENDING_RETRY_MS = 1_000;
@@ -53,6 +62,7 @@ export function createBreaker(districtId: string, config: BreakerConfig, deps: B
   const now = deps.now ?? Date.now;
   const { logger } = deps;
   const openMs = openSeconds * 1000;
+  const incidents = createIncidents(deps.summaryEveryMs !== undefined ? { summaryEveryMs: deps.summaryEveryMs } : {});
 
   let circuit: 'closed' | 'open' = 'closed';
   let failures = 0;
@@ -62,18 +72,22 @@ export function createBreaker(districtId: string, config: BreakerConfig, deps: B
   // Bumped on every opening: an outcome of a request admitted before then is stale news.
   let generation = 0;
 
-  function open(failureCount: number): void {
+  function open(failureCount: number, cause: string): void {
     circuit = 'open';
     openedAt = now();
     opens++;
     generation++;
-    logger.warn({ msg: 'circuit opened', district: districtId, failures: failureCount, openSeconds });
+    const note = incidents.failed(districtId, cause, openedAt);
+    if (!note) return;
+    const { line } = incidentLine(note, MESSAGES, { district: districtId, failures: failureCount, openSeconds });
+    logger.warn(line);
   }
 
   function close(): void {
     circuit = 'closed';
     failures = 0;
-    logger.info({ msg: 'circuit closed', district: districtId });
+    const note = incidents.ok(districtId);
+    logger.info(note ? incidentLine(note, MESSAGES, { district: districtId }).line : { msg: MESSAGES.recovered, district: districtId });
   }
 
   const refused = (retryAfterMs: number) =>
@@ -90,7 +104,7 @@ export function createBreaker(districtId: string, config: BreakerConfig, deps: B
     const outcome = await settle(next(req));
     if (admitted === generation && circuit === 'closed') {
       if (outcome.kind === 'success') failures = 0;
-      else if (outcome.kind === 'failure' && ++failures >= failureThreshold) open(failures);
+      else if (outcome.kind === 'failure' && ++failures >= failureThreshold) open(failures, outcome.cause);
     }
     return outcome.unwrap();
   }
@@ -100,7 +114,7 @@ export function createBreaker(districtId: string, config: BreakerConfig, deps: B
     try {
       const outcome = await settle(next(req));
       if (outcome.kind === 'success') close();
-      else if (outcome.kind === 'failure') open(++failures);
+      else if (outcome.kind === 'failure') open(++failures, outcome.cause);
       // A neutral probe (aborted, our queue full, credentials refused) proves nothing:
       // the circuit stays half-open and the next request probes.
       return outcome.unwrap();
@@ -137,20 +151,27 @@ function classify(res: UpstreamResponse | undefined, err: unknown): Outcome {
     case 'UPSTREAM_TIMEOUT':
     case 'UPSTREAM_UNREACHABLE':
       return 'failure';
-    // Aborted and busy are ours. A failed token fetch is mostly refused credentials, and its
-    // code alone cannot tell an unreachable token endpoint apart.
+    // Aborted and busy are ours. A failed token fetch is refused credentials or a token
+    // endpoint answering nonsense (an unreachable one is UPSTREAM_UNREACHABLE or _TIMEOUT).
     default:
       return 'neutral';
   }
 }
 
-async function settle(p: Promise<UpstreamResponse>): Promise<{ kind: Outcome; unwrap(): UpstreamResponse }> {
+/** Why an attempt failed, for the log: an HTTP status or an error code, never a message. */
+function causeOf(res: UpstreamResponse | undefined, err: unknown): string {
+  if (res) return `HTTP ${res.status}`;
+  return err instanceof UpstreamError ? err.code : 'error';
+}
+
+async function settle(p: Promise<UpstreamResponse>): Promise<{ kind: Outcome; cause: string; unwrap(): UpstreamResponse }> {
   try {
     const res = await p;
-    return { kind: classify(res, undefined), unwrap: () => res };
+    return { kind: classify(res, undefined), cause: causeOf(res, undefined), unwrap: () => res };
   } catch (err) {
     return {
       kind: classify(undefined, err),
+      cause: causeOf(undefined, err),
       unwrap: () => {
         throw err;
       },

@@ -1,7 +1,7 @@
 // One district's upstream call chain, composed once at start-up, in the order a request takes:
 //
 //   version probe -> breaker -> health -> retry -> [ClassLink: rotated bearer]     the district's half
-//   -> metrics -> well-formed -> limiter -> shared budget -> wire -> auth -> transport   the client's half
+//   -> metrics -> well-formed -> background cap -> limiter -> shared budget -> wire -> auth -> transport   the client's half
 //
 // Every step is an Interceptor (src/upstream/dispatch.ts) around a plain dispatch function.
 // The client's half is the client: it owns the pool, the queue and the token, so closing,
@@ -12,7 +12,9 @@
 // Everything here is per district: pools, token caches and queues are never shared, so one
 // slow or broken SIS cannot starve another.
 import type { DistrictConfig, UpstreamOptions } from '../config/schema.js';
+import { attemptLog, type AttemptLogger } from './attempt-log.js';
 import { districtAuth } from './auth-scheme.js';
+import type { BackgroundCap } from './background-cap.js';
 import { createBreaker, type BreakerState } from './breaker.js';
 import { compose, type Interceptor } from './dispatch.js';
 import { createHealth, type DistrictHealth } from './health.js';
@@ -59,6 +61,10 @@ export interface UpstreamClientDeps {
   shared?: SharedBudgets;
   /** Told of every request sent to the district, each retry attempt too. */
   metrics?: UpstreamMetricsHook;
+  /** A debug line per attempt (LOG_LEVEL=debug); absent, nothing is logged per attempt. */
+  attemptLogger?: AttemptLogger;
+  /** The replica's cap on background requests across every district (sync.maxBackgroundConcurrency). */
+  background?: BackgroundCap;
 }
 
 /** The client's half of the chain: what one set of credentials needs to reach the district. */
@@ -85,8 +91,12 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
     [
       // Inside the retries: each attempt is counted, and timed on the wire (queue wait excluded).
       deps.metrics && measured(districtId, deps.metrics),
+      deps.attemptLogger && attemptLog(districtId, deps.attemptLogger),
       // A request that cannot be sent fails before it waits for a slot or spends a rate token.
       wellFormed(target),
+      // Before the district's own slot: a background request waiting for the replica's cap holds
+      // no slot a client of its district could use.
+      deps.background?.interceptor(districtId),
       // This replica's slots and queue, then every replica's (an attempt holds its slot only
       // while it runs, so a retry waiting out its backoff blocks nobody).
       limited(limiter),

@@ -178,12 +178,12 @@ function toUpstreamError(err: unknown, reason: unknown, districtId: string, time
   if (reason instanceof TimedOut) return timeout(districtId, `no complete response within ${timeoutMs} ms`);
   const code = errorCode(err);
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return timeout(districtId, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timed out' : `timed out (${code})`);
+    return timeout(districtId, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timed out' : `timed out (${code})`, code);
   }
   // Everything else (ECONNREFUSED, ECONNRESET, ENOTFOUND, TLS, UND_ERR_SOCKET, HTTP parse
   // errors) means no usable response. Only the code is kept: it is useful and host-free.
   const suffix = code !== undefined ? ` (${code})` : '';
-  return new UpstreamError('UPSTREAM_UNREACHABLE', `upstream for district "${districtId}" is unreachable${suffix}`, districtId);
+  return new UpstreamError('UPSTREAM_UNREACHABLE', `upstream for district "${districtId}" is unreachable${suffix}`, districtId, undefined, code !== undefined ? { cause: code } : {});
 }
 
 /** zlib's and brotli's errors (Z_DATA_ERROR, ERR_BROTLI_DECOMPRESSION_FAILED, ...). */
@@ -196,8 +196,8 @@ function badEncoding(districtId: string, detail: string): UpstreamError {
   return new UpstreamError('UPSTREAM_BAD_ENCODING', `district "${districtId}" answered ${detail}`, districtId);
 }
 
-function timeout(districtId: string, detail: string): UpstreamError {
-  return new UpstreamError('UPSTREAM_TIMEOUT', `upstream for district "${districtId}": ${detail}`, districtId);
+function timeout(districtId: string, detail: string, cause?: string): UpstreamError {
+  return new UpstreamError('UPSTREAM_TIMEOUT', `upstream for district "${districtId}": ${detail}`, districtId, undefined, cause !== undefined ? { cause } : {});
 }
 
 function aborted(districtId: string): UpstreamError {

@@ -10,6 +10,7 @@ export {
   type DistrictUpstreamClient,
   type UpstreamClientDeps,
 } from './chain.js';
+export { createBackgroundCap, type BackgroundCap, type BackgroundCapOptions } from './background-cap.js';
 export { compose, intercept, type Dispatch, type Interceptor } from './dispatch.js';
 export { bearer, type BearerOptions } from './bearer.js';
 export { createTransport, DEFAULT_MAX_BODY_BYTES, type AuthScheme, type Send, type Transport, type TransportOptions, type TransportRequest, type TransportResponse } from './http.js';
@@ -23,4 +24,5 @@ export { createBreaker, withBreaker, type Breaker, type BreakerDeps, type Breake
 export { createHealth, withHealth, type DistrictHealth } from './health.js';
 export { createVersionProbe, type VersionProbe, type VersionProbeState } from './version-probe.js';
 export { measured, type UpstreamMetricsHook } from './metrics.js';
+export { attemptLog, type AttemptLogger } from './attempt-log.js';
 export { sharedBudget, type SharedBudgets } from './shared-budget.js';

@@ -114,7 +114,10 @@ export function oauth2(options: OAuth2Options): OAuth2Scheme {
       // No caller signal: the token is shared, so one caller giving up must not cancel it for the rest.
       res = await next(tokenRequest());
     } catch (err) {
-      // Keep the transport's host-free wording (timed out / unreachable) but report an auth failure.
+      // Not reaching the token endpoint is the district's network failing, not its credentials
+      // refused: it keeps its network code, so it is retried, counted by the breaker and
+      // answered 502/504 like a data request that found nobody there.
+      if (err instanceof UpstreamError && NETWORK_CODES.has(err.code)) throw tokenEndpointDown(err, districtId);
       throw failed(err instanceof UpstreamError ? `token endpoint failed (${err.code})` : 'token request failed');
     }
     const parsed = parseTokenResponse(res);
@@ -163,6 +166,16 @@ export function oauth2(options: OAuth2Options): OAuth2Scheme {
   };
   scheme.recentTokens = () => recent;
   return scheme;
+}
+
+// What the transport says when the token endpoint could not be asked (or our own queue was full).
+const NETWORK_CODES: ReadonlySet<string> = new Set(['UPSTREAM_UNREACHABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_BUSY']);
+
+/** The transport's failure, said of the token endpoint; the cause (ECONNREFUSED, ENOTFOUND) kept, never the host. */
+function tokenEndpointDown(err: UpstreamError, districtId: string): UpstreamError {
+  const cause = err.detail.cause ? ` (${err.detail.cause})` : '';
+  const what = err.code === 'UPSTREAM_TIMEOUT' ? 'did not answer in time' : err.code === 'UPSTREAM_BUSY' ? 'could not be asked (busy)' : 'is unreachable';
+  return new UpstreamError(err.code, `the OAuth2 token endpoint of district "${districtId}" ${what}${cause}`, districtId, undefined, { ...err.detail, stage: 'token' });
 }
 
 /** An error description (host- and secret-free) or the token. */

@@ -9,7 +9,7 @@
 // holds no slot and other requests to the district keep flowing.
 import type { RetryConfig } from '../config/schema.js';
 import { intercept, type Interceptor } from './dispatch.js';
-import { UpstreamError, type UpstreamClient, type UpstreamResponse } from './types.js';
+import { UpstreamError, type RetryReason, type UpstreamClient, type UpstreamResponse } from './types.js';
 
 export interface RetryDeps {
   /** Waits ms; may ignore the signal (the wait is abandoned on abort either way). */
@@ -43,10 +43,11 @@ export function retry(districtId: string, config: RetryConfig, deps: RetryDeps =
     async function retried(req) {
       if (req.method !== 'GET' || maxAttempts === 1) return next(req);
       const started = now();
+      let sent = req;
       for (let attempt = 1; ; attempt++) {
         let outcome: { res: UpstreamResponse } | { err: unknown };
         try {
-          outcome = { res: await next(req) };
+          outcome = { res: await next(sent) };
         } catch (err) {
           outcome = { err };
         }
@@ -63,6 +64,7 @@ export function retry(districtId: string, config: RetryConfig, deps: RetryDeps =
         // Better the caller gets the real failure now than a retry that cannot finish in time.
         if (now() - started + delay > maxTotalMs) return last();
         await abortable(sleep(delay, req.signal), req.signal, districtId);
+        sent = { ...req, attempt: { number: attempt + 1, retryReason: reasonOf(outcome) } };
       }
     };
 }
@@ -75,6 +77,11 @@ export function withRetry(client: UpstreamClient, config: RetryConfig, deps: Ret
 function retryable(outcome: { res: UpstreamResponse } | { err: unknown }): boolean {
   if ('res' in outcome) return RETRY_STATUSES.has(outcome.res.status);
   return outcome.err instanceof UpstreamError && outcome.err.code === 'UPSTREAM_UNREACHABLE';
+}
+
+function reasonOf(outcome: { res: UpstreamResponse } | { err: unknown }): RetryReason {
+  if (!('res' in outcome)) return 'network';
+  return outcome.res.status === 429 ? '429' : '5xx';
 }
 
 /** Retry-After as ms from now: delta-seconds or an HTTP-date (RFC 9110 §10.2.3); undefined if unreadable. */

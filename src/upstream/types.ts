@@ -16,7 +16,12 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
   /** `background`: waits behind every client request for a slot of the district's concurrency (a mirror's pull). */
   priority?: 'background';
+  /** Set by the retries on a repeated attempt (2, 3, ...): why the one before was repeated. For the debug log. */
+  attempt?: { number: number; retryReason: RetryReason };
 }
+
+/** Why an attempt was repeated: the district said 429, a 502/503/504, or no answer came (refused, reset). */
+export type RetryReason = '429' | '5xx' | 'network';
 
 export interface UpstreamResponse {
   status: number;
@@ -45,16 +50,27 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_TOO_LARGE' // the answer passed districts[].upstream.maxBodyBytes (decoded)
   | 'UPSTREAM_BAD_ENCODING'; // a Content-Encoding the gateway cannot decode, or a body that does not decode
 
+/** What an UpstreamError knows beyond its code; every field host- and secret-free. */
+export interface UpstreamErrorDetail {
+  /** The socket's or undici's own code (ECONNREFUSED, ENOTFOUND, UND_ERR_CONNECT_TIMEOUT): what an operator acts on. */
+  cause?: string;
+  /** `token`: the district's OAuth2 token endpoint failed, before any data request was sent. */
+  stage?: 'token';
+}
+
 /** Failure before a usable HTTP response arrived. Messages never hold URLs or credentials. */
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
+  readonly detail: UpstreamErrorDetail;
   constructor(
     readonly code: UpstreamErrorCode,
     message: string,
     readonly districtId: string,
     /** For UPSTREAM_CIRCUIT_OPEN: when the district may be asked again. */
     readonly retryAfterMs?: number,
+    detail: UpstreamErrorDetail = {},
   ) {
     super(message);
+    this.detail = detail;
   }
 }

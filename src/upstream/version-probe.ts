@@ -1,4 +1,5 @@
 import { GatewayError } from '../core/errors.js';
+import { createIncidents, incidentLine } from '../core/incidents.js';
 import type { Version } from '../core/oneroster/endpoints.js';
 import type { Dispatch, Interceptor } from './dispatch.js';
 import type { UpstreamRequest, UpstreamResponse } from './types.js';
@@ -39,6 +40,8 @@ export interface VersionProbeOptions {
   retryAfterFailureMs?: number;
 }
 
+const PROBE_MESSAGES = { entered: 'district version probe failed', still: 'district version probe still failing', recovered: 'district version probe answered again' };
+
 const PROBES: ReadonlyArray<readonly [Version, string]> = [
   ['v1p2', '/rostering/v1p2/orgs'],
   ['v1p1', '/v1p1/orgs'],
@@ -69,6 +72,9 @@ export function createVersionProbe(districtId: string, options: VersionProbeOpti
   const minInterval = options.minReprobeIntervalMs ?? 60_000;
   const retryAfterFailure = options.retryAfterFailureMs ?? 10_000;
   const { logger } = options;
+  // A district that keeps failing its probe (each delta poll and client asks again) warns once,
+  // then at most every 15 minutes, and says when it answers again.
+  const incidents = createIncidents();
   let send: Dispatch = () => Promise.reject(new Error(`version probe of district "${districtId}" is not in a chain`));
 
   let version: Version | undefined;
@@ -102,8 +108,10 @@ export function createVersionProbe(districtId: string, options: VersionProbeOpti
       lastAttemptAt = now();
       try {
         const found = await ask();
+        const recovered = incidents.ok(districtId);
         if (version !== undefined && found !== version) logger.warn({ msg: 'district version changed', district: districtId, from: version, to: found });
-        else if (version === undefined) logger.info({ msg: 'district version probed', district: districtId, version: found });
+        else if (version === undefined) logger.info({ msg: 'district version probed', district: districtId, version: found, ...(recovered && { failedSince: new Date(recovered.since).toISOString(), failedAttempts: recovered.attempts }) });
+        else if (recovered) logger.info(incidentLine(recovered, PROBE_MESSAGES, { district: districtId }).line);
         version = found;
         misses = 0;
         lastError = undefined;
@@ -116,7 +124,8 @@ export function createVersionProbe(districtId: string, options: VersionProbeOpti
         state.lastFailure = statuses ? statuses.map((s) => `HTTP ${s}`).join(', ') : ((err as { code?: string }).code ?? 'error');
         state.lastFailureAt = new Date(lastAttemptAt).toISOString();
         if (version === undefined) state.state = 'failed';
-        logger.warn({ msg: 'district version probe failed', district: districtId, failure: state.lastFailure });
+        const note = incidents.failed(districtId, state.lastFailure, lastAttemptAt);
+        if (note) logger.warn({ ...incidentLine(note, PROBE_MESSAGES, { district: districtId }).line, failure: state.lastFailure });
         throw err;
       } finally {
         running = undefined;

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkConfigCommand } from '../../src/cli/check-config.js';
 import { redactStoreUrl } from '../../src/cli/config-summary.js';
@@ -72,9 +74,11 @@ describe('check-config', () => {
     expect(out).toContain('server: host 127.0.0.1, port 9090, publicUrl https://gw.example.org');
     expect(out).toContain('cache: store redis://gw:***@redis.internal:6380/2');
     expect(out).toContain('delta sync: off');
-    expect(out).toMatch(/springfield\s+Springfield Public Schools\s+v1p1\s+oauth1\s+https:\/\/sis\.springfield\.example\n/);
-    expect(out).toMatch(/shelbyville\s+shelbyville\s+v1p2\s+oauth2\s+https:\/\/sis\.shelbyville\.example:8443\n/);
-    expect(out).toMatch(/ogdenville\s+ogdenville\s+auto\s+bearer\s+https:\/\/oneroster-proxy\.classlink\.io\n/);
+    expect(out).toContain('background: at most 8 upstream requests at once (delta polls, mirror pulls)');
+    expect(out).toMatch(/\n  springfield\s+v1p1\s+oauth1\s+sis\.springfield\.example\s+off\s+gateway\.yaml\s+Springfield Public Schools\n/);
+    expect(out).toMatch(/\n  shelbyville\s+v1p2\s+oauth2\s+sis\.shelbyville\.example:8443\s+off\s+gateway\.yaml\n/);
+    expect(out).toMatch(/\n  ogdenville\s+auto\s+bearer\s+oneroster-proxy\.classlink\.io\s+off\s+gateway\.yaml\n/);
+    expect(out).toContain('\ntotal: 3 districts, 0 mirrored, 3 from gateway.yaml, 0 from districtsDir\n');
     expect(out).toContain('classlink: mode direct, version auto, refresh 600s');
     expect(out).toMatch(/reporting\s+springfield,shelbyville\s+roster\.readonly gradebook\.readonly\s+5\/s burst 10/);
     expect(out).toMatch(/ops\s+\*\s+roster-core\.readonly\s+none/);
@@ -93,7 +97,7 @@ describe('check-config', () => {
     const io = memoryIO();
     expect(await checkConfigCommand.run([], io)).toBe(0);
     expect(io.out()).toMatch(/gateway\.example\.yaml \(valid\)/);
-    expect(io.out()).toContain('admin: no');
+    expect(io.out()).toContain('admin: yes (token generated at start: GATEWAY_ADMIN_TOKEN unset)');
     expect(io.out()).not.toContain('demo-app-secret');
     expect(io.out()).not.toContain('demo-consumer-secret');
     expect(io.out()).not.toContain('demo-only-token-secret');
@@ -112,9 +116,10 @@ districts:
     expect(io.out()).toBe('');
     const lines = io.err().trim().split('\n');
     expect(lines[0]).toMatch(/bad\.yaml: invalid configuration \(\d+ problems\)$/);
-    expect(lines).toContain('auth.tokenSecret: must be at least 32 characters');
-    expect(lines).toContain('districts[0].id: must match [a-z0-9-]+');
-    expect(lines).toContain('districts[0].auth.tokenUrl: required');
+    expect(lines).toContain(`${file}:1:22: auth.tokenSecret: must be at least 32 characters`);
+    // Each problem at file:line:column (the id's value, the auth mapping that lacks tokenUrl), the district by its id.
+    expect(lines).toContain(`${file}:3:11: districts[Bad_Id].id: must match [a-z0-9-]+`);
+    expect(lines).toContain(`${file}:3:80: districts[Bad_Id].auth.tokenUrl: required`);
     expect(io.err()).not.toContain('leaky-secret-value');
     expect(io.err()).not.toContain('short-secret-value');
   });
@@ -127,6 +132,42 @@ districts:
     expect(await checkConfigCommand.run(['a.yaml', 'b.yaml'], extra)).toBe(2);
     expect(extra.err()).toContain('unexpected argument: b.yaml');
     expect(extra.err()).toContain('usage: oneroster-gateway check-config');
+  });
+
+  it('takes --config FILE like every other command, and refuses a file named twice', async () => {
+    const file = tempFile('gateway.yaml', FULL);
+    const io = memoryIO({ env: SECRETS });
+    expect(await checkConfigCommand.run(['--config', file], io)).toBe(0);
+    expect(io.out()).toContain(`config: ${file} (valid)`);
+    const twice = memoryIO({ env: SECRETS });
+    expect(await checkConfigCommand.run(['--config', file, file], twice)).toBe(2);
+    expect(twice.err()).toContain('give the file once: --config FILE or FILE');
+  });
+
+  it('prints one line per district with the file it came from (main file or districtsDir), then a total; no secret', async () => {
+    const file = tempFile('gateway.yaml', `auth: { tokenSecret: \${TOKEN_SECRET} }
+defaults: { mirror: { fullRefreshSeconds: 3600 } }
+districtsDir: districts.d
+districts:
+  - { id: main-one, version: v1p2, baseUrl: "https://u:pw-in-url@sis.main.example:8443/ims?key=url-secret", auth: { type: bearer, token: \${BEARER} } }
+`);
+    const dir = join(dirname(file), 'districts.d');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'secret'), 'file-secret-LLLL\n');
+    writeFileSync(join(dir, 'b.yaml'), 'id: from-b\nversion: v1p1\nbaseUrl: https://b.example/ims/oneroster\nauth: { type: oauth1, consumerKey: k, consumerSecret: "${file:secret}" }\nmirror: true\n');
+    writeFileSync(join(dir, 'a.yml'), 'id: from-a\nversion: auto\nbaseUrl: https://a.example/ims/oneroster\nauth: { type: oauth2, tokenUrl: https://a.example/token, clientId: c, clientSecret: "${file:secret}" }\n');
+    const io = memoryIO({ env: SECRETS });
+    expect(await checkConfigCommand.run(['--config', file], io)).toBe(0);
+    const out = io.out();
+    const rows = out.split('\n').filter((l) => /^  (id|main-one|from-)/.test(l));
+    expect(rows.map((r) => r.trim().split(/\s+/))).toEqual([
+      ['id', 'version', 'auth', 'host', 'mirror', 'from', 'name'],
+      ['main-one', 'v1p2', 'bearer', 'sis.main.example:8443', 'off', 'gateway.yaml'],
+      ['from-a', 'auto', 'oauth2', 'a.example', 'off', 'districts.d/a.yml'],
+      ['from-b', 'v1p1', 'oauth1', 'b.example', 'on', 'districts.d/b.yaml'],
+    ]);
+    expect(out).toContain('\ntotal: 3 districts, 1 mirrored, 1 from gateway.yaml, 2 from districtsDir\n');
+    for (const secret of [...Object.values(SECRETS), 'file-secret-LLLL', 'pw-in-url', 'url-secret']) expect(out + io.err()).not.toContain(secret);
   });
 
   it('masks a Redis password and query values, and keeps memory as is', () => {
@@ -151,9 +192,9 @@ describe('check-config, the built program', () => {
 
   it('exits 1 naming the field', () => {
     const file = tempFile('gateway.yaml', FULL);
-    const r = run(['check-config', file], { ...SECRETS, BEARER: '' });
+    const r = run(['check-config', '--config', file], { ...SECRETS, BEARER: '' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('districts[2].auth.token: environment variable BEARER is not set');
+    expect(r.stderr).toContain(`${file}:37:34: districts[ogdenville].auth.token: environment variable BEARER is not set`);
   });
 });

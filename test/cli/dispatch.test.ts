@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../../src/cli/index.js';
+import { packageVersion } from '../../src/cli/version.js';
 import { memoryIO } from './helpers.js';
 
 describe('the command line', () => {
@@ -19,6 +21,24 @@ describe('the command line', () => {
       expect(io.out()).toContain('usage: oneroster-gateway warm DISTRICT');
       expect(io.out()).toContain('--page-size');
     }
+  });
+
+  it('prints the package version with --version or -v, and says so in the usage', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-v']) {
+      const io = memoryIO();
+      expect(await runCli([flag], io)).toBe(0);
+      expect(io.out()).toBe(`${version}\n`);
+      expect(io.err()).toBe('');
+    }
+    const help = memoryIO();
+    await runCli(['--help'], help);
+    expect(help.out()).toContain('--version (or -v)');
+  });
+
+  it('reads "unknown" as the version of a package.json it cannot read', () => {
+    expect(packageVersion('/nonexistent/package.json')).toBe('unknown');
   });
 
   it('exits 2 with usage on stderr for an unknown command', async () => {

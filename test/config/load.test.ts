@@ -41,7 +41,7 @@ describe('config loading', () => {
 
   it('names the field whose environment variable is missing', () => {
     const text = base().replace('consumerSecret: s', 'consumerSecret: ${SPRINGFIELD_SECRET}');
-    expect(issuesOf(text)).toEqual(['districts[0].auth.consumerSecret: environment variable SPRINGFIELD_SECRET is not set']);
+    expect(issuesOf(text)).toEqual(['districts[springfield].auth.consumerSecret: environment variable SPRINGFIELD_SECRET is not set']);
   });
 
   it('names the path of a missing required field', () => {
@@ -49,7 +49,7 @@ describe('config loading', () => {
     version: v1p2
     baseUrl: https://sis2.example.org/ims/oneroster
     auth: { type: oauth2, clientId: a, clientSecret: b }`);
-    expect(issuesOf(text)).toContain('districts[1].auth.tokenUrl: required');
+    expect(issuesOf(text)).toContain('districts[shelbyville].auth.tokenUrl: required');
   });
 
   it('rejects unknown keys, bad enums and bad ids, each by path', () => {
@@ -59,11 +59,11 @@ describe('config loading', () => {
     colour: blue
     auth: { type: kerberos }`);
     const issues = issuesOf(text);
-    expect(issues).toContain('districts[1].colour: unknown key');
-    expect(issues.some((i) => i.startsWith('districts[1].id: must match [a-z0-9-]+'))).toBe(true);
-    expect(issues.some((i) => i.startsWith('districts[1].version:'))).toBe(true);
-    expect(issues.some((i) => i.startsWith('districts[1].baseUrl:'))).toBe(true);
-    expect(issues.some((i) => i.startsWith('districts[1].auth.type:'))).toBe(true);
+    expect(issues).toContain('districts[Bad_Id].colour: unknown key');
+    expect(issues.some((i) => i.startsWith('districts[Bad_Id].id: must match [a-z0-9-]+'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('districts[Bad_Id].version:'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('districts[Bad_Id].baseUrl:'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('districts[Bad_Id].auth.type:'))).toBe(true);
   });
 
   it('checks cross references: client districts, duplicate ids, sandbox URLs', () => {
@@ -72,9 +72,9 @@ describe('config loading', () => {
     baseUrl: sandbox://nope/ims/oneroster
     auth: { type: bearer, token: t }`).replace('districts: [springfield]', 'districts: [springfield, ogdenville]');
     const issues = issuesOf(text);
-    expect(issues).toContain('auth.clients[0].districts[1]: unknown district "ogdenville"');
-    expect(issues).toContain('districts[1].id: duplicate district id "springfield"');
-    expect(issues).toContain('districts[1].baseUrl: no sandbox with id "nope"');
+    expect(issues).toContain('auth.clients[app].districts[1]: unknown district "ogdenville"');
+    expect(issues).toContain('districts[springfield].id: duplicate district id "springfield" (first at test.yaml:10:9)');
+    expect(issues).toContain('districts[springfield].baseUrl: no sandbox with id "nope"');
   });
 
   it('reads a classlink block with defaults, and lets clients name discovered districts by pattern', () => {
@@ -96,8 +96,8 @@ describe('config loading', () => {
     expect(cfg.classlink!.tenants['1234']).toEqual({ name: 'Springfield USD', version: 'v1p2', enabled: true });
     // Without a classlink block, classlink-77 is just an unknown district; a bad pattern is refused either way.
     const issues = issuesOf(base().replace('districts: [springfield]', 'districts: [springfield, classlink-77, "spring*field"]'));
-    expect(issues).toContain('auth.clients[0].districts[1]: unknown district "classlink-77"');
-    expect(issues.some((i) => i.startsWith('auth.clients[0].districts[2]: a pattern is'))).toBe(true);
+    expect(issues).toContain('auth.clients[app].districts[1]: unknown district "classlink-77"');
+    expect(issues.some((i) => i.startsWith('auth.clients[app].districts[2]: a pattern is'))).toBe(true);
     const missing = issuesOf(base('classlink:\n  refreshSeconds: 1'));
     expect(missing).toContain('classlink.token: required');
     expect(missing.some((i) => i.startsWith('classlink.refreshSeconds'))).toBe(true);
@@ -108,14 +108,14 @@ describe('config loading', () => {
       .replace('clientSecret: app-secret-123456', `clientSecret: app-secret-123456\n      clientSecretSha256: ${'a'.repeat(64)}`)
       .replace(SECRET, 'short');
     const issues = issuesOf(text);
-    expect(issues).toContain('auth.clients[0].clientSecret: exactly one of clientSecret or clientSecretSha256 is required');
+    expect(issues).toContain('auth.clients[app].clientSecret: exactly one of clientSecret or clientSecretSha256 is required');
     expect(issues).toContain('auth.tokenSecret: must be at least 32 characters');
   });
 
   it('accepts 1EdTech scope URIs and rejects unknown scopes', () => {
     const ok = parseConfig(base().replace('[roster.readonly]', '[https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly]'), {}, 't');
     expect(ok.auth.clients[0]!.scopes).toEqual(['roster-core.readonly']);
-    expect(issuesOf(base().replace('[roster.readonly]', '[roster.everything]'))[0]).toMatch(/^auth\.clients\[0\]\.scopes\[0\]: unknown scope/);
+    expect(issuesOf(base().replace('[roster.readonly]', '[roster.everything]'))[0]).toMatch(/^auth\.clients\[app\]\.scopes\[0\]: unknown scope/);
   });
 
   it('never prints secret values in its messages', () => {
@@ -143,9 +143,17 @@ describe('config loading', () => {
       'server.limits.headersTimeoutMs: must not exceed requestTimeoutMs (10000)',
     ]);
     const big = issuesOf(base().replace('auth: { type: oauth1', 'upstream: { maxBodyBytes: 1073741824 }\n    auth: { type: oauth1'));
-    expect(big[0]).toMatch(/^districts\[0\]\.upstream\.maxBodyBytes: /);
+    expect(big[0]).toMatch(/^districts\[springfield\]\.upstream\.maxBodyBytes: /);
     const small = issuesOf(base().replace('auth: { type: oauth1', 'upstream: { maxBodyBytes: 2048, maxInFlightBytes: 1024 }\n    auth: { type: oauth1'));
-    expect(small).toEqual(['districts[0].upstream.maxInFlightBytes: must be at least maxBodyBytes (2048)']);
+    expect(small).toEqual(['districts[springfield].upstream.maxInFlightBytes: must be at least maxBodyBytes (2048)']);
+  });
+
+  it('caps background upstream requests per replica (sync.maxBackgroundConcurrency), 8 by default, by path when out of range', () => {
+    expect(parseConfig(base(), {}, 't').sync).toEqual({ maxBackgroundConcurrency: 8 });
+    expect(parseConfig(base('sync: { maxBackgroundConcurrency: ${CAP} }'), { CAP: '2' }, 't').sync.maxBackgroundConcurrency).toBe(2);
+    expect(issuesOf(base('sync: { maxBackgroundConcurrency: 0 }'))).toEqual([expect.stringMatching(/^sync\.maxBackgroundConcurrency: /)]);
+    expect(issuesOf(base('sync: { maxBackgroundConcurrency: many }'))).toEqual([expect.stringMatching(/^sync\.maxBackgroundConcurrency: /)]);
+    expect(issuesOf(base('sync: { maxBackground: 4 }'))[0]).toMatch(/^sync/);
   });
 
   it('lets PORT override server.port and rejects a bad PORT', () => {
@@ -183,6 +191,9 @@ describe('the contract example', () => {
     expect(cfg.districts[0]!.auth).toMatchObject({ consumerSecret: env.SPRINGFIELD_SECRET });
     expect(cfg.server.publicUrl).toBe('http://localhost:8080');
     expect(cfg.districts[1]!.upstream).toMatchObject({ maxConcurrency: 2, timeoutMs: 120000, connectTimeoutMs: 5000 });
+    // defaults: merged where a district says nothing; ogdenville's version came through a merge key.
+    expect(cfg.districts[0]!.upstream).toMatchObject({ maxConcurrency: 3, timeoutMs: 90000, retry: { maxAttempts: 4 } });
+    expect(cfg.districts[1]!.upstream.retry.maxAttempts).toBe(4);
   });
 
   it('parses config/classlink.example.yaml: a gateway with only a classlink block', () => {
@@ -200,7 +211,7 @@ describe('version: auto', () => {
     const cfg = parseConfig(base().replace('version: v1p1', 'version: auto'), {}, 'x');
     expect(cfg.districts[0]!.version).toBe('auto');
     const issues = issuesOf(base('classlink:\n  token: t\n  version: v2\n  tenants:\n    "9": { version: "1.2" }').replace('version: v1p1', 'version: detect'));
-    expect(issues).toContain('districts[0].version: must be v1p1, v1p2 or auto');
+    expect(issues).toContain('districts[springfield].version: must be v1p1, v1p2 or auto');
     expect(issues).toContain('classlink.version: must be v1p1, v1p2 or auto');
     expect(issues).toContain('classlink.tenants.9.version: must be v1p1, v1p2 or auto');
   });

@@ -51,9 +51,9 @@ describe('mirror config', () => {
     expect(issues.join('\n')).toMatch(/mirror\.shrinkGuardPercent/);
     expect(issues.join('\n')).toMatch(/mirror\.fullRefreshSeconds/);
     expect(issues.join('\n')).toMatch(/mirror\.collections: lists a collection twice/);
-    expect(issues).toContain('districts[0].mirror.collections[1]: must be one of orgs, academicSessions, courses, classes, users, enrollments, demographics');
-    expect(issues).toContain('districts[0].mirror.every: unknown key');
-    expect(issuesOf(base('    mirror: yes'))).toEqual(['districts[0].mirror: must be true, false or { enabled, fullRefreshSeconds, collections }']);
+    expect(issues).toContain('districts[springfield].mirror.collections[1]: must be one of orgs, academicSessions, courses, classes, users, enrollments, demographics');
+    expect(issues).toContain('districts[springfield].mirror.every: unknown key');
+    expect(issuesOf(base('    mirror: yes'))).toEqual(['districts[springfield].mirror: must be true, false or { enabled, fullRefreshSeconds, collections }']);
     expect(issues.join('\n')).not.toContain('hunter2');
   });
 });

@@ -65,7 +65,12 @@ describe('the mirror service', () => {
     await until(() => service.serving('d1') !== undefined);
     const first = service.serving('d1')!.version;
     d.state.data.users!.push(...records('users', 31).slice(30));
-    clock += 3600_000 + 1;
+    // Due at fullRefreshSeconds ± 10% (jitter): not before 0.9 of it, surely after 1.1.
+    const asked = d.state.requests.length;
+    clock += 3600_000 * 0.9 - 1;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(d.state.requests.length).toBe(asked);
+    clock += 3600_000 * 0.2 + 2;
     await until(() => service.serving('d1')!.version !== first);
     expect(service.serving('d1')!.counts.users).toBe(31);
   });
@@ -76,14 +81,18 @@ describe('the mirror service', () => {
     await until(() => service.serving('d1') !== undefined);
     const copy = service.serving('d1')!;
     d.state.data.users = records('users', 5);
-    clock += 3600_000 + 1;
+    clock += 3600_000 * 1.1 + 1;
     await until(async () => (await service.status('d1')).lastRefusal !== null);
     const status = await service.status('d1');
     expect(status).toMatchObject({ state: 'ready', version: copy.version, lastFullPull: { outcome: 'refused' }, lastRefusal: { reason: expect.stringContaining('users would shrink from 30 to 5') } });
     const asked = d.state.requests.length;
     await new Promise((r) => setTimeout(r, 60));
     expect(d.state.requests.length).toBe(asked);
-    clock += 60_000;
+    // The retry: retryMs ± 10% after the refusal.
+    clock += 60_000 * 0.9 - 1;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(d.state.requests.length).toBe(asked);
+    clock += 60_000 * 0.2 + 2;
     await until(() => d.state.requests.length > asked);
   });
 
@@ -95,6 +104,28 @@ describe('the mirror service', () => {
     const status = await service.status('d1');
     expect(status).toMatchObject({ version: null, lastError: { message: 'the district answered HTTP 503' } });
     expect(JSON.stringify(status)).not.toContain('sis.example.test');
+  });
+
+  it('a district whose pulls keep failing warns once, not once per retry, and says when it recovers', async () => {
+    const { d, service, logs } = setup();
+    d.state.fail = () => 503;
+    service.start();
+    await until(async () => (await service.status('d1')).state === 'failed');
+    // Five more retries, each retryMs (± 10%) after the last, each failing the same way.
+    for (let i = 0; i < 5; i++) {
+      const asked = d.state.requests.length;
+      clock += 60_000 * 1.1 + 1;
+      await until(() => d.state.requests.length > asked);
+      await until(async () => !(await service.status('d1')).pulling);
+    }
+    const said = () => logs.map((l) => (l as { msg: string }).msg);
+    expect(said().filter((m) => m.startsWith('mirror pull'))).toEqual(['mirror pull failed']);
+    expect(logs[0]).toMatchObject({ msg: 'mirror pull failed', district: 'd1', cause: expect.stringContaining('503') });
+    d.state.fail = undefined;
+    clock += 60_000 * 1.1 + 1;
+    await until(() => service.serving('d1') !== undefined);
+    expect(logs.at(-1)).toMatchObject({ msg: 'mirror published', district: 'd1', failedAttempts: 6 });
+    expect(said().filter((m) => m.startsWith('mirror pull'))).toEqual(['mirror pull failed']);
   });
 
   it("applies a delta sync's changes as a new copy, and moves agreedAt only for a complete run", async () => {

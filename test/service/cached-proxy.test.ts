@@ -21,11 +21,13 @@ let t: number;
 let backend: ProcessCacheBackend;
 let calls: ProxyRequest[];
 let answer: (req: ProxyRequest) => Promise<ProxyResponse>;
+let logLines: Array<Record<string, unknown>>;
 
 beforeEach(async () => {
   t = 1_000_000;
   backend = await createCacheBackend({ store: 'memory', maxMemoryBytes: 1 << 20, now: () => t });
   calls = [];
+  logLines = [];
   answer = async (req) => ok(`{"users":[{"href":"${req.hrefBase}/users/u1"}]}`);
 });
 afterEach(() => backend.close());
@@ -46,7 +48,7 @@ function cachedProxy(collections: Record<string, { ttlSeconds?: number; staleSec
     },
     backend,
     policy: createCachePolicy({ defaults: { ttlSeconds: 60, staleSeconds: 300 }, collections, districts: new Map(), negativeTtlSeconds: 30 }),
-    logger: { warn() {} },
+    logger: { info: (o: object) => void logLines.push({ level: 'info', ...o }), warn: (o: object) => void logLines.push({ level: 'warn', ...o }) },
     coalesceWaitMs: 100,
     now: () => t,
   });
@@ -92,6 +94,27 @@ describe('cached proxy (OneRoster policy over the read-through)', () => {
     expect(proxy.freshHit(request('GET', 'users'))?.cache).toBe('HIT');
     expect(calls).toHaveLength(1);
     expect(proxy.stats('d1')).toMatchObject({ HIT: 2, MISS: 1, hitRatio: 0.667, entries: 1 });
+  });
+
+  it('a district whose background refreshes keep failing warns once, not once per stale hit, and says when one succeeds', async () => {
+    const proxy = cachedProxy();
+    await proxy.handle(request('GET', 'users'));
+    t += 61_000;
+    answer = async () => {
+      throw new GatewayError('upstream_unreachable', 'down');
+    };
+    const settle = () => new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 20; i++) {
+      expect((await proxy.handle(request('GET', 'users'))).cache).toBe('STALE');
+      await settle();
+    }
+    expect(calls).toHaveLength(21);
+    expect(logLines).toEqual([{ level: 'warn', msg: 'background refresh failed', district: 'd1', cause: 'upstream_unreachable' }]);
+    answer = async (req) => ok(`{"users":[{"href":"${req.hrefBase}/users/u2"}]}`);
+    await proxy.handle(request('GET', 'users'));
+    await settle();
+    expect(logLines.at(-1)).toMatchObject({ level: 'info', msg: 'background refresh recovered', district: 'd1', cause: 'upstream_unreachable', attempts: 20 });
+    expect(logLines).toHaveLength(2);
   });
 
   it('does not store an answer other than 200', async () => {

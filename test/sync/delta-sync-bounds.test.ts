@@ -187,7 +187,7 @@ describe('delta sync paging (the page walker)', () => {
     expect(rejecting.state.get('nodelta|d1|users')).toBe('400');
     const failing = fakeSync((offset) => (offset === 0 ? { records: freshRecords(100) } : { records: [], status: 500 }));
     expect(await failing.run()).toMatchObject({ outcome: 'failed', pages: 1, changes: 0 });
-    expect(failing.warnings).toEqual([expect.objectContaining({ msg: 'delta sync failed', errorCode: 'upstream_http_500' })]);
+    expect(failing.warnings).toEqual([expect.objectContaining({ msg: 'delta sync failed', district: 'd1', cause: 'upstream_http_500', collections: ['users'] })]);
     expect(failing.state.has('wm|d1|users')).toBe(false);
   });
 });

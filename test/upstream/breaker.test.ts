@@ -224,7 +224,29 @@ describe('withBreaker: half-open', () => {
     clock += 1_000;
     expect((await b.client.request(USERS)).status).toBe(200);
     expect(b.state().state).toBe('closed');
-    expect(messages()).toEqual(['warn:circuit opened', 'warn:circuit opened', 'info:circuit closed']);
+    // One outage: the failed probe re-opened it without a warning of its own.
+    expect(messages()).toEqual(['warn:circuit opened', 'info:circuit closed']);
+  });
+
+  it('an outage of two hours, a failed probe every 30 s: one warning, a reminder every 15 minutes, one line when it closes', async () => {
+    const b = breaker();
+    await openIt(b);
+    // 240 probes, each refused (503) and re-opening the circuit for openSeconds.
+    for (let i = 0; i < 240; i++) {
+      clock += 30_000;
+      sandbox.injectFault({ kind: 'status', status: 503 }, { times: 1 });
+      expect((await b.client.request(USERS)).status).toBe(503);
+    }
+    expect(b.state()).toMatchObject({ state: 'open', opens: 241 });
+    clock += 30_000;
+    expect((await b.client.request(USERS)).status).toBe(200);
+    const warnings = logs.filter((l) => l.level === 'warn').map((l) => l.entry);
+    expect(warnings[0]).toMatchObject({ msg: 'circuit opened', district: 'test-district', failures: 3, cause: 'HTTP 503' });
+    // 2 hours of failed probes: a reminder each 15 minutes (at 15, 30, ... 120).
+    expect(warnings.slice(1)).toHaveLength(8);
+    expect(warnings[1]).toMatchObject({ msg: 'circuit still open', district: 'test-district', cause: 'HTTP 503', since: '2025-03-01T12:00:00.000Z', attempts: 31 });
+    expect(logs.at(-1)).toEqual({ level: 'info', entry: expect.objectContaining({ msg: 'circuit closed', district: 'test-district', since: '2025-03-01T12:00:00.000Z', attempts: 241 }) });
+    expect(logs).toHaveLength(10);
   });
 
   it('a probe that proves nothing (aborted) leaves it half-open for the next request', async () => {

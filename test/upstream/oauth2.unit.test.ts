@@ -181,11 +181,21 @@ describe('oauth2 token failures', () => {
     expect(f.tokenCalls).toHaveLength(2);
   });
 
-  it('a transport failure at the token endpoint is an auth failure naming the cause', async () => {
-    const send = oauth2(base)(async () => {
-      throw new UpstreamError('UPSTREAM_TIMEOUT', 'x', 'd2');
+  it.each([
+    ['UPSTREAM_UNREACHABLE', 'ECONNREFUSED', /token endpoint of district "d2" is unreachable \(ECONNREFUSED\)/],
+    ['UPSTREAM_UNREACHABLE', 'ENOTFOUND', /token endpoint of district "d2" is unreachable \(ENOTFOUND\)/],
+    ['UPSTREAM_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', /token endpoint of district "d2" did not answer in time/],
+  ] as const)('a token endpoint that cannot be reached (%s, %s) is a network failure of the district, not an auth failure', async (code, cause, message) => {
+    const send = oauth2(base)(async (req) => {
+      // The transport's own message may name the host: it must not survive.
+      throw new UpstreamError(code, `connect ${cause} idp.example.org:443 ${req.path}`, 'd2', undefined, { cause });
     });
-    await expect(send(dataReq())).rejects.toMatchObject({ code: 'UPSTREAM_AUTH_FAILED', message: expect.stringMatching(/UPSTREAM_TIMEOUT/) });
+    const err = (await send(dataReq()).catch((e: unknown) => e)) as UpstreamError;
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err.code).toBe(code);
+    expect(err.detail).toEqual({ cause, stage: 'token' });
+    expect(err.message).toMatch(message);
+    for (const leak of ['idp.example.org', 'appName', 'top-secret', 'p@ss', 'my id']) expect(err.message).not.toContain(leak);
   });
 
   it('one caller aborting does not cancel the shared token fetch for others', async () => {
