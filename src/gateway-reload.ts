@@ -29,7 +29,19 @@ export function createReloader(config: Readonly<GatewayConfig>, services: Servic
   let districtConfigs = new Map(config.districts.map((d) => [d.id, JSON.stringify(d)]));
   let fixed = fixedPart(config);
 
+  // A reload that throws (a district that cannot be built) leaves the running config: a failure.
   return async function reload(next: Readonly<GatewayConfig>): Promise<{ restartNeeded: string[] }> {
+    try {
+      const result = await apply(next);
+      services.metrics?.configReload('success');
+      return result;
+    } catch (err) {
+      services.metrics?.configReload('failure');
+      throw err;
+    }
+  };
+
+  async function apply(next: Readonly<GatewayConfig>): Promise<{ restartNeeded: string[] }> {
     const nextFixed = fixedPart(next);
     const restartNeeded = (Object.keys(nextFixed) as Array<keyof Fixed>).filter((k) => JSON.stringify(nextFixed[k]) !== JSON.stringify(fixed[k]));
     // A config the gateway cannot run (a sandbox:// URL nobody resolved) fails here, before anything is swapped.
@@ -44,5 +56,5 @@ export function createReloader(config: Readonly<GatewayConfig>, services: Servic
     fixed = { ...nextFixed, ...Object.fromEntries(restartNeeded.map((k) => [k, fixed[k]])) } as Fixed;
     logger.info({ msg: 'config reloaded', districts: next.districts.length, clients: next.auth.clients.length, restartNeeded });
     return { restartNeeded };
-  };
+  }
 }

@@ -9,7 +9,8 @@ import { createCacheBackend, type ProcessCacheBackend } from './cache/index.js';
 import type { DistrictConfig, GatewayConfig } from './config/schema.js';
 import { createApp, type GatewayHttp } from './http/app.js';
 import { safeErrorFields, type Logger } from './observability/logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import { packageVersion } from './observability/build-version.js';
+import { createMetrics, type Metrics, type MetricsSources } from './observability/metrics.js';
 import { createClassLinkDiscovery, type ClassLinkDiscovery } from './districts/classlink.js';
 import { configDistrict, createDistrictRegistry, type District, type MutableDistrictRegistry } from './districts/districts.js';
 import { createCacheAdmin, type CacheAdmin } from './service/cache-admin.js';
@@ -51,6 +52,8 @@ export interface Services {
   mirror: MirrorService;
   /** Makes `cfg` the config the mirror reads its settings from (a reload). */
   setMirrorConfig(cfg: Readonly<GatewayConfig>): void;
+  /** Absent with metrics.enabled: false. */
+  metrics: Metrics | undefined;
 }
 
 function policyFor(cfg: Readonly<GatewayConfig>): CachePolicy {
@@ -117,7 +120,9 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
   const clock = options.now ? { now: options.now } : {};
   // Token buckets and semaphores, in Redis when the cache is (shared by the replicas).
   const limits = await createLimits({ store: config.cache.store, keyPrefix: config.cache.keyPrefix, logger });
-  const metrics: Metrics | undefined = config.metrics.enabled ? createMetrics() : undefined;
+  const metrics: Metrics | undefined = config.metrics.enabled
+    ? createMetrics({ perDistrictHistograms: config.metrics.perDistrictHistograms, build: { version: packageVersion() }, ...clock })
+    : undefined;
   // Each district's upstream chain is composed in src/upstream/chain.ts; the root hands it the
   // clock, the logger, the replicas' shared budgets, a metrics hook (told of every attempt) and one background cap.
   const clientDeps = upstreamDeps(logger, limits, metrics, clock, createBackgroundCap({ max: config.sync.maxBackgroundConcurrency }));
@@ -178,15 +183,7 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
         logger,
       })
     : undefined;
-  metrics?.setSources({
-    cacheStats: () => backend.cache.stats(),
-    ...(sync ? { deltaSync: () => sync.seen() } : {}),
-    circuits: () => districts.list().flatMap((d) => (d.breaker ? [{ district: d.id, state: d.breaker().state }] : [])),
-    mirrors: () => districts.list().flatMap((d) => mirror.serving(d.id) ?? []),
-    mirrorBytes: () => (mirror.store as { bytes?: () => number }).bytes?.(),
-    changeLogs: () => mirror.changeLogs(),
-    ...clock,
-  });
+  metrics?.setSources(scrapeSources({ config, backend, districts, sync, mirror, isClient: (id) => clientsNow.get(id) !== undefined, clock }));
   const http = createApp({
     coder,
     tokens,
@@ -220,5 +217,28 @@ export async function buildServices(config: Readonly<GatewayConfig>, options: Se
     classlink,
     mirror,
     setMirrorConfig: (cfg) => void (mirrorConfig = cfg),
+    metrics,
   };
 }
+
+/** What /metrics reads at scrape time. Only districts still configured or discovered are shown. */
+function scrapeSources(o: { config: Readonly<GatewayConfig>; backend: ProcessCacheBackend; districts: MutableDistrictRegistry; sync: DeltaSync | undefined; mirror: MirrorService; isClient: (id: string) => boolean; clock: { now?: () => number } }): MetricsSources {
+  const { backend, districts, sync, mirror } = o;
+  const store = mirror.store;
+  return {
+    cacheStats: () => backend.cache.stats(),
+    ...(sync ? { deltaSync: () => [...sync.seen()].filter((d) => districts.get(d.district) !== undefined), deltaSyncIntervalSeconds: o.config.cache.deltaSync.intervalSeconds } : {}),
+    circuits: () => districts.list().flatMap((d) => (d.breaker ? [{ district: d.id, state: d.breaker().state }] : [])),
+    queues: () => districts.list().map((d) => ({ district: d.id, queued: d.queued?.() ?? 0 })),
+    ...(backend.up ? { redisUp: backend.up } : {}),
+    ...(store.ping ? { postgresUp: () => store.ping!(PING_TIMEOUT_MS) } : {}),
+    mirrors: () => districts.list().flatMap((d) => mirror.serving(d.id) ?? []),
+    mirrorBytes: () => (store as { bytes?: () => number }).bytes?.(),
+    changeLogs: () => mirror.changeLogs(),
+    isClient: o.isClient,
+    ...o.clock,
+  };
+}
+
+/** A scrape waits at most this for PostgreSQL to answer before reporting it down. */
+const PING_TIMEOUT_MS = 1_000;

@@ -3,6 +3,7 @@
 import type { GatewayConfig } from './config/schema.js';
 import { buildServices } from './gateway-services.js';
 import { createReloader } from './gateway-reload.js';
+import { splitOps } from './http/ops-split.js';
 import { listen } from './http/server.js';
 import type { Logger } from './observability/logger.js';
 
@@ -10,12 +11,16 @@ export interface RunningGateway {
   /** http://host:port the gateway listens on (loopback form when bound to all interfaces). */
   readonly url: string;
   readonly port: number;
+  /** With admin.listen: http://host:port of the listener for /metrics and /admin. */
+  readonly adminUrl?: string;
   /**
    * Applies a new, already validated config without dropping a request: districts (new,
    * changed, removed), clients and cache freshness. Returns the sections that changed but
    * only take effect at a restart.
    */
   reload(next: Readonly<GatewayConfig>): Promise<{ restartNeeded: string[] }>;
+  /** A reload refused before it reached reload() (the file was unreadable or invalid): counted in the metrics. */
+  reloadRefused(): void;
   /** ClassLink discovery, when configured: `refresh()` re-reads the tenant list now. */
   readonly classlink?: { refresh(): Promise<void> };
   /** Stops accepting, lets in-flight requests finish within the grace period, closes upstreams. */
@@ -37,11 +42,17 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
   // The first discovery before listening, so the tenants are there for the first request.
   await classlink?.start();
   const { server } = config;
-  const listening = await listen(services.http.fetch, { host: server.host, port: server.port, headersTimeoutMs: server.limits.headersTimeoutMs, requestTimeoutMs: server.limits.requestTimeoutMs }, logger);
+  const timeouts = { headersTimeoutMs: server.limits.headersTimeoutMs, requestTimeoutMs: server.limits.requestTimeoutMs };
+  // admin.listen: /metrics and /admin on a listener of their own, and not on the public one.
+  const ops = config.admin?.listen;
+  const split = ops ? splitOps(services.http.fetch) : undefined;
+  const listening = await listen(split?.public ?? services.http.fetch, { host: server.host, port: server.port, ...timeouts }, logger);
+  const opsListening = ops && split ? await listen(split.ops, { host: ops.host, port: ops.port, ...timeouts }, logger) : undefined;
   ready = true;
   sync?.start();
   mirror.start();
   logger.info({ msg: 'listening', host: server.host, port: listening.port, districts: services.districts.list().length });
+  if (ops && opsListening) logger.info({ msg: 'listening for /metrics and /admin', host: ops.host, port: opsListening.port });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
@@ -50,7 +61,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
     ready = false;
     logger.info({ msg: 'draining', drainDelayMs: server.drainDelayMs, graceMs: server.shutdownGraceMs });
     if (server.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, server.drainDelayMs));
-    await listening.close(server.shutdownGraceMs);
+    await Promise.all([listening.close(server.shutdownGraceMs), opsListening?.close(server.shutdownGraceMs)]);
     await sync?.stop();
     await mirror.stop();
     await mirror.store.close();
@@ -63,8 +74,10 @@ export async function startGateway(config: Readonly<GatewayConfig>, options: Sta
 
   return {
     reload: createReloader(config, services, logger),
+    reloadRefused: () => services.metrics?.configReload('failure'),
     url: listening.url,
     port: listening.port,
+    ...(opsListening ? { adminUrl: opsListening.url } : {}),
     ...(classlink ? { classlink: { refresh: () => classlink.refresh() } } : {}),
     close: () => (closing ??= close()),
   };

@@ -18,6 +18,8 @@ export type { Clock, Loaded, ReadRequest, ReadResult, ReadThrough, ReadThroughEv
 /** A CacheBackend whose cache also offers this process's L1 controls. */
 export interface ProcessCacheBackend extends CacheBackend {
   readonly cache: ProcessTieredCache;
+  /** Redis only: whether the store is connected and its breaker closed (metrics). */
+  readonly up?: () => boolean;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function createCacheBackend(options: CacheBackendOptions): Promise<
     cache,
     leases: createRedisLeases(stores),
     state: createRedisState(stores),
+    up: () => connection.client.isReady && !health.down,
     close,
   });
 }

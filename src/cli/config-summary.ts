@@ -90,7 +90,7 @@ export function summarizeConfig(file: string, c: Readonly<GatewayConfig>, distri
       ),
     );
   }
-  out.push(`metrics: ${c.metrics.enabled ? `on, auth ${c.metrics.auth}` : 'off'}`);
+  out.push(`metrics: ${c.metrics.enabled ? `on, auth ${c.metrics.auth}${c.metrics.perDistrictHistograms ? ', per-district histograms' : ''}` : 'off'}`);
   out.push(`admin: ${!c.admin ? 'no' : c.admin.token || c.admin.tokenSha256 ? 'yes' : 'yes (token generated at start: GATEWAY_ADMIN_TOKEN unset)'}`);
   if (c.sandboxes.length > 0) out.push(`sandboxes: ${c.sandboxes.map((s) => `${s.id} (${s.version}, ${s.users} users)`).join(', ')}`);
   return out.join('\n');

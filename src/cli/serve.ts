@@ -86,6 +86,7 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
         } catch (err) {
           const problems = err instanceof ConfigError ? err.issues : ['the file could not be read'];
           logger.error({ msg: 'config reload refused: the running config stays', file, problems });
+          running.reloadRefused();
           return;
         }
         try {

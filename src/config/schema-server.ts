@@ -75,6 +75,14 @@ export const adminSchema = z
     // The demo's: with no token given (an empty one, e.g. `${GATEWAY_ADMIN_TOKEN:-}` unset),
     // `serve` makes a random one at start and prints it once. Only a config that says so.
     generateToken: bool().default(false),
+    // A listener of its own for /metrics and /admin (e.g. only on a private interface); the
+    // public listener then answers 404 for them. Absent: both are on server.port.
+    listen: z
+      .strictObject({
+        host: nonEmpty().default('127.0.0.1'),
+        port: int(0, 65535),
+      })
+      .optional(),
   })
   .superRefine((a, ctx) => {
     const given = a.generateToken && a.token === '' ? undefined : a.token;
@@ -84,7 +92,7 @@ export const adminSchema = z
       ctx.addIssue({ code: 'custom', path: ['token'], message: 'exactly one of token or tokenSha256 is required (or generateToken: true)' });
     }
   })
-  .transform(({ token, ...rest }): { token?: string; tokenSha256?: string; generateToken: boolean } => (token === '' || token === undefined ? rest : { ...rest, token }));
+  .transform(({ token, ...rest }): { token?: string; tokenSha256?: string; generateToken: boolean; listen?: { host: string; port: number } } => (token === '' || token === undefined ? rest : { ...rest, token }));
 
 // ClassLink discovery (reference §6): every enabled, active tenant that granted the app
 // access becomes district `classlink-{tenant_id}`, reached through the OneRoster proxy.
@@ -92,4 +100,7 @@ export const adminSchema = z
 export const metricsSchema = z.strictObject({
   enabled: bool().default(true),
   auth: z.enum(['none', 'admin'], { error: 'must be none or admin' }).default('none'),
+  // Latency histograms are per route and cache status; per district too only when asked:
+  // 300 districts x routes x 19 samples a series made a 4.4 MB scrape (issue 18).
+  perDistrictHistograms: bool().default(false),
 });

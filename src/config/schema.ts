@@ -32,6 +32,10 @@ export const configSchema = z
     if (cfg.metrics.enabled && cfg.metrics.auth === 'admin' && !cfg.admin) {
       ctx.addIssue({ code: 'custom', path: ['metrics', 'auth'], message: 'admin needs an admin block (admin.token or admin.tokenSha256)' });
     }
+    const adminPort = cfg.admin?.listen?.port;
+    if (adminPort !== undefined && adminPort !== 0 && adminPort === cfg.server.port) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'listen', 'port'], message: `must differ from server.port (${cfg.server.port})` });
+    }
     const ids = new Set<string>();
     cfg.districts.forEach((d, i) => {
       if (cfg.classlink && d.id.startsWith(CLASSLINK_PREFIX)) {

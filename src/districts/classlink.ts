@@ -176,6 +176,7 @@ export function createClassLinkDiscovery(deps: ClassLinkDiscoveryDeps) {
       close: async () => undefined,
       retire: async () => undefined,
       credentials: () => live.get(districtId)?.client.credentials() ?? [],
+      queued: () => live.get(districtId)?.client.queued?.() ?? 0,
     };
   }
 

@@ -44,6 +44,8 @@ export interface District {
   readonly breaker?: () => BreakerState;
   /** Replaced while serving: its requests finish, then its client closes (else `upstream.close()`). */
   readonly retire?: () => Promise<void>;
+  /** Requests waiting for one of its concurrency slots in this process (metrics). */
+  readonly queued?: () => number;
 }
 
 // The seam for live district sources (ClassLink discovery, config reload): callers only
@@ -190,7 +192,7 @@ export function assembleDistrict(fields: DistrictFields, versionSetting: Version
   const redactor = districtRedactor({ ...secrets, secrets: () => [...secrets.secrets(), ...upstream.credentials()] });
   const held = createByteLedger(deps.upstream.maxInFlightBytes ?? 2 * fields.maxBodyBytes);
   const health = deps.extraHealth ? () => ({ ...upstream.health(), ...deps.extraHealth!() }) : upstream.health;
-  const common = { ...fields, redactor, held, versionSetting, upstream, health, breaker: upstream.breaker, retire: upstream.retire };
+  const common = { ...fields, redactor, held, versionSetting, upstream, health, breaker: upstream.breaker, retire: upstream.retire, ...(upstream.queued && { queued: upstream.queued }) };
   const probe = upstream.versionProbe;
   if (!probe) return { ...common, version: versionSetting as Version };
   return {

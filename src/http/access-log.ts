@@ -35,7 +35,7 @@ export function accessLog(options: { logger: Logger; metrics?: Pick<Metrics, 'ht
     wanted: () => metrics !== undefined || logger.isLevelEnabled('info'),
     write(a) {
       const totalMs = performance.now() - a.started;
-      metrics?.httpRequest(a.district ?? '', a.route, a.status, a.cache ?? '', totalMs / 1000);
+      metrics?.httpRequest(a.district ?? '', a.route, a.status, a.cache ?? '', totalMs / 1000, a.clientId);
       if (!logger.isLevelEnabled('info')) return;
       line({
         msg: 'request',

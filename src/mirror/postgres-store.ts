@@ -141,6 +141,22 @@ export async function createPostgresMirrorStore(options: PostgresMirrorStoreOpti
     changes: (district, q) => readChanges(ctx, district, q),
     changedSince: (copy, collection, since, inclusive, max) => changedSince(ctx, copy, collection, since, inclusive, max),
     changeLog: (district) => changeLog(ctx.sql, district),
+    ping: pinger(sql),
     close: () => sql.end({ timeout: 5 }),
   };
+}
+
+/** SELECT 1 within the bound (a hung database must not hang a scrape); one probe at a time, however often asked. */
+function pinger(sql: Sql): (timeoutMs: number) => Promise<boolean> {
+  let probing: Promise<boolean> | undefined;
+  return (timeoutMs) =>
+    (probing ??= new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      Promise.resolve(sql`SELECT 1`)
+        .then(() => true, () => false)
+        .then((up) => {
+          clearTimeout(timer);
+          resolve(up);
+        });
+    }).finally(() => (probing = undefined)));
 }

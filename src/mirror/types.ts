@@ -218,6 +218,8 @@ export interface MirrorStore {
   writeStatus(district: string, json: string): Promise<void>;
   /** Forgets the district: every copy, staging and lock state (a district removed from the config). */
   drop(district: string): Promise<void>;
+  /** Whether the store answers a trivial query within `timeoutMs` (metrics); absent when in-process. */
+  ping?(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

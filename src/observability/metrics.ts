@@ -1,6 +1,8 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { FastHistogram } from './fast-histogram.js';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { registerMirrorMetrics, type ChangeLogSource, type MirrorSource } from './mirror-metrics.js';
+import { registerOpsMetrics, type BuildLabels } from './ops-metrics.js';
+import { LATENCY_BUCKETS, registerRequestMetrics } from './request-metrics.js';
+import { registerStateGauges, type StateSources } from './state-gauges.js';
 
 // Prometheus metrics (prom-client). Label sets are bounded: districts and clients come from
 // the config or discovery, routes are endpoint templates, statuses are numbers or error
@@ -11,23 +13,27 @@ export type CacheTierLabel = 'l1' | 'l2' | 'none';
 export type CacheResultLabel = 'hit' | 'miss' | 'stale' | 'coalesced';
 
 /** Read at scrape time: things that are state rather than events. */
-export interface MetricsSources {
-  cacheStats?: () => { l1Bytes: number; l1Entries: number };
-  /** Per district: ms epoch of its delta-sync watermark, and of its last sync run. */
-  deltaSync?: () => Iterable<{ district: string; watermarkMs?: number; lastRunMs: number }>;
-  /** Per district: 0 closed, 1 half-open, 2 open. */
-  circuits?: () => Iterable<{ district: string; state: 'closed' | 'half-open' | 'open' }>;
+export interface MetricsSources extends StateSources {
   /** Per mirrored district with a copy: its counts and when it last agreed with the district. */
   mirrors?: () => Iterable<MirrorSource>;
   /** The memory mirror store's counted bytes; undefined for a PostgreSQL store. */
   mirrorBytes?: () => number | undefined;
   /** Per mirrored district: what its observed changes hold. */
   changeLogs?: () => Iterable<ChangeLogSource>;
-  now?: () => number;
+  /** Whether a client id is in the running config (client_requests_total labels only those). */
+  isClient?: (clientId: string) => boolean;
 }
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-const CIRCUIT = { closed: 0, 'half-open': 1, open: 2 } as const;
+export interface MetricsOptions {
+  prefix?: string;
+  defaultMetrics?: boolean;
+  /** metrics.perDistrictHistograms: the district on the latency histograms too. */
+  perDistrictHistograms?: boolean;
+  /** build_info's labels; the version defaults to 'unknown'. */
+  build?: Partial<BuildLabels>;
+  /** Clock of the reload timestamps (tests). */
+  now?: () => number;
+}
 
 /** A metric's children by joined label values, so a hot path does no label hashing. */
 function childCache<T>(make: (values: string[]) => T): (values: string[]) => T {
@@ -40,20 +46,15 @@ function childCache<T>(make: (values: string[]) => T): (values: string[]) => T {
   };
 }
 
-export function createMetrics(options: { prefix?: string; defaultMetrics?: boolean } = {}) {
+export function createMetrics(options: MetricsOptions = {}) {
   const prefix = options.prefix ?? 'oneroster_gateway_';
+  const perDistrict = options.perDistrictHistograms ?? false;
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix });
   let sources: MetricsSources = {};
 
-  // The requests total is the histogram's _count: one structure to update per request.
-  const httpDuration = new FastHistogram(
-    `${prefix}http_request_duration_seconds`,
-    'Time to answer a request, by district, route template, status and cache status; _count is the number of requests.',
-    ['district', 'route', 'status', 'cache'],
-    LATENCY_BUCKETS,
-  );
-  registry.registerMetric(httpDuration as unknown as Parameters<Registry['registerMetric']>[0]);
+  const requests = registerRequestMetrics(registry, prefix, { perDistrictHistograms: perDistrict, isClient: () => sources.isClient });
+  const ops = registerOpsMetrics(registry, prefix, { version: options.build?.version ?? 'unknown', nodeVersion: options.build?.nodeVersion ?? process.version }, options.now ?? Date.now);
 
   const upstreamRequests = new Counter({
     name: `${prefix}upstream_requests_total`,
@@ -63,8 +64,8 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   });
   const upstreamDuration = new Histogram({
     name: `${prefix}upstream_request_duration_seconds`,
-    help: 'Time a district took to answer, queue wait excluded.',
-    labelNames: ['district'],
+    help: perDistrict ? 'Time a district took to answer, queue wait excluded.' : 'Time districts took to answer, queue wait excluded (by district with metrics.perDistrictHistograms).',
+    labelNames: perDistrict ? ['district'] : [],
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -95,10 +96,12 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     labelNames: ['district', 'reason'],
     registers: [registry],
   });
+  // By district only with perDistrictHistograms: a tuning counter (is cache.readAhead too high
+  // for the districts' concurrency?), and a dense per-district series costs 25 KB at 300 districts.
   const readAhead = new Counter({
     name: `${prefix}read_ahead_total`,
     help: 'Upstream blocks fetched ahead of a client paging sequentially (started), not fetched because the district already had readAhead of them running (busy), and failed.',
-    labelNames: ['district', 'outcome'],
+    labelNames: perDistrict ? ['district', 'outcome'] : ['outcome'],
     registers: [registry],
   });
   const tokensIssued = new Counter({ name: `${prefix}tokens_issued_total`, help: 'Gateway access tokens issued, by client.', labelNames: ['client'], registers: [registry] });
@@ -120,12 +123,11 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     setSources(next: MetricsSources) {
       sources = next;
     },
-    httpRequest(district: string, route: string, status: number, cache: string, seconds: number) {
-      httpDuration.observe(httpDuration.series(district, route, status, cache), seconds);
-    },
+    httpRequest: requests.httpRequest,
+    configReload: ops.configReload,
     upstreamRequest(district: string, outcome: number | string, seconds?: number) {
       upstreamChild([district, String(outcome)]).inc();
-      if (seconds !== undefined) upstreamDuration.labels(district).observe(seconds);
+      if (seconds !== undefined) (perDistrict ? upstreamDuration.labels(district) : upstreamDuration).observe(seconds);
       if (outcome === 429) upstreamThrottled.labels(district).inc();
       if (typeof outcome === 'string' || outcome >= 500) upstreamErrors.labels(district, String(outcome)).inc();
     },
@@ -142,7 +144,8 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       lateForms.labels(coding).inc();
     },
     readAhead(district: string, outcome: 'started' | 'busy' | 'failed') {
-      readAhead.labels(district, outcome).inc();
+      if (perDistrict) readAhead.labels(district, outcome).inc();
+      else readAhead.labels(outcome).inc();
     },
     tokenIssued(client: string) {
       tokensIssued.labels(client).inc();
@@ -154,63 +157,6 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     mirrorChanges: mirror.mirrorChanges,
     text: () => registry.metrics(),
   };
-}
-
-/** Gauges of state rather than events, read from the sources at scrape time. */
-function registerStateGauges(registry: Registry, prefix: string, sources: () => MetricsSources): void {
-  const now = () => (sources().now ?? Date.now)();
-  new Gauge({
-    name: `${prefix}cache_bytes`,
-    help: 'Bytes held by the in-process cache tier.',
-    labelNames: ['tier'],
-    registers: [registry],
-    collect() {
-      const s = sources().cacheStats?.();
-      if (s) this.set({ tier: 'l1' }, s.l1Bytes);
-    },
-  });
-  new Gauge({
-    name: `${prefix}cache_entries`,
-    help: 'Entries held by the in-process cache tier.',
-    labelNames: ['tier'],
-    registers: [registry],
-    collect() {
-      const s = sources().cacheStats?.();
-      if (s) this.set({ tier: 'l1' }, s.l1Entries);
-    },
-  });
-  new Gauge({
-    name: `${prefix}delta_sync_lag_seconds`,
-    help: "Age of the district's delta-sync watermark (changes after it are not known yet), as last seen by this replica.",
-    labelNames: ['district'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const t = now();
-      for (const d of sources().deltaSync?.() ?? []) if (d.watermarkMs !== undefined) this.set({ district: d.district }, Math.max(0, (t - d.watermarkMs) / 1000));
-    },
-  });
-  new Gauge({
-    name: `${prefix}delta_sync_last_run_seconds`,
-    help: "Seconds since this replica last ran the district's delta sync.",
-    labelNames: ['district'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const t = now();
-      for (const d of sources().deltaSync?.() ?? []) this.set({ district: d.district }, Math.max(0, (t - d.lastRunMs) / 1000));
-    },
-  });
-  new Gauge({
-    name: `${prefix}circuit_state`,
-    help: "The district's circuit breaker: 0 closed, 1 half-open, 2 open.",
-    labelNames: ['district'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of sources().circuits?.() ?? []) this.set({ district: c.district }, CIRCUIT[c.state]);
-    },
-  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -2,6 +2,7 @@
 // time), and how its full pulls go (counted as they end). Per district, never per record or
 // request: bounded by the configured districts.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { optionalGauge } from './state-gauges.js';
 
 export interface MirrorSource {
   district: string;
@@ -39,16 +40,13 @@ export function registerMirrorMetrics(registry: Registry, prefix: string, source
       for (const m of sources().mirrors?.() ?? []) this.set({ district: m.district }, Math.max(0, (t - m.agreedAt) / 1000));
     },
   });
-  new Gauge({
-    name: `${prefix}mirror_memory_bytes`,
-    help: "Bytes the in-process mirror store counts against mirror.maxMemoryBytes (the records' JSON, every copy and pull in progress); absent with a PostgreSQL store.",
-    registers: [registry],
-    collect() {
-      this.reset();
-      const bytes = sources().mirrorBytes?.();
-      if (bytes !== undefined) this.set(bytes);
-    },
-  });
+  // Absent, not 0, with a PostgreSQL store (prom-client's Gauge says 0 when nothing was set).
+  optionalGauge(
+    registry,
+    `${prefix}mirror_memory_bytes`,
+    "Bytes the in-process mirror store counts against mirror.maxMemoryBytes (the records' JSON, every copy and pull in progress); absent with a PostgreSQL store.",
+    () => sources().mirrorBytes?.(),
+  );
   const perLog = (name: string, help: string, value: (s: ChangeLogSource, now: number) => number) =>
     new Gauge({
       name: `${prefix}${name}`,

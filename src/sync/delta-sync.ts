@@ -40,6 +40,19 @@ export interface SyncStatus {
   watermark?: string;
   changes: number;
   collections: Record<string, { outcome: CollectionReport['outcome']; watermark?: string }>;
+  /** The last run (this one or an earlier one) that polled every collection with none failed. */
+  lastSuccessAt?: string;
+}
+
+/** What this replica knows of a district's sync, for metrics (ms epochs). */
+export interface SyncSeen {
+  district: string;
+  watermarkMs?: number;
+  /** Absent until this replica ran it (another replica may hold the lease). */
+  lastRunMs?: number;
+  lastSuccessMs?: number;
+  /** When this replica first tried the district. */
+  sinceMs: number;
 }
 
 export interface SyncReport {
@@ -50,6 +63,11 @@ export interface SyncReport {
 }
 
 const SYNC_MESSAGES = { entered: 'delta sync failed', still: 'delta sync still failing', recovered: 'delta sync recovered' };
+
+function successMs(status: SyncStatus | undefined): number | undefined {
+  const ms = status?.lastSuccessAt ? Date.parse(status.lastSuccessAt) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
 
 // A district gone for a month no longer needs its last sync remembered.
 const STATUS_TTL_MS = 30 * 24 * 3600_000;
@@ -85,7 +103,7 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   // When this replica first knew each district: its first poll reads the changes since then.
   const known = new Map<string, number>(districts.list().map((d) => [d.id, now()]));
   /** What this replica saw at its own last run of each district, for metrics. */
-  const seen = new Map<string, { district: string; watermarkMs?: number; lastRunMs: number }>();
+  const seen = new Map<string, SyncSeen>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const poll: PollContext = {
@@ -109,7 +127,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       return { district: districtId, ran: false, reason: 'the district version is not known yet', collections: [] };
     }
     const lease = `sync|${districtId}`;
+    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: known.get(districtId) ?? now() });
     if (!(await backend.leases.acquire(lease, Math.max(options.intervalMs, 60_000)))) {
+      await learnShared(districtId);
       return { district: districtId, ran: false, reason: 'another replica is syncing this district', collections: [] };
     }
     try {
@@ -127,13 +147,25 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       const changes = reports.reduce((n, r) => n + r.changes, 0);
       if (changes > 0) logger.info({ msg: 'delta sync', district: districtId, changes });
       const marks = reports.flatMap((r) => (r.watermark ? [r.watermark] : [])).sort();
+      const before = seen.get(districtId)!;
+      // A district that rejects the filter ('unsupported') is not failing: it relies on TTLs, as logged.
+      const succeeded = !stopped && reports.length === collections.length && reports.every((r) => r.outcome !== 'failed');
+      // A failed run on a replica that never saw a success keeps the one another replica shared.
+      const lastSuccessMs = succeeded ? now() : (before.lastSuccessMs ?? successMs(await readStatus(districtId)));
       const status: SyncStatus = {
         lastRunAt: new Date(now()).toISOString(),
         ...(marks.length > 0 ? { watermark: marks[0]! } : {}),
         changes,
         collections: Object.fromEntries(reports.map((r) => [r.collection, { outcome: r.outcome, ...(r.watermark ? { watermark: r.watermark } : {}) }])),
+        ...(lastSuccessMs !== undefined ? { lastSuccessAt: new Date(lastSuccessMs).toISOString() } : {}),
       };
-      seen.set(districtId, { district: districtId, lastRunMs: now(), ...(status.watermark ? { watermarkMs: Date.parse(status.watermark) } : {}) });
+      seen.set(districtId, {
+        district: districtId,
+        lastRunMs: now(),
+        sinceMs: before.sinceMs,
+        ...(status.watermark ? { watermarkMs: Date.parse(status.watermark) } : {}),
+        ...(lastSuccessMs !== undefined ? { lastSuccessMs } : {}),
+      });
       await backend.state.set(`synced|${districtId}`, JSON.stringify(status), STATUS_TTL_MS);
       return { district: districtId, ran: true, collections: reports };
     } finally {
@@ -147,6 +179,23 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     const collections = note.kind === 'recovered' ? {} : { collections: failed.map((r) => r.collection) };
     const { level, line } = incidentLine(note, SYNC_MESSAGES, { district: districtId, ...collections });
     logger[level](line);
+  }
+
+  /** Another replica synced the district: its last success is this replica's metric too, so no replica's lag grows while one succeeds. */
+  async function learnShared(districtId: string): Promise<void> {
+    const ms = successMs(await readStatus(districtId));
+    const mine = seen.get(districtId);
+    if (mine && ms !== undefined && ms > (mine.lastSuccessMs ?? -Infinity)) seen.set(districtId, { ...mine, lastSuccessMs: ms });
+  }
+
+  async function readStatus(districtId: string): Promise<SyncStatus | undefined> {
+    const raw = await backend.state.get(`synced|${districtId}`).catch(() => undefined);
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw) as SyncStatus;
+    } catch {
+      return undefined;
+    }
   }
 
   /** One run per district at a time in this process; a second caller shares it. */
@@ -175,18 +224,10 @@ export function createDeltaSync(options: DeltaSyncOptions) {
 
   return {
     syncDistrict,
-    /** The districts this replica synced, with their watermark and last run (ms epoch). */
+    /** The districts this replica tried, with their watermark, last run and last success (ms epoch). */
     seen: () => seen.values(),
     /** The district's last completed sync, by whichever replica ran it. */
-    async status(districtId: string): Promise<SyncStatus | undefined> {
-      const raw = await backend.state.get(`synced|${districtId}`).catch(() => undefined);
-      if (!raw) return undefined;
-      try {
-        return JSON.parse(raw) as SyncStatus;
-      } catch {
-        return undefined;
-      }
-    },
+    status: readStatus,
     start() {
       if (timer || stopped) return;
       timer = setInterval(tick, tickMs);

@@ -38,6 +38,8 @@ export interface DistrictUpstreamClient extends UpstreamClient {
   retire(): Promise<void>;
   /** Credentials this client obtained at run time (OAuth2 access tokens), for redaction; never logged. */
   credentials(): readonly string[];
+  /** Requests waiting for one of the district's concurrency slots in this process (metrics). */
+  queued?(): number;
 }
 
 export interface UpstreamClientDeps {
@@ -105,7 +107,7 @@ export function createUpstreamClient(district: DistrictConfig, deps: UpstreamCli
   );
 
   const lifecycle = clientLifecycle({ limiter, transport, queueTimeoutMs: opts.queueTimeoutMs, timeoutMs: opts.timeoutMs, lingerMs: deps.retireLingerMs });
-  return { districtId, request, credentials: auth.credentials, close: lifecycle.close, retire: lifecycle.retire };
+  return { districtId, request, credentials: auth.credentials, close: lifecycle.close, retire: lifecycle.retire, queued: () => limiter.queued };
 }
 
 export interface DistrictChainOptions {
@@ -159,6 +161,7 @@ export function composeDistrictUpstream(client: DistrictUpstreamClient, options:
     close: () => client.close(),
     retire: () => client.retire(),
     credentials: () => client.credentials(),
+    ...(client.queued && { queued: () => client.queued!() }),
     health: health.health,
     breaker: breaker.state,
     ...(probe && { versionProbe: probe.probe }),

@@ -26,6 +26,8 @@ beforeAll(async () => {
     clients: [{ clientId: 'app', clientSecret: 'app-secret-value', districts: ['*'], scopes: ALL_SCOPES }],
     // Two blocks ahead (the default is 3), so the bound below is plain to count.
     cache: { readAhead: 2 },
+    // read_ahead_total by district (the default counts the whole gateway's).
+    extra: { metrics: { perDistrictHistograms: true } },
   });
   token = await stack.token('app', 'app-secret-value');
 });

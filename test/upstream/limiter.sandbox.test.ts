@@ -70,3 +70,19 @@ describe('limiter against a slow sandbox', () => {
     await c.close();
   });
 });
+
+describe('the queue depth the metrics read', () => {
+  it('is the number of requests waiting for a slot, 0 again once they ran', async () => {
+    const c = createUpstreamClient(district(sandbox.baseUrl, { type: 'bearer', token: TOKEN }, { maxConcurrency: 1 }));
+    try {
+      expect(c.queued!()).toBe(0);
+      const all = Promise.all([1, 2, 3].map(() => c.request(USERS)));
+      await new Promise((r) => setTimeout(r, LATENCY / 3));
+      expect(c.queued!()).toBe(2);
+      await all;
+      expect(c.queued!()).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+});
