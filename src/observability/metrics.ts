@@ -114,7 +114,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   });
 
   registerStateGauges(registry, prefix, () => sources);
-  const mirror = registerMirrorMetrics(registry, prefix, () => sources);
+  const mirror = registerMirrorMetrics(registry, prefix, () => sources, { perCollection: perDistrict });
 
   return {
     registry,

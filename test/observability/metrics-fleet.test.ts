@@ -33,4 +33,19 @@ describe('the exposition at 300 districts', () => {
     expect(text).toMatch(/^oneroster_gateway_upstream_request_duration_seconds_count\{district="district-0001"\} \d+$/m);
     expect(text).toMatch(/^oneroster_gateway_read_ahead_total\{district="district-0002",outcome="started"\} 1$/m);
   });
+
+  it('counts a mirrored district\'s records and changes by collection only when metrics.perDistrictHistograms says so', async () => {
+    const series = async (perDistrictHistograms: boolean) => {
+      const metrics = createMetrics({ perDistrictHistograms, defaultMetrics: false });
+      feedFleet(metrics, { districts: 2, clients: 1, mirrored: 1 });
+      return metrics.text();
+    };
+    const lean = await series(false);
+    expect(lean).toMatch(/^oneroster_gateway_mirror_records\{district="district-0000"\} 7000$/m);
+    expect(lean).toMatch(/^oneroster_gateway_mirror_changes_recorded_total\{district="district-0000",op="updated"\} 14$/m);
+    expect(lean).not.toMatch(/collection=/);
+    const detailed = await series(true);
+    expect(detailed).toMatch(/^oneroster_gateway_mirror_records\{district="district-0000",collection="users"\} 1000$/m);
+    expect(detailed).toMatch(/^oneroster_gateway_mirror_changes_recorded_total\{district="district-0000",collection="enrollments",op="updated"\} 4$/m);
+  });
 });
