@@ -1,6 +1,6 @@
 // config/nginx.example.conf as shipped: nginx accepts it (`nginx -t`), and run in front of a
 // replica (its upstream and listener pointed at loopback, nothing else changed) it keeps a
-// client's X-Request-Id and makes one for a request without.
+// client's X-Request-Id and makes one for a request without, and keeps /metrics and /admin inside.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -73,6 +73,16 @@ describe('config/nginx.example.conf', () => {
       expect((await fetch(url)).status).toBe(200);
       expect(seen[0]).toMatchObject({ id: 'client-trace-42', host: `127.0.0.1:${port}`, xff: '127.0.0.1' });
       expect(seen[1]!.id).toMatch(/^[0-9a-f]{32}$/);
+      // The metrics and the operators' API stay inside, however the path is spelled.
+      seen.length = 0;
+      const base = `http://127.0.0.1:${port}`;
+      for (const path of ['/metrics', '//metrics', '/%6detrics', '/admin/cache/districts/d', '/%61dmin/districts/d/sync', '//admin/x', '/ims/../admin/x']) {
+        const res = await fetch(`${base}${path}`, { method: path.includes('sync') ? 'POST' : 'GET' });
+        expect(res.status, path).toBe(404);
+        expect(res.headers.get('content-type')).toBe('application/json');
+        expect(((await res.json()) as { statusInfoSet: Array<{ imsx_codeMajor: string }> }).statusInfoSet[0]!.imsx_codeMajor).toBe('failure');
+      }
+      expect(seen).toEqual([]);
     } finally {
       nginx.kill('SIGQUIT');
       await new Promise((r) => (nginx.exitCode !== null ? r(null) : nginx.once('exit', r)));
