@@ -1,21 +1,18 @@
 // admin.listen: the operators' routes (/metrics, /admin/...) on a listener of their own, for a
 // private interface or port that clients cannot reach. The public listener answers 404 for them,
 // and the operators' listener 404 for anything else (the health checks stay on both).
+import { getPath } from 'hono/utils/url';
 import { GatewayError } from '../core/errors.js';
 import { errorResponse } from './error-response.js';
-import { splitUrl } from './oneroster-route.js';
 
 type Fetch = (raw: Request, env?: unknown) => Response | Promise<Response>;
 
-/** The path as hono routes it: percent-decoded (so `/%61dmin` cannot slip past the split). */
+/**
+ * The path exactly as hono will route it (hono's own decoding: valid escapes decoded, invalid ones
+ * kept), so no spelling (`/%61dmin`, a stray `%E0` further on) routes to a path the split missed.
+ */
 function routedPath(raw: Request): string {
-  const path = splitUrl(raw.url).rawPath;
-  if (!path.includes('%')) return path;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
+  return getPath(raw);
 }
 
 export function isOpsPath(path: string): boolean {
