@@ -112,7 +112,10 @@ export function createBreaker(districtId: string, config: BreakerConfig, deps: B
   async function probe(next: Dispatch, req: UpstreamRequest): Promise<UpstreamResponse> {
     probing = true;
     try {
-      const outcome = await settle(next(req));
+      // While it runs every client request to the district is refused: a background request that
+      // probes (a delta poll, on a quiet district often the only one) goes at client priority, past
+      // the replica's background cap, or clients would wait behind background work.
+      const outcome = await settle(next(req.priority === 'background' ? clientPriority(req) : req));
       if (outcome.kind === 'success') close();
       else if (outcome.kind === 'failure') open(++failures, outcome.cause);
       // A neutral probe (aborted, our queue full, credentials refused) proves nothing:
@@ -181,4 +184,9 @@ async function settle(p: Promise<UpstreamResponse>): Promise<{ kind: Outcome; ca
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+function clientPriority(req: UpstreamRequest): UpstreamRequest {
+  const { priority: _background, ...rest } = req;
+  return rest;
 }

@@ -73,6 +73,24 @@ async function openIt(b: ReturnType<typeof breaker>, threshold = CONFIG.failureT
 
 const messages = () => logs.map((l) => `${l.level}:${String(l.entry.msg)}`);
 
+describe('withBreaker: a background probe', () => {
+  it('goes at client priority, so a saturated background cap cannot hold clients refused behind it', async () => {
+    const priorities: Array<string | undefined> = [];
+    const recording: UpstreamClient = { districtId: base.districtId, request: (req) => (priorities.push(req.priority), base.request(req)), close: async () => undefined };
+    const b = breaker({}, recording);
+    await openIt(b);
+    clock += CONFIG.openSeconds * 1000;
+    priorities.length = 0;
+    const poll: UpstreamRequest = { ...USERS, priority: 'background' };
+    expect((await b.client.request(poll)).status).toBe(200);
+    expect(priorities).toEqual([undefined]);
+    expect(b.state().state).toBe('closed');
+    // Closed, background requests keep their priority.
+    expect((await b.client.request(poll)).status).toBe(200);
+    expect(priorities).toEqual([undefined, 'background']);
+  });
+});
+
 describe('withBreaker: opening', () => {
   it('opens after failureThreshold consecutive failures; then nothing reaches the upstream', async () => {
     const b = breaker();
