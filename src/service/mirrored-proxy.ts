@@ -27,12 +27,18 @@ export interface MirroredProxyOptions {
 
 type Copy = NonNullable<ReturnType<MirrorReads['servable']>>;
 
+/** How long reads skip a copy that could not be read before they try it again. */
+export const UNREADABLE_RETRY_MS = 5_000;
+
 export function createMirroredProxy(options: MirroredProxyOptions): CachedProxy {
   const { inner, reads, admission } = options;
   const now = options.now ?? Date.now;
   const answered = new Map<string, number>();
   // Districts whose copy could not be read at the last try: bounded by the configured districts.
   const unreadable = new Set<string>();
+  // Until when a district's copy is not tried again (ms epoch): a store that hangs rather than
+  // refuses would otherwise hold every mirrored read for its connect or statement timeout.
+  const retryAt = new Map<string, number>();
 
   async function fromMirror(req: CachedProxyRequest, copy: Copy): Promise<CachedProxyResponse> {
     if (admission && req.caller) await admission(req.caller, 'hit');
@@ -64,6 +70,7 @@ export function createMirroredProxy(options: MirroredProxyOptions): CachedProxy 
       return await fromMirror(req, copy);
     } catch (err) {
       if (!(err instanceof Unreadable)) throw err;
+      retryAt.set(req.district.id, now() + UNREADABLE_RETRY_MS);
       if (!unreadable.has(req.district.id)) {
         unreadable.add(req.district.id);
         options.onUnreadable?.(req.district.id, err.cause);
@@ -104,7 +111,10 @@ export function createMirroredProxy(options: MirroredProxyOptions): CachedProxy 
     async handle(req) {
       if (req.query.snapshot !== undefined && reads.mirroredRoute(req)) return fromPin(req, req.query.snapshot);
       const copy = reads.servable(req);
-      return copy ? fromMirrorOrDistrict(req, copy) : inner.handle(req);
+      if (!copy) return inner.handle(req);
+      // While the copy is known to be unreadable, straight to the page cache; then one more try.
+      if ((retryAt.get(req.district.id) ?? 0) > now()) return inner.handle(req);
+      return fromMirrorOrDistrict(req, copy);
     },
   };
 }
