@@ -120,6 +120,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   async function runDistrict(districtId: string): Promise<SyncReport> {
     const district = districts.get(districtId);
     if (!district) return { district: districtId, ran: false, reason: 'unknown district', collections: [] };
+    // Before the version probe: a district whose probe never answers still gets a lag series,
+    // so the alert on a district that never synced can fire for it.
+    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: known.get(districtId) ?? now() });
     try {
       await district.versionProbe?.settle();
     } catch (err) {
@@ -127,7 +130,6 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       return { district: districtId, ran: false, reason: 'the district version is not known yet', collections: [] };
     }
     const lease = `sync|${districtId}`;
-    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: known.get(districtId) ?? now() });
     if (!(await backend.leases.acquire(lease, Math.max(options.intervalMs, 60_000)))) {
       await learnShared(districtId);
       return { district: districtId, ran: false, reason: 'another replica is syncing this district', collections: [] };
