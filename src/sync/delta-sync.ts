@@ -69,6 +69,10 @@ function successMs(status: SyncStatus | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+function newest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+
 // A district gone for a month no longer needs its last sync remembered.
 const STATUS_TTL_MS = 30 * 24 * 3600_000;
 
@@ -152,8 +156,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       const before = seen.get(districtId)!;
       // A district that rejects the filter ('unsupported') is not failing: it relies on TTLs, as logged.
       const succeeded = !stopped && reports.length === collections.length && reports.every((r) => r.outcome !== 'failed');
-      // A failed run on a replica that never saw a success keeps the one another replica shared.
-      const lastSuccessMs = succeeded ? now() : (before.lastSuccessMs ?? successMs(await readStatus(districtId)));
+      // A failed run keeps the newer of this replica's success and the one another replica shared,
+      // so a replica whose own success is older never moves the shared one back.
+      const lastSuccessMs = succeeded ? now() : newest(before.lastSuccessMs, successMs(await readStatus(districtId)));
       const status: SyncStatus = {
         lastRunAt: new Date(now()).toISOString(),
         ...(marks.length > 0 ? { watermark: marks[0]! } : {}),

@@ -87,6 +87,20 @@ describe('delta sync success, for the metrics', () => {
     expect((await r.a.status('d1'))?.lastSuccessAt).toBe(new Date(r.now()).toISOString());
   });
 
+  it('keeps the newer shared success when a replica with an older one of its own fails', async () => {
+    const r = replicas();
+    await r.a.syncDistrict('d1');
+    const older = r.now();
+    r.tick(300_000);
+    await r.b.syncDistrict('d1');
+    const newer = r.now();
+    r.tick(300_000);
+    r.fail(503);
+    await r.a.syncDistrict('d1');
+    expect((await r.a.status('d1'))?.lastSuccessAt).toBe(new Date(newer).toISOString());
+    expect(seen(r.a)!.lastSuccessMs).toBe(newer);
+    expect(newer).toBeGreaterThan(older);
+  });
 
   it('counts the lag of a district whose version probe never answers from when the replica first knew it', async () => {
     const settle = async () => {
