@@ -224,7 +224,12 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     for (const id of ids) if (!known.has(id)) known.set(id, t);
     if (known.size > ids.length) {
       const listed = new Set(ids);
-      for (const id of known.keys()) if (!listed.has(id)) known.delete(id);
+      // seen goes too: a district added back by a later reload is new again, its lag counted from then.
+      for (const id of known.keys()) {
+        if (listed.has(id)) continue;
+        known.delete(id);
+        seen.delete(id);
+      }
     }
     for (const id of plan.due(ids, t)) syncDistrict(id).catch(() => undefined);
   }

@@ -114,6 +114,22 @@ describe('delta sync success, for the metrics', () => {
     expect(seen(r.a)).toEqual({ district: 'd1', sinceMs: startedAt });
   });
 
+  it('forgets a district removed by a reload: added back, its lag counts from then', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const r = replicas();
+    r.fail(503);
+    await r.a.syncDistrict('d1');
+    expect(seen(r.a)).toMatchObject({ sinceMs: r.now() });
+    r.list(false);
+    r.a.start(); // the tick that sees it gone
+    r.tick(3_600_000);
+    const readdedAt = r.now();
+    r.list(true);
+    vi.advanceTimersByTime(1_000); // the tick that sees it back
+    await r.a.syncDistrict('d1');
+    expect(seen(r.a)).toMatchObject({ district: 'd1', sinceMs: readdedAt });
+    await r.a.stop();
+  });
 });
 
 afterEach(() => {
