@@ -7,7 +7,7 @@ import { FileReadError, readBounded } from './files.js';
 import { ConfigError, displayPath, problemLine, valueAt } from './problems.js';
 import { configSchema, type GatewayConfig } from './schema.js';
 import { MAX_VALUES, readDistrictsDir, readYaml, type ReadContext } from './sources.js';
-import { isMapping, type RawProblem } from './substitute.js';
+import { isMapping, newFileRefs, type RawProblem } from './substitute.js';
 import { placeOf, placeText, type Place, type YamlSource } from './yaml-source.js';
 
 export { ConfigError, formatPath } from './problems.js';
@@ -115,7 +115,7 @@ function gatherDistricts(raw: Record<string, unknown>, source: string, ctx: Read
 }
 
 export function parseConfigFile(text: string, env: Env, source: string): LoadedConfig {
-  const ctx: ReadContext = { env, lines: [], problems: [], budget: { left: MAX_VALUES } };
+  const ctx: ReadContext = { env, lines: [], problems: [], budget: { left: MAX_VALUES }, files: newFileRefs() };
   const main = readYaml(text, source, [], ctx);
   if (!main) throw new ConfigError(ctx.lines, source);
   const { data: raw } = main;

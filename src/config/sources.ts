@@ -3,7 +3,7 @@
 import { basename, join, resolve } from 'node:path';
 import { FileReadError, listYamlFiles, readBounded } from './files.js';
 import { formatPath, problemLine } from './problems.js';
-import { ExpansionError, isMapping, substitute, type RawProblem } from './substitute.js';
+import { ExpansionError, isMapping, substitute, type FileRefs, type RawProblem } from './substitute.js';
 import { parseYamlSource, placeOf, toData, type YamlSource } from './yaml-source.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -24,6 +24,7 @@ export interface ReadContext {
   /** Problems at paths of the whole config tree (placed by the caller, which knows every file). */
   problems: RawProblem[];
   budget: { left: number };
+  files: FileRefs;
 }
 
 /**
@@ -57,7 +58,7 @@ export function readYaml(
   }
   try {
     const baseDir = resolve(file, '..');
-    return { source, data: substitute(raw, source.protected, { env: ctx.env, baseDir, problems: ctx.problems, budget: ctx.budget }, at) as Record<string, unknown> };
+    return { source, data: substitute(raw, source.protected, { env: ctx.env, baseDir, problems: ctx.problems, budget: ctx.budget, files: ctx.files }, at) as Record<string, unknown> };
   } catch (err) {
     if (!(err instanceof ExpansionError)) throw err;
     ctx.lines.push(problemLine(placeOf(source, []), 'YAML', `${err.message} (more than ${MAX_VALUES}): refused`));

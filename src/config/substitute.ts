@@ -8,6 +8,19 @@ const REF = /\$\$|\$\{file:([^}\n]+)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n]*
 
 /** A secret file (a Docker or Kubernetes secret) holds a token or a key, not a document. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+/**
+ * Bytes substituted from files in one load, each reference counted every time it is copied:
+ * an anchor holding a reference, aliased thousands of times, would otherwise expand to gigabytes.
+ */
+export const MAX_FILE_REF_BYTES = 16 * 1024 * 1024;
+
+/** One load's ${file:...} reads: each path read once (a reload is a new load, so rotated secrets are seen). */
+export interface FileRefs {
+  read: Map<string, { text: string } | { reason: string }>;
+  bytes: number;
+}
+
+export const newFileRefs = (): FileRefs => ({ read: new Map(), bytes: 0 });
 
 type Reference = ({ literal: string } | { name: string; fallback: string | undefined } | { file: string }) & { source: string };
 
@@ -69,20 +82,39 @@ export interface SubstituteContext {
   problems: RawProblem[];
   /** Values left to visit; aliases copied by the walk count each time they are copied. */
   budget: { left: number };
+  files: FileRefs;
+}
+
+function readFileRef(file: string, refs: FileRefs) {
+  let got = refs.read.get(file);
+  if (!got) {
+    try {
+      // One trailing newline is what `echo secret > file` adds; it is never part of the secret.
+      got = { text: readBounded(file, MAX_SECRET_FILE_BYTES).replace(/\r?\n$/, '') };
+    } catch (err) {
+      got = { reason: err instanceof FileReadError ? err.reason : 'unreadable' };
+    }
+    refs.read.set(file, got);
+  }
+  return got;
 }
 
 function resolveRef(ref: Reference, ctx: SubstituteContext, path: PropertyKey[]): string {
   if ('literal' in ref) return ref.literal;
   if ('file' in ref) {
     const file = resolve(ctx.baseDir, ref.file.trim());
-    try {
-      // One trailing newline is what `echo secret > file` adds; it is never part of the secret.
-      return readBounded(file, MAX_SECRET_FILE_BYTES).replace(/\r?\n$/, '');
-    } catch (err) {
-      const why = err instanceof FileReadError ? err.reason : 'unreadable';
-      ctx.problems.push({ path, message: `cannot read file ${file} (${why})` });
+    // Past the cap every later reference is empty: the load fails with one problem, found quickly.
+    if (ctx.files.bytes > MAX_FILE_REF_BYTES) return '';
+    const got = readFileRef(file, ctx.files);
+    if ('reason' in got) {
+      ctx.problems.push({ path, message: `cannot read file ${file} (${got.reason})` });
       return '';
     }
+    if ((ctx.files.bytes += got.text.length) > MAX_FILE_REF_BYTES) {
+      ctx.problems.push({ path, message: `files substituted into the config pass ${MAX_FILE_REF_BYTES} bytes: refused` });
+      return '';
+    }
+    return got.text;
   }
   const value = ctx.env[ref.name];
   if (value !== undefined && value !== '') return value;

@@ -69,6 +69,10 @@ function successMs(status: SyncStatus | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+function newest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+
 // A district gone for a month no longer needs its last sync remembered.
 const STATUS_TTL_MS = 30 * 24 * 3600_000;
 
@@ -120,6 +124,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
   async function runDistrict(districtId: string): Promise<SyncReport> {
     const district = districts.get(districtId);
     if (!district) return { district: districtId, ran: false, reason: 'unknown district', collections: [] };
+    // Before the version probe: a district whose probe never answers still gets a lag series,
+    // so the alert on a district that never synced can fire for it.
+    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: known.get(districtId) ?? now() });
     try {
       await district.versionProbe?.settle();
     } catch (err) {
@@ -127,7 +134,6 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       return { district: districtId, ran: false, reason: 'the district version is not known yet', collections: [] };
     }
     const lease = `sync|${districtId}`;
-    if (!seen.has(districtId)) seen.set(districtId, { district: districtId, sinceMs: known.get(districtId) ?? now() });
     if (!(await backend.leases.acquire(lease, Math.max(options.intervalMs, 60_000)))) {
       await learnShared(districtId);
       return { district: districtId, ran: false, reason: 'another replica is syncing this district', collections: [] };
@@ -150,8 +156,9 @@ export function createDeltaSync(options: DeltaSyncOptions) {
       const before = seen.get(districtId)!;
       // A district that rejects the filter ('unsupported') is not failing: it relies on TTLs, as logged.
       const succeeded = !stopped && reports.length === collections.length && reports.every((r) => r.outcome !== 'failed');
-      // A failed run on a replica that never saw a success keeps the one another replica shared.
-      const lastSuccessMs = succeeded ? now() : (before.lastSuccessMs ?? successMs(await readStatus(districtId)));
+      // A failed run keeps the newer of this replica's success and the one another replica shared,
+      // so a replica whose own success is older never moves the shared one back.
+      const lastSuccessMs = succeeded ? now() : newest(before.lastSuccessMs, successMs(await readStatus(districtId)));
       const status: SyncStatus = {
         lastRunAt: new Date(now()).toISOString(),
         ...(marks.length > 0 ? { watermark: marks[0]! } : {}),
@@ -217,7 +224,12 @@ export function createDeltaSync(options: DeltaSyncOptions) {
     for (const id of ids) if (!known.has(id)) known.set(id, t);
     if (known.size > ids.length) {
       const listed = new Set(ids);
-      for (const id of known.keys()) if (!listed.has(id)) known.delete(id);
+      // seen goes too: a district added back by a later reload is new again, its lag counted from then.
+      for (const id of known.keys()) {
+        if (listed.has(id)) continue;
+        known.delete(id);
+        seen.delete(id);
+      }
     }
     for (const id of plan.due(ids, t)) syncDistrict(id).catch(() => undefined);
   }

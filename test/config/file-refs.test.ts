@@ -2,8 +2,20 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, readConfigFile } from '../../src/config/load.js';
+import { MAX_FILE_REF_BYTES } from '../../src/config/substitute.js';
+
+// The loader's own fs calls, passed through, so a test can count the opens of one path.
+const opened = vi.hoisted(() => [] as string[]);
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const openSync = ((path: string, ...rest: unknown[]) => {
+    opened.push(String(path));
+    return (fs.openSync as (...a: unknown[]) => number)(path, ...rest);
+  }) as typeof fs.openSync;
+  return { ...fs, default: { ...fs, openSync }, openSync };
+});
 
 const SECRET = 'file-secret-0123456789-abcdefghijklmnop';
 
@@ -79,5 +91,40 @@ districts:
       'districts.d/a.token': 'district-a-token\n',
     });
     expect(load().config.districts[0]!.auth).toEqual({ type: 'bearer', token: 'district-a-token' });
+  });
+
+  it('reads each file once per load, however often an alias repeats its reference', () => {
+    // 100 references in one anchor, aliased 200 times: 20,000 substitutions of one file.
+    const { dir, load } = setup(
+      () => `auth: { tokenSecret: ${'x'.repeat(40)} }
+x-names: &n [${Array(100).fill('"\${file:name}"').join(', ')}]
+x-copies: [${Array(200).fill('*n').join(', ')}]
+x-more: "\${file:name} \${file:./name}"
+districts:
+  - { id: a, name: "\${file:name}", version: v1p1, baseUrl: https://a.example, auth: { type: bearer, token: t } }
+`,
+      { name: 'District A\n' },
+    );
+    opened.length = 0;
+    expect(load().config.districts[0]!.name).toBe('District A');
+    expect(opened.filter((f) => f === join(dir, 'name'))).toHaveLength(1);
+  });
+
+  it('refuses a document whose file substitutions pass the per-load cap, naming the field and not the content', () => {
+    // 1,000 substitutions of 60 KiB: 60 MiB, past the cap after about 270 of them.
+    const big = `${SECRET}${'z'.repeat(60 * 1024)}`;
+    const { dir, load } = setup(
+      () => `auth: { tokenSecret: ${'x'.repeat(40)} }
+x-big: &b [${Array(100).fill('"\${file:big}"').join(', ')}]
+x-copies: [${Array(10).fill('*b').join(', ')}]
+`,
+      { big },
+    );
+    opened.length = 0;
+    const found = issues(load);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${join(dir, 'gateway.yaml')}:2:\\d+: x-copies\\[\\d+\\]\\[\\d+\\]: files substituted into the config pass ${MAX_FILE_REF_BYTES} bytes: refused$`));
+    expect(found.join('\n')).not.toContain(SECRET);
+    expect(opened.filter((f) => f === join(dir, 'big'))).toHaveLength(1);
   });
 });
