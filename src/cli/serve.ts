@@ -47,7 +47,7 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
     gateway = await startGateway(sandboxes.resolve(config), { logger });
   } catch (err) {
     await sandboxes?.close();
-    // A StartupError is written for the operator (the listener's own host and port). Anything
+    // A StartupError is written for the operator (a listener's or the mirror store's host and port). Anything
     // else: no message or stack, they may quote internal paths; the name and code are enough.
     const why = err instanceof StartupError ? err.message : `(${JSON.stringify(safeErrorFields(err))})`;
     io.stderr.write(`${PROGRAM}: failed to start: ${why}\n`);
