@@ -89,12 +89,23 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
           running.reloadRefused();
           return;
         }
+        const problems = (err: unknown) => [err instanceof Error ? err.message : 'unknown'];
+        let resolved;
         try {
-          // A district on a sandbox this process did not start cannot be built: refused, the old set serves.
-          const { restartNeeded } = await running.reload(host.resolve(next));
+          // A district on a sandbox this process did not start cannot be built: refused, the old set
+          // serves. reload() is never reached, so the refusal is counted here (config_reloads_total).
+          resolved = host.resolve(next);
+        } catch (err) {
+          logger.error({ msg: 'config reload refused: the running config stays', file, problems: problems(err) });
+          running.reloadRefused();
+          return;
+        }
+        try {
+          // reload() counts its own failures.
+          const { restartNeeded } = await running.reload(resolved);
           if (restartNeeded.length > 0) logger.warn({ msg: 'config changes that take effect at the next restart', sections: restartNeeded });
         } catch (err) {
-          logger.error({ msg: 'config reload refused: the running config stays', file, problems: [err instanceof Error ? err.message : 'unknown'] });
+          logger.error({ msg: 'config reload refused: the running config stays', file, problems: problems(err) });
         }
       });
     });
