@@ -144,17 +144,30 @@ export async function createPostgresMirrorStore(options: PostgresMirrorStoreOpti
   };
 }
 
-/** SELECT 1 within the bound (a hung database must not hang a scrape); one probe at a time, however often asked. */
+/**
+ * SELECT 1 within the bound (a hung database must not hang a scrape); one probe at a time, however
+ * often asked. A SELECT 1 that outlives its bound is kept: until it settles, each scrape answers
+ * false at once rather than queueing one more query on a pool that is already stuck.
+ */
 function pinger(sql: Sql): (timeoutMs: number) => Promise<boolean> {
   let probing: Promise<boolean> | undefined;
-  return (timeoutMs) =>
-    (probing ??= new Promise<boolean>((resolve) => {
+  let query: Promise<boolean> | undefined;
+  return (timeoutMs) => {
+    if (probing) return probing;
+    if (query) return Promise.resolve(false);
+    const pending = (query = Promise.resolve(sql`SELECT 1`).then(
+      () => true,
+      () => false,
+    ));
+    void pending.finally(() => {
+      if (query === pending) query = undefined;
+    });
+    return (probing = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      Promise.resolve(sql`SELECT 1`)
-        .then(() => true, () => false)
-        .then((up) => {
-          clearTimeout(timer);
-          resolve(up);
-        });
+      void pending.then((up) => {
+        clearTimeout(timer);
+        resolve(up);
+      });
     }).finally(() => (probing = undefined)));
+  };
 }
