@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killPrograms, listeningUrl, runProgram, waitFor } from './helpers/program.js';
 
@@ -34,6 +36,30 @@ describe('start-up errors of the gateway process', () => {
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
+  });
+
+  it('an unreachable PostgreSQL mirror store names its host and port, never the password, exit 1', async () => {
+    const closed: Server = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise((resolve) => closed.close(resolve));
+    const file = join(mkdtempSync(join(tmpdir(), 'gw-startup-')), 'gateway.yaml');
+    writeFileSync(
+      file,
+      `server: { port: 0, host: 127.0.0.1 }
+auth: { tokenSecret: "${'s'.repeat(40)}", clients: [] }
+mirror: { store: "postgres://user:secretpw@127.0.0.1:${port}/db" }
+`,
+    );
+    const p = runProgram(['--config', file]);
+    expect(await p.exited).toBe(1);
+    const line = p.err().split('\n').find((l) => l.includes('failed to start'));
+    expect(line).toContain(`127.0.0.1:${port}`);
+    expect(line).toContain('ECONNREFUSED');
+    expect(p.err()).not.toContain('secretpw');
+    expect(p.err()).not.toContain('postgres://');
+    expect(p.err()).not.toMatch(STACK);
+    expect(p.out()).not.toContain('secretpw');
   });
 
   it('--version and -v print the package version and exit 0, whatever else is wrong', async () => {

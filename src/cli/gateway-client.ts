@@ -18,14 +18,19 @@ export function lazyConfig(args: ParsedArgs, io: CliIO): () => Readonly<GatewayC
   return () => (config ??= loadConfig(args.string('config'), io).config);
 }
 
-/** --url, else the config's port on loopback (or on the configured address when bound to one). */
-export function gatewayUrl(args: ParsedArgs, config: () => Readonly<GatewayConfig>): string {
+/**
+ * --url, else the config's port on loopback (or on the configured address when bound to one).
+ * `admin`: calls to /admin go to admin.listen when the config has one, since the public
+ * listener then answers 404 for /admin.
+ */
+export function gatewayUrl(args: ParsedArgs, config: () => Readonly<GatewayConfig>, listener: 'public' | 'admin' = 'public'): string {
   const given = args.string('url');
   if (given !== undefined) {
     if (!/^https?:\/\//i.test(given) || !URL.canParse(given)) throw new UsageError('--url must be an http(s):// URL');
     return given.replace(/\/+$/, '');
   }
-  const { host, port } = config().server;
+  const cfg = config();
+  const { host, port } = (listener === 'admin' ? cfg.admin?.listen : undefined) ?? cfg.server;
   const loopback = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(host);
   const h = loopback ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port}`;

@@ -1,7 +1,8 @@
 import { defineCommand, PROGRAM } from './command.js';
 import { adminToken, ensureOk, gatewayUrl, lazyConfig, request, seg } from './gateway-client.js';
 
-export const ADMIN_OPTIONS = `  --url URL            the running gateway (default http://127.0.0.1:{server.port} from the config)
+export const ADMIN_OPTIONS = `  --url URL            the running gateway (default from the config: admin.listen when set,
+                       else http://127.0.0.1:{server.port})
   --admin-token TOKEN  else GATEWAY_ADMIN_TOKEN, else the config's admin.token
   --config FILE        default GATEWAY_CONFIG, else the bundled gateway.example.yaml`;
 
@@ -16,7 +17,7 @@ ${ADMIN_OPTIONS}`,
   args: { strings: ['url', 'admin-token', 'config'], positionals: { min: 1, max: 3, names: 'DISTRICT' } },
   async run(args, io) {
     const config = lazyConfig(args, io);
-    const base = gatewayUrl(args, config);
+    const base = gatewayUrl(args, config, 'admin');
     const token = adminToken(args, io, config);
     const path = args.positionals.map(seg).join('/');
     ensureOk(await request(io, 'DELETE', `${base}/admin/cache/districts/${path}`, token));

@@ -47,7 +47,7 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
     gateway = await startGateway(sandboxes.resolve(config), { logger });
   } catch (err) {
     await sandboxes?.close();
-    // A StartupError is written for the operator (the listener's own host and port). Anything
+    // A StartupError is written for the operator (a listener's or the mirror store's host and port). Anything
     // else: no message or stack, they may quote internal paths; the name and code are enough.
     const why = err instanceof StartupError ? err.message : `(${JSON.stringify(safeErrorFields(err))})`;
     io.stderr.write(`${PROGRAM}: failed to start: ${why}\n`);
@@ -89,12 +89,23 @@ async function serve(explicitConfig: string | undefined, io: CliIO): Promise<num
           running.reloadRefused();
           return;
         }
+        const problems = (err: unknown) => [err instanceof Error ? err.message : 'unknown'];
+        let resolved;
         try {
-          // A district on a sandbox this process did not start cannot be built: refused, the old set serves.
-          const { restartNeeded } = await running.reload(host.resolve(next));
+          // A district on a sandbox this process did not start cannot be built: refused, the old set
+          // serves. reload() is never reached, so the refusal is counted here (config_reloads_total).
+          resolved = host.resolve(next);
+        } catch (err) {
+          logger.error({ msg: 'config reload refused: the running config stays', file, problems: problems(err) });
+          running.reloadRefused();
+          return;
+        }
+        try {
+          // reload() counts its own failures.
+          const { restartNeeded } = await running.reload(resolved);
           if (restartNeeded.length > 0) logger.warn({ msg: 'config changes that take effect at the next restart', sections: restartNeeded });
         } catch (err) {
-          logger.error({ msg: 'config reload refused: the running config stays', file, problems: [err instanceof Error ? err.message : 'unknown'] });
+          logger.error({ msg: 'config reload refused: the running config stays', file, problems: problems(err) });
         }
       });
     });

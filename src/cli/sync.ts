@@ -25,7 +25,7 @@ ${ADMIN_OPTIONS}`,
   args: { strings: ['url', 'admin-token', 'config'], positionals: { min: 1, max: 1, names: 'DISTRICT' } },
   async run(args, io) {
     const config = lazyConfig(args, io);
-    const base = gatewayUrl(args, config);
+    const base = gatewayUrl(args, config, 'admin');
     const token = adminToken(args, io, config);
     const district = args.positionals[0]!;
     const answer = ensureOk(await request(io, 'POST', `${base}/admin/districts/${seg(district)}/sync`, token));

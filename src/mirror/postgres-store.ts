@@ -7,6 +7,7 @@
 // postgres-copies.ts (deltas, lookups, drop), postgres-query.ts with postgres-sql.ts (queries
 // pushed down to SQL, JavaScript finishing what SQL cannot say exactly), postgres-lock.ts.
 import postgres, { type Options, type Sql } from 'postgres';
+import { StartupError } from '../core/errors.js';
 import { agreed, applyDelta, copyByVersion, currentCopy, dropDistrict, readStatus, writeStatus } from './postgres-copies.js';
 import { changedSince, changeLog, readChanges } from './postgres-changes.js';
 import type { PgContext } from './postgres-db.js';
@@ -70,15 +71,10 @@ function check(options: PostgresMirrorStoreOptions): Checked {
   return { url, poolSize, statementTimeoutMs, password };
 }
 
-/** The URL as it may be shown: no password. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
+/** host:port of the store (5432 when the URL gives none). */
+function storeAddress(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || '5432'}`;
 }
 
 function scrub(text: string, c: Checked): string {
@@ -119,7 +115,9 @@ export async function createPostgresMirrorStore(options: PostgresMirrorStoreOpti
     await sql.end({ timeout: 0 }).catch(() => undefined);
     const e = err as { message?: unknown; code?: unknown };
     const why = scrub(String(e?.message ?? err), c);
-    throw new Error(`createPostgresMirrorStore: cannot start on ${redactUrl(c.url)}: ${why}${typeof e?.code === 'string' ? ` (${e.code})` : ''}`);
+    // A StartupError, so `serve` prints it: the operator's own setting (host and port only:
+    // no user, no password, no URL) and the server's scrubbed reason.
+    throw new StartupError(`mirror.store: cannot start the PostgreSQL mirror store at ${storeAddress(c.url)}: ${why}${typeof e?.code === 'string' ? ` (${e.code})` : ''}`, typeof e?.code === 'string' ? e.code : undefined);
   }
   const paths = { pushed: 0, js: 0 };
   ctx.onQueryPath = (path) => paths[path]++;
@@ -146,17 +144,30 @@ export async function createPostgresMirrorStore(options: PostgresMirrorStoreOpti
   };
 }
 
-/** SELECT 1 within the bound (a hung database must not hang a scrape); one probe at a time, however often asked. */
+/**
+ * SELECT 1 within the bound (a hung database must not hang a scrape); one probe at a time, however
+ * often asked. A SELECT 1 that outlives its bound is kept: until it settles, each scrape answers
+ * false at once rather than queueing one more query on a pool that is already stuck.
+ */
 function pinger(sql: Sql): (timeoutMs: number) => Promise<boolean> {
   let probing: Promise<boolean> | undefined;
-  return (timeoutMs) =>
-    (probing ??= new Promise<boolean>((resolve) => {
+  let query: Promise<boolean> | undefined;
+  return (timeoutMs) => {
+    if (probing) return probing;
+    if (query) return Promise.resolve(false);
+    const pending = (query = Promise.resolve(sql`SELECT 1`).then(
+      () => true,
+      () => false,
+    ));
+    void pending.finally(() => {
+      if (query === pending) query = undefined;
+    });
+    return (probing = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      Promise.resolve(sql`SELECT 1`)
-        .then(() => true, () => false)
-        .then((up) => {
-          clearTimeout(timer);
-          resolve(up);
-        });
+      void pending.then((up) => {
+        clearTimeout(timer);
+        resolve(up);
+      });
     }).finally(() => (probing = undefined)));
+  };
 }

@@ -99,6 +99,33 @@ districtsDir: districts.d
     expect(io.out()).not.toContain('box-token');
   });
 
+  it('counts a SIGHUP refused for a sandbox this process did not start as a failed reload', async () => {
+    const file = tempFile('gateway.yaml', CONFIG('Before'));
+    const signals = new EventEmitter();
+    const io = { ...memoryIO({ env: { GATEWAY_CONFIG: file } }), signals };
+    const exited = runCli([], io);
+    const port = await until(() => {
+      const line = io.out().split('\n').find((l) => l.includes('"msg":"listening"'));
+      return line ? (JSON.parse(line) as { port: number }).port : undefined;
+    });
+    const failures = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(/^oneroster_gateway_config_reloads_total\{outcome="failure"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    expect(await failures()).toBe(0);
+
+    // A valid file, but its new sandbox starts only with a restart: serve.ts refuses it.
+    const withOther = CONFIG('After').replace('districts:\n', '  - { id: other, version: v1p1, auth: { type: bearer, token: box-token }, users: 10 }\ndistricts:\n');
+    writeFileSync(file, `${withOther}  - { id: second, version: v1p1, baseUrl: "sandbox://other/ims/oneroster", auth: { type: bearer, token: box-token } }\n`);
+    signals.emit('SIGHUP');
+    const refusal = await until(() => io.out().split('\n').find((l) => l.includes('config reload refused')));
+    expect(refusal).toContain('starts only with a restart');
+    expect(await failures()).toBe(1);
+
+    signals.emit('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('exits 1 on an invalid config without listening', async () => {
     const file = tempFile('gateway.yaml', 'auth: { tokenSecret: short }\n');
     const io = memoryIO();

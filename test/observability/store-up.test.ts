@@ -50,4 +50,36 @@ describe.skipIf(!url)('postgres_up', () => {
     expect(await store.ping!(1_000)).toBe(false);
     expect(performance.now() - started).toBeLessThan(1_500);
   });
+
+  it('keeps a probe that outlived its bound: later scrapes answer false at once and queue no other SELECT 1', async () => {
+    const db = await freshDatabase(url!);
+    done.push(() => db.dispose());
+    // One connection, held by a read that waits on a lock another session keeps: SELECT 1 hangs behind it.
+    const store = await createPostgresMirrorStore({ url: db.url, poolSize: 1 });
+    done.push(() => store.close());
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.admin().begin(async (tx) => {
+      await tx`LOCK TABLE mirror_status IN ACCESS EXCLUSIVE MODE`;
+      locked();
+      await held;
+    });
+    await isLocked;
+    const blocked = store.readStatus('springfield');
+    try {
+      expect(await store.ping!(200)).toBe(false);
+      // The first SELECT 1 is still pending: no second one, and no second wait of the bound.
+      const started = performance.now();
+      expect(await store.ping!(5_000)).toBe(false);
+      expect(performance.now() - started).toBeLessThan(1_000);
+    } finally {
+      release();
+      await holder;
+      await blocked;
+    }
+    // Once the pending probe has settled, the next scrape probes again.
+    await until(async () => ((await store.ping!(1_000)) ? true : undefined), 'postgres up again');
+  });
 });
