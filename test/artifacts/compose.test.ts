@@ -73,7 +73,8 @@ describe('compose.yaml', () => {
     expect([...text.matchAll(/^\s*server (\S+?):(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`)).toEqual(gateways.map(([name]) => `${name}:${port}`));
     expect(text).toContain('proxy_set_header X-Request-Id $gateway_request_id;');
     const bin = nginxBinary();
-    expect(bin, 'nginx is not installed (apt-get install -y nginx)').toBeDefined();
+    if (!bin && process.env.CI === 'true') throw new Error('CI needs nginx: apt-get install -y nginx');
+    if (!bin) return console.warn('nginx not found (apt-get install nginx): the balancer config is not checked by nginx here');
     // The replicas' names resolve only inside compose's network: here they stand on loopback.
     const dir = mkdtempSync(join(tmpdir(), 'orgw-compose-nginx-'));
     dirs.push(dir);

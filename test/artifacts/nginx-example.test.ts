@@ -12,6 +12,10 @@ import { nginxBinary } from '../cluster/nginx.js';
 
 const EXAMPLE = resolve('config/nginx.example.conf');
 const bin = nginxBinary();
+// As with Redis and PostgreSQL: CI installs Debian's nginx and must run these; a developer's
+// machine without it is told so.
+if (!bin && process.env.CI === 'true') throw new Error('CI needs nginx to check config/nginx.example.conf: apt-get install -y nginx');
+if (!bin) console.warn('nginx not found (apt-get install nginx): config/nginx.example.conf is not checked here');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -30,11 +34,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('config/nginx.example.conf', () => {
-  it('is installed here (CI installs Debian nginx)', () => {
-    expect(bin, 'nginx is not installed (apt-get install -y nginx)').toBeDefined();
-  });
-
+describe.runIf(bin !== undefined)('config/nginx.example.conf', () => {
   it('passes nginx -t as shipped', () => {
     const dir = tempDir();
     const r = spawnSync(bin!, ['-t', '-c', EXAMPLE, '-p', `${dir}/`, '-e', join(dir, 'error.log'), '-g', `pid ${dir}/nginx.pid;`], { encoding: 'utf8' });
