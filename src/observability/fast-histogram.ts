@@ -2,6 +2,7 @@
 // set on every observe(); this one keeps plain counters per label set (found through nested
 // Maps, no allocation per request) and hands them to prom-client's registry only at scrape
 // time, in the shape its own Histogram reports (_bucket with le, _sum, _count).
+import { SeriesTable } from './series-table.js';
 
 interface Series {
   labels: Record<string, string>;
@@ -13,36 +14,22 @@ interface Series {
 export class FastHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly root = new Map<string, unknown>();
-  private readonly all: Series[] = [];
+  private readonly table: SeriesTable<Series>;
 
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly labelNames: readonly string[],
+    labelNames: readonly string[],
     private readonly upperBounds: readonly number[],
   ) {
     if (labelNames.length === 0) throw new Error('FastHistogram: at least one label');
     if (upperBounds.some((b, i) => i > 0 && b <= upperBounds[i - 1]!)) throw new Error('FastHistogram: bounds must increase');
+    this.table = new SeriesTable(labelNames, (labels) => ({ labels, buckets: new Float64Array(upperBounds.length), sum: 0, count: 0 }));
   }
 
   /** The series for these label values, in labelNames order. */
   series(...values: Array<string | number>): Series {
-    let map = this.root;
-    for (let i = 0; i < values.length - 1; i++) {
-      let next = map.get(String(values[i])) as Map<string, unknown> | undefined;
-      if (!next) map.set(String(values[i]), (next = new Map()));
-      map = next;
-    }
-    const last = String(values[values.length - 1]);
-    let s = map.get(last) as Series | undefined;
-    if (!s) {
-      const labels = Object.fromEntries(this.labelNames.map((n, i) => [n, String(values[i])]));
-      s = { labels, buckets: new Float64Array(this.upperBounds.length), sum: 0, count: 0 };
-      map.set(last, s);
-      this.all.push(s);
-    }
-    return s;
+    return this.table.series(values);
   }
 
   observe(s: Series, value: number): void {
@@ -60,7 +47,7 @@ export class FastHistogram {
   /** prom-client's Registry reads metrics through get(). */
   async get() {
     const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-    for (const s of this.all) {
+    for (const s of this.table.all) {
       let cumulative = 0;
       this.upperBounds.forEach((le, i) => {
         cumulative += s.buckets[i]!;
@@ -74,7 +61,6 @@ export class FastHistogram {
   }
 
   reset(): void {
-    this.root.clear();
-    this.all.length = 0;
+    this.table.clear();
   }
 }
