@@ -1,47 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killPrograms, listeningUrl, runProgram, waitFor } from './helpers/program.js';
 
 // The built program as an operator runs it: `node dist/main.js` (npm test builds dist first).
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['dist/main.js', ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
-
-async function waitFor<T>(fn: () => T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The gateway's URL once its "listening" line is out. */
-async function baseOf(p: { out(): string }): Promise<string> {
-  const port = await waitFor(() => {
-    const line = p.out().split('\n').find((l) => l.includes('"msg":"listening"'));
-    return line ? (JSON.parse(line) as { port: number }).port : undefined;
-  });
-  return `http://127.0.0.1:${port}`;
-}
+afterEach(killPrograms);
+const run = runProgram;
+const baseOf = listeningUrl;
 
 /** POST /oauth/token for the demo client, with Basic credentials. */
 function demoTokenRequest(base: string): Promise<Response> {

@@ -7,7 +7,7 @@ import { purgeCommand } from './purge.js';
 import { serveCommand } from './serve.js';
 import { syncCommand } from './sync.js';
 import { tokenCommand } from './token.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../observability/build-version.js';
 import { warmCommand } from './warm.js';
 
 export type { CliIO } from './io.js';

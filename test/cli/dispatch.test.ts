@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../../src/cli/index.js';
-import { packageVersion } from '../../src/cli/version.js';
+import { packageVersion } from '../../src/observability/build-version.js';
 import { memoryIO } from './helpers.js';
 
 describe('the command line', () => {
