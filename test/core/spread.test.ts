@@ -3,21 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { dueAfter, firstDelay, nextDelay, unitHash } from '../../src/core/spread.js';
 import { createPollPlan } from '../../src/sync/poll-plan.js';
+import { mulberry32 } from '../../src/sandbox/prng.js';
 
 const ids = Array.from({ length: 300 }, (_, i) => `district-${i + 1}`);
 const INTERVAL = 300_000;
 
-/** A seeded PRNG (mulberry32): the same draws at every run of the test. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** A seeded PRNG: the same draws at every run of the test. */
+const seeded = mulberry32;
 
 /** How many of `times` fall in each tenth of the interval (times taken modulo the interval). */
 function tenths(times: readonly number[]): number[] {
